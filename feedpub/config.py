@@ -1,0 +1,155 @@
+"""Site configuration: feedpub.toml read once into a frozen Config.
+
+Only this module reads feedpub.toml. Every problem is a ConfigError naming the
+file, the table and key, and what was expected.
+"""
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import ConfigError
+
+CONFIG_NAME = "feedpub.toml"
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+DEFAULT_MAX_ITEMS = 50
+LANG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageConfig:
+    code: str
+    title: str
+    description: str
+    link: str                     # the language's home page
+    author: str | None = None
+    copyright: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    base_url: str                 # absolute, no trailing slash
+    feeds_url: str                # where OUT/ is published, no trailing slash (default base_url/feeds)
+    timezone: str
+    max_items: int
+    languages: Mapping[str, LanguageConfig]
+    site_title: str = ""
+    hub: str | None = None        # WebSub hub
+    category_feeds: bool = True
+    html: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    fingerprint: str = ""         # hash of the config file's bytes: state from another config is void
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def out_url(self, path: str = "") -> str:
+        """Absolute URL of a file under OUT/ as published at feeds_url."""
+        return f"{self.feeds_url}/{path}"
+
+
+def _where(table: str, key: str) -> str:
+    return f"{CONFIG_NAME}: [{table}] {key}"
+
+
+def _string(table: Mapping, name: str, key: str, *, required: bool = False, default: str | None = None) -> str | None:
+    value = table.get(key, default)
+    if value is None:
+        if required:
+            raise ConfigError(f"{_where(name, key)}: missing (expected a non-empty string)")
+        return None
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ConfigError(f"{_where(name, key)}: {value!r} is not valid (expected a non-empty string)")
+    return value.strip()
+
+
+def _http_url(table: Mapping, name: str, key: str, *, required: bool) -> str | None:
+    value = _string(table, name, key, required=required)
+    if value is None:
+        return None
+    if not value.lower().startswith(("http://", "https://")) or "://" == value[-3:] or " " in value:
+        raise ConfigError(f"{_where(name, key)}: {value!r} is not an absolute URL (expected http:// or https://…)")
+    return value.rstrip("/")
+
+
+def parse_config(text: str, *, fingerprint: str = "") -> Config:
+    """Build a Config from the text of feedpub.toml (pure: no file access)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{CONFIG_NAME}: not valid TOML: {exc}") from None
+    site = data.get("site")
+    if not isinstance(site, dict):
+        raise ConfigError(f"{CONFIG_NAME}: missing [site] table (expected base_url, timezone, max_items)")
+    base_url = _http_url(site, "site", "base_url", required=True)
+    tz_name = _string(site, "site", "timezone", default=DEFAULT_TIMEZONE)
+    try:
+        ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{_where('site', 'timezone')}: unknown time zone {tz_name!r} "
+                          "(expected an IANA name such as 'Asia/Ho_Chi_Minh')") from None
+    max_items = site.get("max_items", DEFAULT_MAX_ITEMS)
+    if isinstance(max_items, bool) or not isinstance(max_items, int) or not 1 <= max_items <= 10000:
+        raise ConfigError(f"{_where('site', 'max_items')}: {max_items!r} is not valid (expected an integer from 1 to 10000)")
+    category_feeds = site.get("category_feeds", True)
+    if not isinstance(category_feeds, bool):
+        raise ConfigError(f"{_where('site', 'category_feeds')}: {category_feeds!r} is not valid (expected true or false)")
+    html = data.get("html", {})
+    if not isinstance(html, dict):
+        raise ConfigError(f"{CONFIG_NAME}: [html] must be a table")
+    languages = _languages(data.get("languages"), base_url)
+    return Config(
+        base_url=base_url,
+        feeds_url=_http_url(site, "site", "feeds_url", required=False) or f"{base_url}/feeds",
+        timezone=tz_name,
+        max_items=max_items,
+        languages=MappingProxyType(languages),
+        site_title=_string(site, "site", "title") or "",
+        hub=_http_url(site, "site", "hub", required=False),
+        category_feeds=category_feeds,
+        html=MappingProxyType(html),
+        fingerprint=fingerprint,
+    )
+
+
+def _languages(table: Any, base_url: str) -> dict[str, LanguageConfig]:
+    if not isinstance(table, dict) or not table:
+        raise ConfigError(f"{CONFIG_NAME}: missing [languages.CODE] tables (expected at least one, e.g. [languages.vi])")
+    result = {}
+    for code in sorted(table):
+        lang = table[code]
+        name = f"languages.{code}"
+        if not code or not set(code) <= LANG_CHARS or not code[0].isalpha():
+            raise ConfigError(f"{CONFIG_NAME}: [{name}]: {code!r} is not a language code (expected lower-case BCP 47, e.g. 'vi' or 'en')")
+        if not isinstance(lang, dict):
+            raise ConfigError(f"{CONFIG_NAME}: [{name}] must be a table")
+        result[code] = LanguageConfig(
+            code=code,
+            title=_string(lang, name, "title", required=True),
+            description=_string(lang, name, "description", required=True),
+            link=_http_url(lang, name, "link", required=False) or f"{base_url}/{code}/",
+            author=_string(lang, name, "author"),
+            copyright=_string(lang, name, "copyright"),
+        )
+    return result
+
+
+def load_config(site_dir: Path) -> Config:
+    """Read SITE/feedpub.toml."""
+    path = Path(site_dir) / CONFIG_NAME
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found (expected a site directory holding {CONFIG_NAME} and articles/)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 (byte {exc.start})") from None
+    return parse_config(text, fingerprint=hashlib.sha256(raw).hexdigest())

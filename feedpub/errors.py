@@ -1,0 +1,63 @@
+"""Every error feedpub reports to its user.
+
+FeedpubError
+ ├── ConfigError        feedpub.toml missing, unreadable or invalid: nothing can be built
+ ├── SiteError          the site directory or its articles/ folder cannot be read
+ ├── RecordError        one field of one record is wrong (file, line, field, message)
+ │    └── DateError     a date that cannot be read (raised by dates.parse_datetime without a location)
+ ├── PublishError       the output directory cannot be written; old feeds stay as they were
+ ├── LockedError        another run holds the output lock past --wait
+ └── RejectedError      --strict and some records were rejected: nothing was written
+
+The CLI renders each of these once, as one line, and maps it to an exit code.
+"""
+from __future__ import annotations
+
+
+class FeedpubError(Exception):
+    """Base of every user-facing error."""
+
+
+class ConfigError(FeedpubError):
+    """feedpub.toml is missing, unreadable or invalid."""
+
+
+class SiteError(FeedpubError):
+    """The site directory cannot be read."""
+
+
+class PublishError(FeedpubError):
+    """A feed could not be written; existing feeds are left untouched."""
+
+
+class LockedError(FeedpubError):
+    """Another feedpub run holds the output lock."""
+
+
+class RejectedError(FeedpubError):
+    """--strict was given and some records were rejected."""
+
+
+class RecordError(FeedpubError):
+    """One problem with one field of one record, located as FILE:LINE."""
+
+    def __init__(self, source: str, line: int, field: str | None, message: str):
+        self.source = source
+        self.line = line
+        self.field = field
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        if self.field:
+            return f'{where}: field "{self.field}": {self.message}'
+        return f"{where}: {self.message}"
+
+
+class DateError(ValueError):
+    """A date string that cannot be read; the message says what was expected.
+
+    Raised by the pure date parser, which knows nothing of files; the record
+    validator turns it into a RecordError with the location.
+    """
