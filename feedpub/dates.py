@@ -1,0 +1,443 @@
+"""Read the dates news sites print, and write them back for feeds and pages.
+
+Policy (see the input contract, "Dates"):
+
+- An explicit offset (``+07:00``, ``+0700``, ``Z``, ``GMT+7``, ``UTC-5``, ``ICT``,
+  ``GMT``) is taken as given and yields a fixed ``datetime.timezone``.
+  ``GMT+7`` means seven hours *ahead* of UTC, as every news site means it.
+- A date without an offset is wall-clock time in the site zone, localised
+  through the IANA database (``dt.replace(tzinfo=tz)``, fold=0), so a 1970
+  Saigon date gets +08:00. Nothing here reads the machine's zone or locale.
+- Numeric dates are always day-first (``12/02/2021`` is 12 February); a
+  four-digit year in front (``2021/12/02``) makes them year-first.
+- A weekday that disagrees with its date is a warning; the date wins.
+- Feeds cannot write an offset with seconds, so ``site_time`` falls back to
+  UTC for the local mean time the zone database uses before 1911.
+
+Parsing tries two fast shapes first (ISO 8601 and the site's own
+``DD/MM/YYYY - HH:MM``), then takes the string apart piece by piece: weekday,
+offset marker, time of day, date, and checks that nothing else is left.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta, timezone, tzinfo
+
+from .errors import DateError
+
+__all__ = [
+    "format_local",
+    "format_rfc822",
+    "format_rfc3339",
+    "parse_datetime",
+    "site_time",
+]
+
+_MINUTE = timedelta(minutes=1)
+_MAX_QUOTE = 60
+
+_EN_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+_MONTH_NUMBERS = {name[:3].lower(): number for number, name in enumerate(_EN_MONTHS, 1)}
+
+_HINT_ANY = (
+    "expected a date such as 02/12/2021 - 23:30, 2021-12-02T23:30:00+07:00 "
+    "or December 2, 2021 11:30 PM"
+)
+_HINT_DMY = "expected DD/MM/YYYY [HH:MM]"
+_HINT_YMD = "expected YYYY-MM-DD[THH:MM[:SS]][+HH:MM]"
+_HINT_VN = "expected ngày D tháng M năm YYYY [HH:MM]"
+_HINT_EN = "expected Month D, YYYY or D Month YYYY [HH:MM]"
+_HINT_TIME = "expected HH:MM from 00:00 to 23:59"
+_HINT_12H = "expected an hour from 1 to 12 before AM/PM, SA/CH"
+_HINT_OFFSET = "expected an offset such as +07:00, GMT+7 or UTC-5, less than 24 hours"
+_HINT_STAMP = "expected a string, or a Unix timestamp in seconds as a JSON number"
+
+# --- fast shapes -----------------------------------------------------------
+
+_FAST_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]|\Z)")
+_FAST_PAGE = re.compile(
+    r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})"
+    r"(?:(?: - |, | )([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?"
+)
+
+# --- pieces of a general date string (matched case-insensitively) ----------
+
+_WEEKDAY = re.compile(
+    r"(?<!\w)(?:"
+    r"thứ\s?(?:hai|ba|tư|bốn|năm|sáu|bảy|bẩy|[2-7])|chủ\s?nhật|chủ\s?nhựt"
+    r"|thu\s?(?:hai|ba|tu|nam|sau|bay)|chu\s?nhat"
+    r"|t[2-7]|cn"
+    r"|mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?"
+    r"|fri(?:day)?|sat(?:urday)?|sun(?:day)?"
+    r")\.?(?!\w)",
+    re.I,
+)
+_WEEKDAY_NUMBERS = {
+    "thứhai": 0, "thứba": 1, "thứtư": 2, "thứbốn": 2, "thứnăm": 3, "thứsáu": 4,
+    "thứbảy": 5, "thứbẩy": 5, "chủnhật": 6, "chủnhựt": 6,
+    "thuhai": 0, "thuba": 1, "thutu": 2, "thunam": 3, "thusau": 4, "thubay": 5,
+    "chunhat": 6, "cn": 6,
+    **{f"thứ{n}": n - 2 for n in range(2, 8)},
+    **{f"t{n}": n - 2 for n in range(2, 8)},
+    **{name[:3].lower(): number for number, name in enumerate(_EN_DAYS)},
+}
+
+_NAMED_OFFSET = re.compile(
+    r"\(?\s?(?<![^\W\d_])(?:"
+    r"(?P<base>gmt|utc|ut)(?![^\W\d_])"
+    r"(?:\s?(?P<sign>[+\-\u2212\u2013])\s?(?P<h>[0-9]{1,2})(?::?(?P<m>[0-9]{2}))?(?![0-9]))?"
+    r"|(?P<ict>ict)(?![^\W\d_])"
+    r")\s?\)?",
+    re.I,
+)
+
+_TIME = re.compile(
+    r"""
+    (?<![0-9:+\u2212])(?<![0-9]-)
+    (?P<h>[0-9]{1,2})
+    (?:
+        :(?P<m>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.(?P<f>[0-9]+))?)?(?![0-9])
+      | \s?(?:giờ|h|g)(?:\s?(?P<m2>[0-9]{1,2})(?:\s?(?:phút|p))?)?(?!\w)
+      | (?=\s?[ap]\.?m(?![^\W\d_]))
+    )
+    (?:\s?(?P<ampm>[ap]\.?m\.?(?![^\W\d_])|(?:sa|ch|sáng|chiều|tối)(?!\w)))?
+    (?:\s?(?P<sign>[+\-\u2212])(?P<oh>[0-9]{2})(?::?(?P<om>[0-9]{2}))?(?![0-9/.\-:])
+      | (?P<z>z)(?!\w))?
+    """,
+    re.I | re.X,
+)
+_PM_WORDS = frozenset({"pm", "ch", "chiều", "tối"})
+
+_MONTH_NAME = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
+    r"|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+    r"(?![^\W\d_])\.?"
+)
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_DATE_SHAPES = (
+    (re.compile(r"(?<![0-9])(?P<d>[0-9]{1,2})([/.-])(?P<m>[0-9]{1,2})\2(?P<y>[0-9]{4})(?![0-9])"), _HINT_DMY),
+    (re.compile(r"(?<![0-9])(?P<y>[0-9]{4})([/.-])(?P<m>[0-9]{1,2})\2(?P<d>[0-9]{1,2})(?![0-9])"), _HINT_YMD),
+    (re.compile(
+        r"(?<![0-9])(?P<d>[0-9]{1,2})\s?tháng\s?(?P<m>[0-9]{1,2})(?:\s?năm\s?|\s?,\s?|\s|/)(?P<y>[0-9]{4})(?![0-9])",
+        re.I), _HINT_VN),
+    (re.compile(
+        r"(?<!\w)(?:tháng|thg)\s?(?P<m>[0-9]{1,2})\s(?P<d>[0-9]{1,2}),?\s?(?P<y>[0-9]{4})(?![0-9])",
+        re.I), _HINT_VN),
+    (re.compile(
+        rf"(?<![0-9])(?P<d>[0-9]{{1,2}}){_ORDINAL}(?:\s?of\s|\s|-)?{_MONTH_NAME}(?:,?\s?|-)(?P<y>[0-9]{{4}})(?![0-9])",
+        re.I), _HINT_EN),
+    (re.compile(
+        rf"(?<!\w){_MONTH_NAME}(?:\s|-)?(?P<d>[0-9]{{1,2}}){_ORDINAL}(?:,\s?|\s|-)(?P<y>[0-9]{{4}})(?![0-9])",
+        re.I), _HINT_EN),
+)
+_SHORT_YEAR = re.compile(r"(?<![0-9])[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}(?![0-9])")
+
+_NOISE = re.compile(
+    r"(?:[\s,;|()\[\]./·•:\-\u2013\u2014]"
+    r"|(?<!\w)(?:lúc|ngày|vào|đăng|cập nhật|at|on|t|published|updated|posted)(?!\w))*",
+    re.I,
+)
+_NOISE_EDGES = " ,;|()[]./·•:-\u2013\u2014"
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+class _Reject(Exception):
+    """Why a string is not a date, and what was expected; the caller adds the input."""
+
+    def __init__(self, reason: str, hint: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+
+
+# --- public API ------------------------------------------------------------
+
+
+def parse_datetime(value: str | int | float, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
+    """Return (aware datetime, warnings) for a record date; naive input is wall time in tz."""
+    if isinstance(value, str):
+        dt = _parse_fast(value, tz)
+        if dt is not None:
+            return dt, ()
+        return _parse_text(value, tz)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _from_timestamp(value), ()
+    kind = "null" if value is None else f"a {type(value).__name__}"
+    raise DateError(
+        f"{_quote(repr(value))} is not a valid date: {kind} is not accepted ({_HINT_STAMP})"
+    )
+
+
+def site_time(dt: datetime, tz: tzinfo) -> datetime:
+    """dt in the site zone, or in UTC when that offset has seconds, which feeds cannot write."""
+    local = _require_aware(dt).astimezone(tz)
+    if local.utcoffset() % _MINUTE:
+        return dt.astimezone(timezone.utc)
+    return local
+
+
+def format_rfc822(dt: datetime) -> str:
+    """RSS date such as 'Thu, 02 Dec 2021 23:30:00 +0700', English names whatever the locale."""
+    dt = _writable(dt)
+    return (
+        f"{_EN_DAYS[dt.weekday()][:3]}, {dt.day:02d} {_EN_MONTHS[dt.month - 1][:3]} "
+        f"{dt.year:04d} {dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} {_offset(dt, '')}"
+    )
+
+
+def format_rfc3339(dt: datetime) -> str:
+    """Atom date such as '2021-12-02T23:30:00+07:00'; microseconds are dropped."""
+    dt = _writable(dt)
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
+        f"T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}{_offset(dt, ':')}"
+    )
+
+
+def format_local(dt: datetime, lang: str) -> str:
+    """Wall-clock date for pages: vi '02/12/2021 - 23:30', en '2 December 2021, 23:30'."""
+    primary = lang.split("-")[0].split("_")[0].lower()
+    if primary == "vi":
+        return f"{dt.day:02d}/{dt.month:02d}/{dt.year:04d} - {dt.hour:02d}:{dt.minute:02d}"
+    if primary == "en":
+        return f"{dt.day} {_EN_MONTHS[dt.month - 1]} {dt.year:04d}, {dt.hour:02d}:{dt.minute:02d}"
+    raise ValueError(f'no local date format for language "{lang}" (expected "vi" or "en")')
+
+
+# --- fast shapes -----------------------------------------------------------
+
+
+def _parse_fast(text: str, tz: tzinfo) -> datetime | None:
+    """ISO 8601 or DD/MM/YYYY[ - HH:MM[:SS]], or None to let the general reader explain."""
+    if _FAST_ISO.match(text):
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)
+    m = _FAST_PAGE.fullmatch(text)
+    if m is None:
+        return None
+    day, _, month, year, hour, minute, second = m.groups()
+    try:
+        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                         int(second or 0), tzinfo=tz)
+    except ValueError:
+        return None
+
+
+def _from_timestamp(value: int | float) -> datetime:
+    """A Unix timestamp in seconds as that instant in UTC."""
+    try:
+        return datetime.fromtimestamp(value, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        hint = _HINT_STAMP
+        if 1e11 < abs(value) < 3e14:
+            hint += "; this looks like milliseconds"
+        raise DateError(
+            f"{_quote(repr(value))} is not a valid date: timestamp out of range ({hint})"
+        ) from None
+
+
+# --- general reader --------------------------------------------------------
+
+
+def _parse_text(value: str, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
+    """Normalise, retry the fast shapes, then read the string piece by piece."""
+    text = _normalise(value)
+    try:
+        if not text:
+            raise _Reject("it is empty", _HINT_ANY)
+        if text != value:
+            dt = _parse_fast(text, tz)
+            if dt is not None:
+                return dt, ()
+        return _read_pieces(text, tz)
+    except _Reject as why:
+        shown = text or value
+        raise DateError(f"{_quote(shown)} is not a valid date: {why.reason} ({why.hint})") from None
+
+
+def _normalise(value: str) -> str:
+    """NFC, no invisible characters, every run of whitespace (NBSP, tabs, newlines) one space."""
+    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    return " ".join(text.split())
+
+
+def _read_pieces(text: str, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
+    """Take out weekday, offset, time and date; whatever remains must be punctuation or filler."""
+    weekday, text = _take(_WEEKDAY, text)
+    named, text = _take(_NAMED_OFFSET, text)
+    clock, text = _take(_TIME, text)
+    day, text = _find_date(text)
+    if not _NOISE.fullmatch(text):
+        leftover = " ".join(text.split()).strip(_NOISE_EDGES)
+        raise _Reject(f'unexpected "{leftover}"', _HINT_ANY)
+    hour, minute, second, micro = _clock_fields(clock)
+    offset = _pick_offset(_named_offset(named), _clock_offset(clock))
+    dt = datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=offset or tz)
+    return dt, _weekday_warnings(weekday, day)
+
+
+def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, str]:
+    """First match of pattern, and the text with that match blanked out."""
+    m = pattern.search(text)
+    if m is None:
+        return None, text
+    return m, f"{text[:m.start()]} {text[m.end():]}"
+
+
+def _find_date(text: str) -> tuple[date, str]:
+    """The first date shape found in text, checked, and the text without it."""
+    for pattern, hint in _DATE_SHAPES:
+        m, rest = _take(pattern, text)
+        if m is not None:
+            return _checked_date(m, hint), rest
+    if _SHORT_YEAR.search(text):
+        raise _Reject("the year must have four digits", _HINT_DMY)
+    if text.strip().isdigit():
+        raise _Reject("digits alone are not a date", _HINT_ANY)
+    raise _Reject("no day, month and year found", _HINT_ANY)
+
+
+def _checked_date(m: re.Match[str], hint: str) -> date:
+    """A date from a match's d/m/y (or month name) groups, with a reason when impossible."""
+    groups = m.groupdict()
+    year, day = int(groups["y"]), int(groups["d"])
+    month = int(groups["m"]) if groups.get("m") else _MONTH_NUMBERS[groups["mon"][:3].lower()]
+    if year < 1:
+        raise _Reject(f"year {year} is out of range", hint)
+    if not 1 <= month <= 12:
+        raise _Reject(f"month {month} is out of range", hint)
+    last = _days_in_month(year, month)
+    if not 1 <= day <= last:
+        raise _Reject(f"day {day} is out of range for {_EN_MONTHS[month - 1]} {year}", hint)
+    return date(year, month, day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    """Number of days in a month of the proleptic Gregorian calendar."""
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _clock_fields(clock: re.Match[str] | None) -> tuple[int, int, int, int]:
+    """(hour, minute, second, microsecond) of a time match; midnight when there is none."""
+    if clock is None:
+        return 0, 0, 0, 0
+    hour = int(clock["h"])
+    minute = int(clock["m"] or clock["m2"] or 0)
+    second = int(clock["s"] or 0)
+    micro = int((clock["f"] or "0")[:6].ljust(6, "0"))
+    if clock["ampm"]:
+        hour = _twelve_hour(hour, clock["ampm"])
+    if hour > 23:
+        raise _Reject(f"hour {hour} is out of range", _HINT_TIME)
+    if minute > 59:
+        raise _Reject(f"minute {minute} is out of range", _HINT_TIME)
+    if second > 59:
+        raise _Reject(f"second {second} is out of range", _HINT_TIME)
+    return hour, minute, second, micro
+
+
+def _twelve_hour(hour: int, marker: str) -> int:
+    """24-hour value of a 12-hour clock; '21:07 PM' stays 21:07 because pages print that."""
+    word = marker.replace(".", "").lower()
+    if word in _PM_WORDS:
+        if hour == 0:
+            raise _Reject(f"hour 0 cannot be used with {marker.upper()}", _HINT_12H)
+        return hour + 12 if hour < 12 else hour
+    if hour > 12:
+        raise _Reject(f"hour {hour} cannot be used with {marker.upper()}", _HINT_12H)
+    return 0 if hour == 12 else hour
+
+
+def _named_offset(m: re.Match[str] | None) -> timezone | None:
+    """Fixed offset of GMT/UTC/UT[±H[:MM]] (sign as written, not POSIX) or ICT."""
+    if m is None:
+        return None
+    if m["ict"]:
+        return timezone(timedelta(hours=7))
+    if not m["sign"]:
+        return timezone.utc
+    return _fixed(m["sign"], int(m["h"]), int(m["m"] or 0))
+
+
+def _clock_offset(clock: re.Match[str] | None) -> timezone | None:
+    """Fixed offset written right after a time: +07:00, +0700, -05 or Z."""
+    if clock is None:
+        return None
+    if clock["z"]:
+        return timezone.utc
+    if not clock["sign"]:
+        return None
+    return _fixed(clock["sign"], int(clock["oh"]), int(clock["om"] or 0))
+
+
+def _fixed(sign: str, hours: int, minutes: int) -> timezone:
+    """A datetime.timezone for a signed offset, rejecting impossible ones."""
+    if hours > 23 or minutes > 59:
+        raise _Reject(f"offset {sign}{hours:02d}:{minutes:02d} is out of range", _HINT_OFFSET)
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(delta if sign == "+" else -delta)
+
+
+def _pick_offset(named: timezone | None, written: timezone | None) -> timezone | None:
+    """The single explicit offset of a string; two that disagree are an error."""
+    if named is not None and written is not None and named != written:
+        raise _Reject("it has two different offsets", _HINT_OFFSET)
+    return named or written
+
+
+def _weekday_warnings(m: re.Match[str] | None, day: date) -> tuple[str, ...]:
+    """A warning when the printed weekday disagrees with the date; the date wins."""
+    if m is None:
+        return ()
+    shown = m.group(0).rstrip(".")
+    key = "".join(shown.split()).lower()
+    number = _WEEKDAY_NUMBERS.get(key, _WEEKDAY_NUMBERS.get(key[:3]))
+    if number == day.weekday():
+        return ()
+    return (
+        f'weekday "{shown}" does not match {day.day:02d}/{day.month:02d}/{day.year:04d} '
+        f"(a {_EN_DAYS[day.weekday()]}); the date wins",
+    )
+
+
+# --- writing ---------------------------------------------------------------
+
+
+def _require_aware(dt: datetime) -> datetime:
+    """dt itself, or ValueError for a naive datetime, whose instant is unknown."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"naive datetime {dt.isoformat()} has no offset; attach the site zone first")
+    return dt
+
+
+def _writable(dt: datetime) -> datetime:
+    """dt, or dt in UTC when its offset has seconds, which RFC 822 and RFC 3339 cannot write."""
+    if _require_aware(dt).utcoffset() % _MINUTE:
+        return dt.astimezone(timezone.utc)
+    return dt
+
+
+def _offset(dt: datetime, sep: str) -> str:
+    """'+0700' (sep='') or '+07:00' (sep=':'); UTC is written +00:00."""
+    minutes = dt.utcoffset() // _MINUTE
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{sign}{hours:02d}{sep}{minutes:02d}"
+
+
+def _quote(text: str) -> str:
+    """Input for an error message: one line, control characters escaped, about 60 characters."""
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    if len(shown) > _MAX_QUOTE:
+        shown = shown[: _MAX_QUOTE - 3] + "..."
+    return f'"{shown}"'

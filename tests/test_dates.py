@@ -1,0 +1,529 @@
+"""Dates as news sites print them: parsing, the site zone's history, and feed formats."""
+from __future__ import annotations
+
+import locale
+import re
+import time
+import unicodedata
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from feedpub.dates import format_local, format_rfc822, format_rfc3339, parse_datetime, site_time
+from feedpub.errors import DateError
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+UTC = timezone.utc
+
+
+@pytest.fixture(autouse=True)
+def machine_in_new_york(monkeypatch):
+    """Run every test with the machine's zone far from Vietnam, so a parser reading it fails."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def off(hours: int, minutes: int = 0) -> timezone:
+    """A fixed offset, as an explicit marker in the input must produce."""
+    sign = -1 if hours < 0 else 1
+    return timezone(sign * timedelta(hours=abs(hours), minutes=minutes))
+
+
+def vn(*fields: int) -> datetime:
+    """Wall-clock time in the site zone."""
+    return datetime(*fields, tzinfo=HCM)
+
+
+def at(tz: timezone, *fields: int) -> datetime:
+    """Wall-clock time at a fixed offset."""
+    return datetime(*fields, tzinfo=tz)
+
+
+NFD_THURSDAY = unicodedata.normalize("NFD", "Thứ Năm, 02/12/2021 - 23:30")
+
+PARSED = [
+    # the site's own page, Báo Long An
+    ("02/12/2021 - 23:30", vn(2021, 12, 2, 23, 30)),
+    ("02/12/2021 - 23:30:45", vn(2021, 12, 2, 23, 30, 45)),
+    # Thanh Niên
+    ("02/12/2021 23:30", vn(2021, 12, 2, 23, 30)),
+    # Tuổi Trẻ
+    ("02/12/2021 23:30 GMT+7", at(off(7), 2021, 12, 2, 23, 30)),
+    # VnExpress
+    ("Thứ năm, 2/12/2021, 23:30 (GMT+7)", at(off(7), 2021, 12, 2, 23, 30)),
+    # Dân Trí
+    ("Thứ năm, 02/12/2021 - 23:30", vn(2021, 12, 2, 23, 30)),
+    # day-first numeric variants
+    ("2/12/2021 23:30", vn(2021, 12, 2, 23, 30)),
+    ("02-12-2021, 23:30:05", vn(2021, 12, 2, 23, 30, 5)),
+    ("02.12.2021 23:30", vn(2021, 12, 2, 23, 30)),
+    ("23:30 02/12/2021", vn(2021, 12, 2, 23, 30)),
+    ("23:30, 02-12-2021", vn(2021, 12, 2, 23, 30)),
+    ("02/12/2021", vn(2021, 12, 2)),
+    ("12/02/2021 08:15", vn(2021, 2, 12, 8, 15)),
+    ("1/1/2022 0:00", vn(2022, 1, 1)),
+    ("31/12/2021 23:59:59", vn(2021, 12, 31, 23, 59, 59)),
+    ("29/02/2024 - 12:00", vn(2024, 2, 29, 12)),
+    ("02/12/2021 | 23:30", vn(2021, 12, 2, 23, 30)),
+    ("2021/12/02 23:30", vn(2021, 12, 2, 23, 30)),
+    ("2021.12.02", vn(2021, 12, 2)),
+    # weekday prefixes, any spelling and case
+    ("Thứ Năm, 02/12/2021 - 23:30", vn(2021, 12, 2, 23, 30)),
+    ("THỨ NĂM, 02/12/2021 - 23:30", vn(2021, 12, 2, 23, 30)),
+    ("Thứ 5, 02/12/2021 23:30", vn(2021, 12, 2, 23, 30)),
+    ("T5, 02/12/2021 23:30", vn(2021, 12, 2, 23, 30)),
+    ("Chủ nhật, 05/12/2021", vn(2021, 12, 5)),
+    ("CN, 05/12/2021 08:00", vn(2021, 12, 5, 8)),
+    ("Thứ Hai, 06/12/2021 - 00:00", vn(2021, 12, 6)),
+    ("Thứ Ba, 07/12/2021 - 12:00", vn(2021, 12, 7, 12)),
+    ("Thứ Tư, 08/12/2021 - 01:02:03", vn(2021, 12, 8, 1, 2, 3)),
+    ("Thứ Sáu | 03/12/2021 | 06:00", vn(2021, 12, 3, 6)),
+    ("thứ bảy, 04/12/2021 - 07:00", vn(2021, 12, 4, 7)),
+    ("Thứ Năm, 23:30, 02/12/2021", vn(2021, 12, 2, 23, 30)),
+    (NFD_THURSDAY, vn(2021, 12, 2, 23, 30)),
+    # odd whitespace
+    ("02/12/2021\u00a0-\u00a023:30", vn(2021, 12, 2, 23, 30)),
+    ("December 2, 2021 11:30\u202fPM", vn(2021, 12, 2, 23, 30)),
+    ("  02/12/2021\n\t23:30  ", vn(2021, 12, 2, 23, 30)),
+    ("Thứ\u00a0năm,\u00a02/12/2021,\u00a023:30\u00a0(GMT+7)", at(off(7), 2021, 12, 2, 23, 30)),
+    # ISO 8601 / RFC 3339
+    ("2021-12-02T23:30:00+07:00", at(off(7), 2021, 12, 2, 23, 30)),
+    ("2021-12-02T16:30:00Z", at(UTC, 2021, 12, 2, 16, 30)),
+    ("2021-12-02T23:30+0700", at(off(7), 2021, 12, 2, 23, 30)),
+    ("2021-12-02 23:30", vn(2021, 12, 2, 23, 30)),
+    ("2021-12-02", vn(2021, 12, 2)),
+    ("2021-12-02T23:30:00.123456+07:00", at(off(7), 2021, 12, 2, 23, 30, 0, 123456)),
+    ("2021-12-02T23:30:00.5-05:00", at(off(-5), 2021, 12, 2, 23, 30, 0, 500000)),
+    ("2021-12-02 23:30:00 +0700", at(off(7), 2021, 12, 2, 23, 30)),
+    ("2021-12-02T23:30:00 GMT+7", at(off(7), 2021, 12, 2, 23, 30)),
+    (" 2021-12-02T16:30:00Z ", at(UTC, 2021, 12, 2, 16, 30)),
+    # offset markers
+    ("02/12/2021 23:30 UTC+7", at(off(7), 2021, 12, 2, 23, 30)),
+    ("02/12/2021 23:30 GMT+07:00", at(off(7), 2021, 12, 2, 23, 30)),
+    ("02/12/2021 10:30 GMT-3", at(off(-3), 2021, 12, 2, 10, 30)),
+    ("02/12/2021 11:30 UTC-5", at(off(-5), 2021, 12, 2, 11, 30)),
+    ("02/12/2021 22:00 (GMT+05:30)", at(off(5, 30), 2021, 12, 2, 22)),
+    ("02/12/2021 23:30 ICT", at(off(7), 2021, 12, 2, 23, 30)),
+    ("02/12/2021 16:30 GMT", at(UTC, 2021, 12, 2, 16, 30)),
+    ("02/12/2021 16:30 UTC", at(UTC, 2021, 12, 2, 16, 30)),
+    ("02/12/2021 23:30 +07:00", at(off(7), 2021, 12, 2, 23, 30)),
+    # RFC 822, as in RSS feeds
+    ("Thu, 02 Dec 2021 23:30:00 +0700", at(off(7), 2021, 12, 2, 23, 30)),
+    ("Thu, 02 Dec 2021 16:30:00 GMT", at(UTC, 2021, 12, 2, 16, 30)),
+    ("Thu, 02 Dec 2021 23:30:00 GMT+7", at(off(7), 2021, 12, 2, 23, 30)),
+    ("Thu, 2 Dec 2021 11:30:00 -0500", at(off(-5), 2021, 12, 2, 11, 30)),
+    # English prose
+    ("December 2, 2021 11:30 PM", vn(2021, 12, 2, 23, 30)),
+    ("2 Dec 2021 23:30", vn(2021, 12, 2, 23, 30)),
+    ("2 December 2021 23:30", vn(2021, 12, 2, 23, 30)),
+    ("Thursday, December 2, 2021 at 11:30 PM", vn(2021, 12, 2, 23, 30)),
+    ("Dec. 2, 2021", vn(2021, 12, 2)),
+    ("December 2nd, 2021 11:30 p.m.", vn(2021, 12, 2, 23, 30)),
+    ("02-Dec-2021 23:30", vn(2021, 12, 2, 23, 30)),
+    ("Sep 30, 2021 9:05 AM", vn(2021, 9, 30, 9, 5)),
+    ("December 2, 2021 | 11:30 pm GMT+7", at(off(7), 2021, 12, 2, 23, 30)),
+    ("2 December 2021 11 PM", vn(2021, 12, 2, 23)),
+    # written Vietnamese
+    ("ngày 2 tháng 12 năm 2021", vn(2021, 12, 2)),
+    ("23:30 ngày 02/12/2021", vn(2021, 12, 2, 23, 30)),
+    ("2 tháng 12, 2021", vn(2021, 12, 2)),
+    ("tháng 12 2, 2021", vn(2021, 12, 2)),
+    ("Thứ Năm, ngày 2 tháng 12 năm 2021 lúc 23:30", vn(2021, 12, 2, 23, 30)),
+    ("02/12/2021 lúc 23 giờ 30", vn(2021, 12, 2, 23, 30)),
+    ("23 giờ 30 phút ngày 2 tháng 12 năm 2021", vn(2021, 12, 2, 23, 30)),
+    ("23g30 02/12/2021", vn(2021, 12, 2, 23, 30)),
+    ("23h30, 02/12/2021", vn(2021, 12, 2, 23, 30)),
+    ("02/12/2021 9 giờ sáng", vn(2021, 12, 2, 9)),
+    ("02/12/2021 8 giờ tối", vn(2021, 12, 2, 20)),
+    # 12-hour clocks
+    ("02/12/2021 11:30 CH", vn(2021, 12, 2, 23, 30)),
+    ("02/12/2021 11:30 SA", vn(2021, 12, 2, 11, 30)),
+    ("02/12/2021 12:05 SA", vn(2021, 12, 2, 0, 5)),
+    ("02/12/2021 12:05 CH", vn(2021, 12, 2, 12, 5)),
+    ("02/12/2021 12:05 AM", vn(2021, 12, 2, 0, 5)),
+    ("02/12/2021 12:05 PM", vn(2021, 12, 2, 12, 5)),
+    ("02/12/2021 21:07 PM", vn(2021, 12, 2, 21, 7)),
+    ("02/12/2021 2:30 chiều", vn(2021, 12, 2, 14, 30)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), PARSED, ids=[repr(t) for t, _ in PARSED])
+def test_parse_shapes_seen_on_news_sites(text, expected):
+    """Each printed shape gives exactly this instant, with this offset and kind of zone."""
+    dt, warnings = parse_datetime(text, HCM)
+    assert dt == expected
+    assert dt.utcoffset() == expected.utcoffset()
+    assert dt.tzinfo == expected.tzinfo
+    assert dt.replace(tzinfo=None) == expected.replace(tzinfo=None)
+    assert warnings == ()
+
+
+def test_table_is_large_enough():
+    """The table covers at least 60 printed shapes."""
+    assert len(PARSED) >= 60
+
+
+def test_gmt_plus_is_east_of_greenwich():
+    """GMT+7 is seven hours ahead of UTC, not the POSIX reading of seven behind."""
+    dt, _ = parse_datetime("02/12/2021 23:30 GMT+7", HCM)
+    assert dt.utcoffset() == timedelta(hours=7)
+    assert dt == datetime(2021, 12, 2, 16, 30, tzinfo=UTC)
+    for text in ("Thứ năm, 2/12/2021, 23:30 (GMT+7)", "02/12/2021 23:30 UTC+7", "02/12/2021 23:30 GMT+07:00"):
+        assert parse_datetime(text, HCM)[0].utcoffset() == timedelta(hours=7)
+
+
+def test_utc_minus_is_west_of_greenwich():
+    """UTC-5 is five hours behind UTC."""
+    dt, _ = parse_datetime("02/12/2021 11:30 UTC-5", HCM)
+    assert dt.utcoffset() == timedelta(hours=-5)
+    assert dt == datetime(2021, 12, 2, 16, 30, tzinfo=UTC)
+
+
+def test_explicit_offset_is_fixed_not_the_site_zone():
+    """A date with an offset keeps that offset even in a year the site zone was +08:00."""
+    dt, _ = parse_datetime("01/01/1970 00:00 +07:00", HCM)
+    assert dt.tzinfo == timezone(timedelta(hours=7))
+    assert dt == datetime(1969, 12, 31, 17, 0, tzinfo=UTC)
+
+
+# --- timestamps ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1638462600, datetime(2021, 12, 2, 16, 30, tzinfo=UTC)),
+        (1638462600.5, datetime(2021, 12, 2, 16, 30, 0, 500000, tzinfo=UTC)),
+        (0, datetime(1970, 1, 1, tzinfo=UTC)),
+        (-86400, datetime(1969, 12, 31, tzinfo=UTC)),
+    ],
+)
+def test_unix_timestamp_is_that_instant_in_utc(value, expected):
+    """A JSON number is seconds since the epoch, returned in UTC."""
+    dt, warnings = parse_datetime(value, HCM)
+    assert dt == expected
+    assert dt.tzinfo is UTC
+    assert warnings == ()
+
+
+# --- the site zone's history -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [
+        ("01/01/1970 00:00", timedelta(hours=8)),   # South Vietnam 1960-1975
+        ("01/01/1944 12:00", timedelta(hours=8)),   # 1943-1945
+        ("15/06/1945 12:00", timedelta(hours=9)),   # 1945
+        ("01/01/1930 12:00", timedelta(hours=7)),
+        ("02/12/2021 - 23:30", timedelta(hours=7)),
+        ("01/01/1900 00:00", timedelta(hours=7, minutes=6, seconds=30)),  # local mean time
+    ],
+)
+def test_naive_dates_follow_the_zone_history(text, offset):
+    """Naive input gets the offset the IANA database gives for that date, never a fixed +7."""
+    dt, _ = parse_datetime(text, HCM)
+    assert dt.tzinfo is HCM
+    assert dt.utcoffset() == offset
+
+
+def test_1970_is_plus_eight():
+    """01/01/1970 00:00 in Saigon is 16:00 UTC the day before."""
+    dt, _ = parse_datetime("01/01/1970 00:00", HCM)
+    assert dt == datetime(1969, 12, 31, 16, 0, tzinfo=UTC)
+    assert format_rfc822(site_time(dt, HCM)) == "Thu, 01 Jan 1970 00:00:00 +0800"
+
+
+def test_site_time_uses_utc_before_1911():
+    """An offset with seconds (+07:06:30) cannot be written, so site_time returns UTC."""
+    dt, _ = parse_datetime("01/01/1900 00:00", HCM)
+    shown = site_time(dt, HCM)
+    assert shown == dt
+    assert shown.tzinfo is UTC
+    assert shown == datetime(1899, 12, 31, 16, 53, 30, tzinfo=UTC)
+    assert format_rfc822(shown) == "Sun, 31 Dec 1899 16:53:30 +0000"
+    assert format_rfc3339(shown) == "1899-12-31T16:53:30+00:00"
+
+
+def test_formats_never_write_seconds_in_an_offset():
+    """Even handed a +07:06:30 datetime directly, the formatters write a valid offset."""
+    dt, _ = parse_datetime("01/01/1900 00:00", HCM)
+    assert re.fullmatch(r"\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}", format_rfc822(dt))
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", format_rfc3339(dt))
+    assert format_rfc822(dt) == "Sun, 31 Dec 1899 16:53:30 +0000"
+    assert format_rfc3339(dt) == "1899-12-31T16:53:30+00:00"
+
+
+def test_site_time_converts_to_the_site_zone():
+    """A UTC instant is shown in the site zone with that date's offset."""
+    shown = site_time(datetime(2021, 12, 2, 16, 30, tzinfo=UTC), HCM)
+    assert shown.tzinfo is HCM
+    assert shown.replace(tzinfo=None) == datetime(2021, 12, 2, 23, 30)
+    assert shown.utcoffset() == timedelta(hours=7)
+    shown = site_time(datetime(1970, 1, 1, tzinfo=UTC), HCM)
+    assert shown.replace(tzinfo=None) == datetime(1970, 1, 1, 8, 0)
+
+
+def test_site_time_rejects_naive():
+    """A naive datetime has no instant; converting it would read the machine zone."""
+    with pytest.raises(ValueError):
+        site_time(datetime(2021, 12, 2, 23, 30), HCM)
+
+
+def test_gap_in_another_zone_is_accepted_with_fold_zero():
+    """A wall time skipped by DST is accepted as fold=0, using the offset before the change."""
+    new_york = ZoneInfo("America/New_York")
+    dt, warnings = parse_datetime("14/03/2021 02:30", new_york)
+    assert dt.replace(tzinfo=None) == datetime(2021, 3, 14, 2, 30)
+    assert dt.fold == 0
+    assert dt.utcoffset() == timedelta(hours=-5)
+    assert warnings == ()
+
+
+def test_machine_zone_is_new_york_during_tests():
+    """The autouse fixture really moves the machine zone, so the tests above can fail."""
+    assert time.localtime(0).tm_hour == 19
+
+
+# --- weekdays --------------------------------------------------------------
+
+
+def test_wrong_weekday_warns_and_the_date_wins():
+    """A Friday printed on a Thursday keeps the Thursday and adds one warning."""
+    dt, warnings = parse_datetime("Thứ Sáu, 02/12/2021 - 23:30", HCM)
+    assert dt == vn(2021, 12, 2, 23, 30)
+    assert warnings == ('weekday "Thứ Sáu" does not match 02/12/2021 (a Thursday); the date wins',)
+
+
+def test_wrong_english_weekday_warns():
+    """English weekdays are checked too."""
+    dt, warnings = parse_datetime("Friday, December 2, 2021 11:30 PM", HCM)
+    assert dt == vn(2021, 12, 2, 23, 30)
+    assert warnings == ('weekday "Friday" does not match 02/12/2021 (a Thursday); the date wins',)
+
+
+def test_wrong_decomposed_weekday_is_quoted_composed():
+    """The warning quotes the weekday after NFC normalisation."""
+    text = unicodedata.normalize("NFD", "Thứ Bảy, 02/12/2021")
+    _, warnings = parse_datetime(text, HCM)
+    assert warnings == ('weekday "Thứ Bảy" does not match 02/12/2021 (a Thursday); the date wins',)
+
+
+@pytest.mark.parametrize(
+    ("weekday", "day"),
+    [
+        ("Thứ Hai", 6), ("Thứ Ba", 7), ("Thứ Tư", 8), ("Thứ Năm", 9), ("Thứ Sáu", 10),
+        ("Thứ Bảy", 11), ("Chủ Nhật", 12),
+        ("Thứ 2", 6), ("Thứ 3", 7), ("Thứ 4", 8), ("Thứ 5", 9), ("Thứ 6", 10), ("Thứ 7", 11),
+        ("T2", 6), ("T3", 7), ("T4", 8), ("T5", 9), ("T6", 10), ("T7", 11), ("CN", 12),
+        ("thứ hai", 6), ("CHỦ NHẬT", 12), ("Thứ bẩy", 11),
+        ("Monday", 6), ("Tue", 7), ("Wed", 8), ("Thursday", 9), ("Thu", 9), ("Fri", 10),
+        ("Saturday", 11), ("Sun", 12),
+    ],
+)
+def test_right_weekday_gives_no_warning(weekday, day):
+    """Every spelling of the correct weekday passes silently (6-12 December 2021 is Monday-Sunday)."""
+    dt, warnings = parse_datetime(f"{weekday}, {day:02d}/12/2021 - 08:00", HCM)
+    assert dt == vn(2021, 12, day, 8)
+    assert warnings == ()
+
+
+# --- errors ----------------------------------------------------------------
+
+ANY = ("expected a date such as 02/12/2021 - 23:30, 2021-12-02T23:30:00+07:00 "
+       "or December 2, 2021 11:30 PM")
+DMY = "expected DD/MM/YYYY [HH:MM]"
+YMD = "expected YYYY-MM-DD[THH:MM[:SS]][+HH:MM]"
+EN = "expected Month D, YYYY or D Month YYYY [HH:MM]"
+TIME = "expected HH:MM from 00:00 to 23:59"
+H12 = "expected an hour from 1 to 12 before AM/PM, SA/CH"
+OFFSET = "expected an offset such as +07:00, GMT+7 or UTC-5, less than 24 hours"
+STAMP = "expected a string, or a Unix timestamp in seconds as a JSON number"
+
+ERRORS = [
+    ("31/02/2021 - 23:30", '"31/02/2021 - 23:30"', f"day 31 is out of range for February 2021 ({DMY})"),
+    ("29/02/2021", '"29/02/2021"', f"day 29 is out of range for February 2021 ({DMY})"),
+    ("00/12/2021", '"00/12/2021"', f"day 0 is out of range for December 2021 ({DMY})"),
+    ("02/13/2021", '"02/13/2021"', f"month 13 is out of range ({DMY})"),
+    ("02/12/2021 25:00", '"02/12/2021 25:00"', f"hour 25 is out of range ({TIME})"),
+    ("02/12/2021 23:60", '"02/12/2021 23:60"', f"minute 60 is out of range ({TIME})"),
+    ("2021-02-30", '"2021-02-30"', f"day 30 is out of range for February 2021 ({YMD})"),
+    ("2021-12-02T24:00:00", '"2021-12-02T24:00:00"', f"hour 24 is out of range ({TIME})"),
+    ("32 December 2021", '"32 December 2021"', f"day 32 is out of range for December 2021 ({EN})"),
+    ("", '""', f"it is empty ({ANY})"),
+    ("   ", '"   "', f"it is empty ({ANY})"),
+    ("\u00a0\n\t", '"\\xa0\\n\\t"', f"it is empty ({ANY})"),
+    ("not a date", '"not a date"', f"no day, month and year found ({ANY})"),
+    ("hôm qua", '"hôm qua"', f"no day, month and year found ({ANY})"),
+    ("23:30", '"23:30"', f"no day, month and year found ({ANY})"),
+    ("Thứ Năm", '"Thứ Năm"', f"no day, month and year found ({ANY})"),
+    ("Foo 2, 2021", '"Foo 2, 2021"', f"no day, month and year found ({ANY})"),
+    ("02/12/21 23:30", '"02/12/21 23:30"', f"the year must have four digits ({DMY})"),
+    ("20211202", '"20211202"', f"digits alone are not a date ({ANY})"),
+    ("hello 02/12/2021", '"hello 02/12/2021"', f'unexpected "hello" ({ANY})'),
+    ("02/12/2021 03/12/2021", '"02/12/2021 03/12/2021"', f'unexpected "03/12/2021" ({ANY})'),
+    ("13:30 SA 02/12/2021", '"13:30 SA 02/12/2021"', f"hour 13 cannot be used with SA ({H12})"),
+    ("02/12/2021 13:30 AM", '"02/12/2021 13:30 AM"', f"hour 13 cannot be used with AM ({H12})"),
+    ("02/12/2021 23:30 GMT+25", '"02/12/2021 23:30 GMT+25"', f"offset +25:00 is out of range ({OFFSET})"),
+    ("02/12/2021 23:30 +07:00 GMT+8", '"02/12/2021 23:30 +07:00 GMT+8"',
+     f"it has two different offsets ({OFFSET})"),
+    (None, '"None"', f"null is not accepted ({STAMP})"),
+    (True, '"True"', f"a bool is not accepted ({STAMP})"),
+    (False, '"False"', f"a bool is not accepted ({STAMP})"),
+    ([], '"[]"', f"a list is not accepted ({STAMP})"),
+    ({"date": "02/12/2021"}, "\"{'date': '02/12/2021'}\"", f"a dict is not accepted ({STAMP})"),
+    (float("nan"), '"nan"', f"timestamp out of range ({STAMP})"),
+    (1638462600000, '"1638462600000"', f"timestamp out of range ({STAMP}; this looks like milliseconds)"),
+]
+
+
+@pytest.mark.parametrize(("value", "quoted", "reason"), ERRORS, ids=[repr(v) for v, _, _ in ERRORS])
+def test_not_a_date_raises_with_input_and_expectation(value, quoted, reason):
+    """Each bad value raises DateError naming the input, what was wrong and what was expected."""
+    with pytest.raises(DateError) as caught:
+        parse_datetime(value, HCM)
+    message = str(caught.value)
+    assert message == f"{quoted} is not a valid date: {reason}"
+    assert "\n" not in message
+    assert "(expected " in message
+
+
+def test_error_table_is_large_enough():
+    """The error table covers at least 15 cases."""
+    assert len(ERRORS) >= 15
+
+
+def test_long_input_is_truncated_to_one_line():
+    """A long, multi-line input is quoted on one line, cut to about 60 characters."""
+    text = "Lorem ipsum dolor sit amet,\nconsectetur adipiscing elit, sed do eiusmod tempor incididunt"
+    with pytest.raises(DateError) as caught:
+        parse_datetime(text, HCM)
+    message = str(caught.value)
+    assert "\n" not in message
+    quoted = message.split(" is not a valid date")[0]
+    assert quoted == '"Lorem ipsum dolor sit amet, consectetur adipiscing elit, ..."'
+    assert len(quoted) <= 62
+
+
+def test_date_error_is_a_value_error():
+    """Callers may catch DateError as a ValueError."""
+    with pytest.raises(ValueError):
+        parse_datetime("31/02/2021", HCM)
+
+
+# --- round trip ------------------------------------------------------------
+
+VN_WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật")
+EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
+
+
+def _hour12(t: datetime) -> int:
+    return t.hour % 12 or 12
+
+
+def _gmt(t: datetime) -> str:
+    minutes = t.utcoffset() // timedelta(minutes=1)
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"GMT{sign}{hours}" + (f":{minutes:02d}" if minutes else "")
+
+
+SHAPES = {
+    "iso": (False, lambda t: t.isoformat()),
+    "rfc822": (False, format_rfc822),
+    "rfc3339": (False, format_rfc3339),
+    "page": (True, lambda t: f"{t.day:02d}/{t.month:02d}/{t.year} - {t.hour:02d}:{t.minute:02d}"),
+    "gmt": (False, lambda t: f"{t.day:02d}/{t.month:02d}/{t.year} {t.hour:02d}:{t.minute:02d} ({_gmt(t)})"),
+    "weekday": (True, lambda t: f"{VN_WEEKDAYS[t.weekday()]}, {t.day}/{t.month}/{t.year}, "
+                                f"{t.hour:02d}:{t.minute:02d}"),
+    "written": (True, lambda t: f"ngày {t.day} tháng {t.month} năm {t.year} lúc {t.hour:02d}:{t.minute:02d}"),
+    "written_time_first": (True, lambda t: f"{t.hour} giờ {t.minute} ngày {t.day} tháng {t.month} năm {t.year}"),
+    "twelve_vi": (True, lambda t: f"{t.day:02d}/{t.month:02d}/{t.year} {_hour12(t):02d}:{t.minute:02d} "
+                                  f"{'SA' if t.hour < 12 else 'CH'}"),
+    "english": (True, lambda t: f"{EN_MONTHS[t.month - 1]} {t.day}, {t.year} {_hour12(t)}:{t.minute:02d} "
+                                f"{'AM' if t.hour < 12 else 'PM'}"),
+}
+
+instants = st.datetimes(min_value=datetime(1912, 1, 2), max_value=datetime(2100, 12, 30)).map(
+    lambda d: d.replace(second=0, microsecond=0, tzinfo=UTC)
+)
+site_zones = st.one_of(
+    st.just(HCM),
+    st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m))),
+)
+
+
+@settings(max_examples=400)
+@given(instant=instants, tz=site_zones, shape=st.sampled_from(sorted(SHAPES)))
+def test_round_trip_in_every_shape(instant, tz, shape):
+    """Format an instant in the site zone in each shape, parse it back: same instant, same offset."""
+    naive, render = SHAPES[shape]
+    local = instant.astimezone(tz)
+    assume(not (naive and local.fold))   # the repeated hour of a clock change has no naive spelling
+    dt, warnings = parse_datetime(render(local), tz)
+    assert dt == instant
+    assert dt.utcoffset() == local.utcoffset()
+    assert warnings == ()
+
+
+# --- writing ---------------------------------------------------------------
+
+
+def test_format_rfc822_exact():
+    """RSS dates are RFC 822 with a four-digit year and a +HHMM offset."""
+    assert format_rfc822(vn(2021, 12, 2, 23, 30)) == "Thu, 02 Dec 2021 23:30:00 +0700"
+    assert format_rfc822(at(UTC, 2021, 12, 2, 16, 30, 5, 999999)) == "Thu, 02 Dec 2021 16:30:05 +0000"
+    assert format_rfc822(at(off(-3, 30), 2022, 1, 5, 7, 5)) == "Wed, 05 Jan 2022 07:05:00 -0330"
+    assert format_rfc822(vn(1970, 1, 1)) == "Thu, 01 Jan 1970 00:00:00 +0800"
+
+
+def test_format_rfc3339_exact():
+    """Atom dates: seconds, no microseconds, UTC written +00:00."""
+    assert format_rfc3339(vn(2021, 12, 2, 23, 30)) == "2021-12-02T23:30:00+07:00"
+    assert format_rfc3339(at(UTC, 2021, 12, 2, 16, 30, 0, 123456)) == "2021-12-02T16:30:00+00:00"
+    assert format_rfc3339(at(off(-5), 2021, 12, 2, 11, 30, 59)) == "2021-12-02T11:30:59-05:00"
+    assert format_rfc3339(at(off(5, 45), 2021, 12, 2, 22, 15)) == "2021-12-02T22:15:00+05:45"
+
+
+def test_format_local_exact():
+    """Pages show the wall clock in the reader's language."""
+    assert format_local(vn(2021, 12, 2, 23, 30), "vi") == "02/12/2021 - 23:30"
+    assert format_local(vn(2022, 1, 5, 7, 5), "vi") == "05/01/2022 - 07:05"
+    assert format_local(vn(2021, 12, 2, 23, 30), "en") == "2 December 2021, 23:30"
+    assert format_local(vn(2022, 1, 5, 7, 5), "en") == "5 January 2022, 07:05"
+
+
+def test_format_local_unknown_language():
+    """Only vi and en have a page format."""
+    with pytest.raises(ValueError):
+        format_local(vn(2021, 12, 2, 23, 30), "fr")
+
+
+@pytest.mark.parametrize("formatter", [format_rfc822, format_rfc3339])
+def test_formatters_reject_naive(formatter):
+    """A naive datetime has no offset to write."""
+    with pytest.raises(ValueError):
+        formatter(datetime(2021, 12, 2, 23, 30))
+
+
+def test_format_rfc822_ignores_locale():
+    """Day and month names stay English under a Vietnamese LC_TIME (when the machine has one)."""
+    saved = locale.setlocale(locale.LC_TIME)
+    try:
+        for name in ("vi_VN.UTF-8", "vi_VN.utf8", "vi_VN"):
+            try:
+                locale.setlocale(locale.LC_TIME, name)
+                break
+            except locale.Error:
+                continue
+        assert format_rfc822(vn(2021, 12, 2, 23, 30)) == "Thu, 02 Dec 2021 23:30:00 +0700"
+        assert format_local(vn(2021, 12, 2, 23, 30), "en") == "2 December 2021, 23:30"
+    finally:
+        locale.setlocale(locale.LC_TIME, saved)
