@@ -1,0 +1,96 @@
+"""Pick what each feed carries from the scans of all record files (pure).
+
+Rules: the first record with an id wins (files in path order, then line);
+drafts never appear; a record appears once its published time is at or before
+"now"; each feed keeps the newest max_items, newest first by (published, id).
+"""
+from __future__ import annotations
+
+import heapq
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from .errors import RecordError
+from .scan import MARGIN, FileScan, Rank, Trans
+
+FeedKey = tuple[str, "str | None"]      # (language, category or None for the language feed)
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    path: str
+    rank: Rank
+
+
+@dataclass
+class Selection:
+    feeds: dict[FeedKey, list[Pick]]                       # newest first
+    translations: dict[str, dict[str, Trans]]              # translation_key -> lang -> published version
+    errors: list[str] = field(default_factory=list)        # duplicate ids
+    starved: list[str] = field(default_factory=list)       # files to rescan keeping every candidate
+    next_due: float | None = None                          # earliest scheduled record still in the future
+    published: int = 0                                     # eligible records, all languages
+
+
+def _sort_key(pick: Pick) -> tuple[float, str]:
+    return (pick.rank.ts, pick.rank.id)
+
+
+def select(scans: list[FileScan], *, languages, max_items: int, now_ts: float,
+           category_feeds: bool = True) -> Selection:
+    """Choose every feed's entries from per-file candidates."""
+    first: dict[str, tuple[str, int]] = {}
+    errors: list[str] = []
+    dups: Counter[str] = Counter()
+    for scan in scans:
+        for ident, line in scan.ids:
+            seen = first.get(ident)
+            if seen is None:
+                first[ident] = (scan.path, line)
+            else:
+                dups[scan.path] += 1
+                errors.append(str(RecordError(scan.path, line, "id", (
+                    f'"{ident}" is already used by {seen[0]}:{seen[1]} '
+                    "(expected an id unique across the site; the first record was kept)"))))
+    starved = [s.path for s in scans if not s.complete and dups[s.path] > MARGIN]
+
+    pools: dict[FeedKey, list[Pick]] = defaultdict(list)
+    next_due = None
+    for scan in scans:
+        for rank in (*scan.ranks, *scan.future):
+            if rank.ts > now_ts:
+                next_due = rank.ts if next_due is None else min(next_due, rank.ts)
+                continue
+            if first.get(rank.id) != (scan.path, rank.line):
+                continue
+            pick = Pick(scan.path, rank)
+            pools[(rank.lang, None)].append(pick)
+            if category_feeds:
+                for cat in rank.cats:
+                    pools[(rank.lang, cat)].append(pick)
+
+    feeds = {key: heapq.nlargest(max_items, picks, key=_sort_key) for key, picks in pools.items()}
+    for lang in languages:
+        feeds.setdefault((lang, None), [])
+    keys = _winner_keys(feeds, scans)
+    return Selection(feeds=feeds, translations=_translations(scans, keys, first, now_ts),
+                     errors=errors, starved=starved, next_due=next_due,
+                     published=sum(len(p) for (lang, cat), p in pools.items() if cat is None))
+
+
+def _winner_keys(feeds, scans: list[FileScan]) -> set[str]:
+    """translation_keys of the records that made it into some feed."""
+    wanted = {(p.path, p.rank.line) for picks in feeds.values() for p in picks}
+    return {t.key for s in scans for t in s.trans if (s.path, t.line) in wanted}
+
+
+def _translations(scans, keys: set[str], first, now_ts: float) -> dict[str, dict[str, Trans]]:
+    """For each wanted story, its newest published version in each language."""
+    result: dict[str, dict[str, Trans]] = defaultdict(dict)
+    for scan in scans:
+        for t in scan.trans:
+            if t.key in keys and t.ts <= now_ts and first.get(t.id) == (scan.path, t.line):
+                best = result[t.key].get(t.lang)
+                if best is None or (t.ts, t.id) > (best.ts, best.id):
+                    result[t.key][t.lang] = t
+    return dict(result)
