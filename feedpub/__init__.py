@@ -1,0 +1,16 @@
+"""feedpub: per-language RSS 2.0, Atom 1.0 and JSON feeds from a news site's article records.
+
+    import feedpub
+    report = feedpub.build("data", "public")
+"""
+from .config import Config, load_config
+from .errors import (ConfigError, FeedpubError, LockedError, PublishError, RecordError, RejectedError,
+                     SiteError)
+from .pipeline import BuildReport, FeedReport, build, check
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BuildReport", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError", "PublishError",
+    "RecordError", "RejectedError", "SiteError", "__version__", "build", "check", "load_config",
+]

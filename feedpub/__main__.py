@@ -1,0 +1,4 @@
+"""python -m feedpub"""
+from .cli import main
+
+main()

@@ -1,0 +1,144 @@
+"""The feedpub command: a thin layer over feedpub.build() and feedpub.check().
+
+Exit status:
+  0  every feed published, no record rejected (or nothing needed publishing)
+  1  feeds published, but some records were rejected (listed on stderr)
+  2  usage error (unknown option, bad --now)
+  3  nothing published: bad config, unreadable site or output, or --strict with a rejected record
+  4  another feedpub run holds the output directory's lock past --wait
+"""
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import __version__
+from .errors import ConfigError, DateError, FeedpubError, LockedError
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 4
+
+app = typer.Typer(
+    help="Publish per-language RSS 2.0, Atom 1.0 and JSON feeds from a news site's article records.\n\n"
+         + __doc__.split("\n\n", 1)[1],
+    add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"feedpub {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Publish per-language feeds from article records."""
+
+
+def _err(line: str) -> None:
+    typer.echo(line, err=True)
+
+
+def _parse_now(now: Optional[str], data: Path) -> Optional[datetime]:
+    if now is None:
+        return None
+    from .config import load_config
+    from .dates import parse_datetime
+    tz = load_config(data).tz
+    try:
+        return parse_datetime(now, tz)[0]
+    except DateError as exc:
+        _err(f"feedpub: --now: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+@app.command()
+def build(
+    data: Path = typer.Option(Path("data"), "--data", help="Site directory holding feedpub.toml and articles/."),
+    out: Path = typer.Option(Path("public"), "--out", help="Output directory for the feeds."),
+    now: Optional[str] = typer.Option(None, "--now", metavar="DATETIME",
+                                      help="Build as if it were this time (site zone unless an offset is given)."),
+    strict: bool = typer.Option(False, "--strict", help="Publish nothing if any record is rejected (exit 3)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when all is well; problems still go to stderr."),
+    wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", help="How long to wait for another run's lock (exit 4 after)."),
+    state: Optional[Path] = typer.Option(None, "--state", help="Cache file for fast reruns (default: OUT/.feedpub/state.sqlite)."),
+    full: bool = typer.Option(False, "--full", help="Ignore the cache and read every record file."),
+) -> None:
+    """Build every feed of the site into OUT (exit 0 ok, 1 records rejected, 3 nothing published, 4 locked)."""
+    from .pipeline import build as run_build
+    try:
+        report = run_build(data, out, now=_parse_now(now, data), strict=strict, state_path=state,
+                           wait=wait, full=full)
+    except LockedError as exc:
+        _err(f"feedpub: {exc}")
+        raise typer.Exit(EXIT_LOCKED) from None
+    except FeedpubError as exc:
+        _err(f"feedpub: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    for line in report.errors:
+        _err(line)
+    if not quiet:
+        for line in report.warnings:
+            _err(f"warning: {line}")
+        for ping in report.pings:
+            if not ping.ok:
+                _err(f"warning: WebSub ping for {ping.topic} failed after {ping.attempts} attempt(s): {ping.detail}")
+        _summary(report, out)
+    if report.errors:
+        if quiet:
+            _err(f"feedpub: {len(report.errors)} record(s) rejected; the others were published")
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def _summary(report, out: Path) -> None:
+    if report.skipped:
+        typer.echo(f"nothing changed: {len(report.feeds)} feed files in {out} are up to date")
+        return
+    for feed in report.feeds:
+        if feed.path.count("/") == 1:      # language feeds; category feeds are summed below
+            state = "updated" if feed.changed else "unchanged"
+            typer.echo(f"{out / feed.path}: {feed.items} items, {state}")
+    cats = [f for f in report.feeds if f.path.count("/") > 1]
+    if cats:
+        typer.echo(f"{len(cats) // 3} category feeds ({sum(f.changed for f in cats)} files updated)")
+    typer.echo(f"{report.records} records, {report.files_read} record files read, "
+               f"{len(report.errors)} rejected, {len(report.changed)} files updated")
+
+
+@app.command()
+def check(
+    data: Path = typer.Option(Path("data"), "--data", help="Site directory holding feedpub.toml and articles/."),
+    now: Optional[str] = typer.Option(None, "--now", metavar="DATETIME", help="Judge scheduled records against this time."),
+) -> None:
+    """Validate feedpub.toml and every record without writing anything (exit 0 clean, 1 rejected, 3 unusable)."""
+    from .pipeline import check as run_check
+    try:
+        report = run_check(data, now=_parse_now(now, data))
+    except FeedpubError as exc:
+        _err(f"feedpub: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    for line in report.errors:
+        _err(line)
+    for line in report.warnings:
+        _err(f"warning: {line}")
+    typer.echo(f"{report.records} valid records, {len(report.errors)} problems")
+    if report.errors:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def main() -> None:
+    """Console entry point: no Python traceback ever reaches the user."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("feedpub: interrupted")
+        sys.exit(130)
+    except ConfigError as exc:      # raised while reading --now's zone
+        _err(f"feedpub: {exc}")
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,98 @@
+"""Turn chosen articles into per-language (and per-category) Feed models (pure)."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timezone
+from urllib.parse import quote
+
+from .config import Config
+from .dates import site_time
+from .model import Article, Entry, Feed, FeedUrls, Translation
+from .sanitize import clean_html, policy_from_config
+from .scan import Trans
+from .slugs import unique_slugs
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+STYLESHEET = "feed.css"
+
+
+def guid(config: Config, record_id: str) -> str:
+    """The item's identity forever: base_url plus the record id, nothing else."""
+    return f"{config.base_url}/id/{quote(record_id, safe='')}"
+
+
+def feed_dir(lang: str, slug: str | None = None) -> str:
+    """Folder of a feed under OUT/."""
+    return f"{lang}/categories/{slug}" if slug else lang
+
+
+def category_slugs(config: Config, categories: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """Per language, a stable URL slug for every category name."""
+    return {lang: unique_slugs(sorted(names)) for lang, names in categories.items()}
+
+
+def _localise(article: Article, config: Config, policy) -> Article:
+    tz = config.tz
+    content = clean_html(article.content, article.url, policy) if article.content else None
+    return dataclasses.replace(article, published=site_time(article.published, tz),
+                               updated=site_time(article.updated, tz), content=content or None)
+
+
+def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Article]],
+                translations: dict[str, dict[str, Trans]], *, version: str = "") -> list[Feed]:
+    """One Feed per language, then one per (language, category) when category feeds are on."""
+    policy = policy_from_config(dict(config.html))
+    cache: dict[int, Entry] = {}
+    everything = [a for arts in chosen.values() for a in arts]
+    site_updated = max((max(a.updated, a.published) for a in everything), default=EPOCH)
+    names: dict[str, set[str]] = {lang: set() for lang in config.languages}
+    for (lang, cat) in chosen:
+        if cat is not None:
+            names[lang].add(cat)
+    slugs = category_slugs(config, names)
+    feeds = []
+    for (lang, cat), articles in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
+        entries = []
+        for article in articles:
+            if id(article) not in cache:
+                cache[id(article)] = _entry(config, _localise(article, config, policy), translations)
+            entries.append(cache[id(article)])
+        feeds.append(_feed(config, lang, cat, slugs[lang].get(cat) if cat else None, entries,
+                           site_updated, version))
+    return feeds
+
+
+def _entry(config: Config, article: Article, translations: dict[str, dict[str, Trans]]) -> Entry:
+    others = []
+    if article.translation_key:
+        for lang, t in sorted(translations.get(article.translation_key, {}).items()):
+            if lang != article.lang:
+                others.append(Translation(lang=lang, url=t.url, title=t.title))
+    return Entry(article=article, guid=guid(config, article.id), translations=tuple(others))
+
+
+def _feed(config: Config, lang: str, cat: str | None, slug: str | None, entries: list[Entry],
+          site_updated: datetime, version: str) -> Feed:
+    lc = config.languages[lang]
+    base = feed_dir(lang, slug)
+    urls = FeedUrls(rss=config.out_url(f"{base}/rss.xml"), atom=config.out_url(f"{base}/atom.xml"),
+                    json=config.out_url(f"{base}/feed.json"), page=config.out_url(f"{base}/index.html"))
+    newest = max((max(e.article.updated, e.article.published) for e in entries), default=site_updated)
+    return Feed(
+        lang=lang,
+        title=f"{lc.title} – {cat}" if cat else lc.title,
+        description=lc.description,
+        link=lc.link,
+        id=config.out_url(f"{base}/"),
+        urls=urls,
+        updated=site_time(newest, config.tz),
+        entries=tuple(entries),
+        author=lc.author or config.site_title or lc.title,
+        copyright=lc.copyright,
+        hub=config.hub,
+        category=cat,
+        category_slug=slug,
+        stylesheet=config.out_url(STYLESHEET),
+        site_title=config.site_title,
+        generator_version=version,
+    )

@@ -1,0 +1,236 @@
+"""The library entry points: build() publishes a site's feeds, check() only validates.
+
+config + record files -> scans (validated) -> selection -> articles -> Feed
+models -> bytes -> atomic publish. Heavy modules (feedgen, lxml) are imported
+only when something has to be rendered, so a run with nothing to do stays as
+cheap as start-up.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .config import Config, load_config
+from .errors import RejectedError, SiteError
+from .publish import OutputLock, prepare_dir, publish_files, remove_stale_temps
+from .state import State
+
+STATE_NAME = ".feedpub/state.sqlite"
+RACY_SECONDS = 2.0          # files modified this recently are read again next run (mtime granularity)
+DEFAULT_WAIT = 60.0
+
+
+@dataclass(frozen=True)
+class FeedReport:
+    path: str               # relative to OUT
+    items: int
+    changed: bool
+
+
+@dataclass
+class BuildReport:
+    """What a run did: per-file results, rejected records, warnings."""
+
+    feeds: list[FeedReport] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)        # rejected records, one line each
+    warnings: list[str] = field(default_factory=list)
+    records: int = 0                                       # valid records in the site
+    files_read: int = 0                                    # record files (re)read by this run
+    skipped: bool = False                                  # nothing changed: no file was touched
+    pings: list = field(default_factory=list)              # WebSub results
+
+    @property
+    def changed(self) -> list[str]:
+        return [f.path for f in self.feeds if f.changed]
+
+
+def _version() -> str:
+    from . import __version__
+    return __version__
+
+
+def _now_ts(now: datetime | None) -> float:
+    if now is None:
+        return time.time()
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    return now.timestamp()
+
+
+def _stat_files(site_dir: Path) -> dict[str, tuple[int, int, int]]:
+    from .scan import record_files, signature
+    sigs = {}
+    for rel, full in record_files(site_dir):
+        try:
+            sigs[rel] = signature(full.stat())
+        except OSError:
+            sigs[rel] = (0, 0, 0)
+    return sigs
+
+
+def check(site_dir: str | os.PathLike = "data", *, now: datetime | None = None) -> BuildReport:
+    """Validate feedpub.toml and every record without writing anything."""
+    from .scan import scan_file
+    from .select import select
+    site_dir = Path(site_dir)
+    config = load_config(site_dir)
+    now_ts = _now_ts(now)
+    sigs = _stat_files(site_dir)
+    scans = [scan_file(site_dir, path, config, now_ts, thorough=True) for path in sorted(sigs)]
+    selection = select(scans, languages=config.languages, max_items=config.max_items, now_ts=now_ts,
+                       category_feeds=False)
+    report = BuildReport(records=sum(s.records for s in scans), files_read=len(scans))
+    for s in scans:
+        report.errors.extend(s.errors)
+        report.warnings.extend(s.warnings)
+    report.errors.extend(selection.errors)
+    return report
+
+
+def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "public", *,
+          now: datetime | None = None, strict: bool = False, state_path: str | os.PathLike | None = None,
+          wait: float = DEFAULT_WAIT, full: bool = False) -> BuildReport:
+    """Publish every feed of the site in SITE into OUT; see BuildReport.
+
+    Raises ConfigError, SiteError, PublishError, LockedError, or RejectedError
+    (strict and some record rejected); in each case no feed was changed.
+    """
+    site_dir, out_dir = Path(site_dir), Path(out_dir)
+    config = load_config(site_dir)
+    now_ts = _now_ts(now)
+    sigs = _stat_files(site_dir)
+    out = prepare_dir(out_dir)
+    with OutputLock(out, wait):
+        remove_stale_temps(out)
+        state = State(Path(state_path) if state_path else out / STATE_NAME)
+        state.open(version=_version(), fingerprint=config.fingerprint)
+        try:
+            if not full and _nothing_to_do(state, sigs, now_ts, out):
+                report = _stored_report(state.meta)
+                if strict and report.errors:
+                    raise RejectedError(f"{len(report.errors)} record(s) rejected; --strict: nothing was written")
+                return report
+            return _rebuild(config, site_dir, out, state, sigs, now_ts, strict=strict, full=full)
+        finally:
+            state.close()
+
+
+def _nothing_to_do(state: State, sigs, now_ts: float, out: Path) -> bool:
+    """True when the inputs, the clock and the outputs are exactly as the last run left them."""
+    meta = state.meta
+    if "outputs" not in meta or state.sigs != sigs:
+        return False
+    if now_ts < meta.get("now_ts", float("inf")):
+        return False
+    due = meta.get("next_due")
+    if due is not None and now_ts >= due:
+        return False
+    for rel, (size, mtime) in meta["outputs"].items():
+        try:
+            st = os.stat(out / rel)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            return False
+    return True
+
+
+def _stored_report(meta: dict) -> BuildReport:
+    summary = meta.get("summary", {})
+    return BuildReport(
+        feeds=[FeedReport(path, items, False) for path, items in summary.get("feeds", [])],
+        errors=list(summary.get("errors", [])),
+        records=summary.get("records", 0),
+        skipped=True,
+    )
+
+
+def _scan_all(config: Config, site_dir: Path, state: State, sigs, now_ts: float, full: bool):
+    """Reuse the cached scan of every unchanged file; read the others."""
+    from .scan import scan_file
+    reusable = [] if full else [p for p, sig in sigs.items() if state.sigs.get(p) == sig]
+    scans = {p: s for p, s in state.load_scans(reusable).items() if s.scan_ts <= now_ts}
+    fresh = set()
+    for path in sorted(sigs):
+        if path not in scans:
+            scans[path] = scan_file(site_dir, path, config, now_ts)
+            fresh.add(path)
+    return scans, fresh
+
+
+def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_ts: float, *,
+             strict: bool, full: bool) -> BuildReport:
+    from .feeds import build_feeds
+    from .loader import load_articles
+    from .scan import scan_file
+    from .select import select
+
+    scans, fresh = _scan_all(config, site_dir, state, sigs, now_ts, full)
+    ordered = lambda: [scans[p] for p in sorted(scans)]  # noqa: E731
+    selection = select(ordered(), languages=config.languages, max_items=config.max_items, now_ts=now_ts,
+                       category_feeds=config.category_feeds)
+    if selection.starved:
+        for path in selection.starved:
+            scans[path] = scan_file(site_dir, path, config, now_ts, keep_all=True)
+            fresh.add(path)
+        selection = select(ordered(), languages=config.languages, max_items=config.max_items,
+                           now_ts=now_ts, category_feeds=config.category_feeds)
+    errors = [e for p in sorted(scans) for e in scans[p].errors] + selection.errors
+    if strict and errors:
+        raise RejectedError(f"{len(errors)} record(s) rejected; --strict: nothing was written\n"
+                            + "\n".join(errors))
+    wanted = {(p.path, p.rank.line, p.rank.offset) for picks in selection.feeds.values() for p in picks}
+    articles, warnings = load_articles(site_dir, wanted, config, {p: scans[p].sig for p in scans})
+    chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}
+    feeds = build_feeds(config, chosen, selection.translations, version=_version())
+    files = render_outputs(config, feeds)
+    previous = set(state.meta.get("outputs", {}))
+    changed = publish_files(out, files, remove=previous - set(files))
+    items = {}
+    for feed in feeds:
+        base = feed_base(feed)
+        for name in ("rss.xml", "atom.xml", "feed.json"):
+            items[f"{base}/{name}"] = len(feed.entries)
+    report = BuildReport(
+        feeds=[FeedReport(rel, items[rel], changed[rel]) for rel in sorted(files) if rel in items],
+        errors=errors, warnings=warnings, records=sum(s.records for s in scans.values()),
+        files_read=len(fresh))
+    outputs = {}
+    for rel in files:
+        st = os.stat(out / rel)
+        outputs[rel] = [st.st_size, st.st_mtime_ns]
+    racy_before = time.time() - RACY_SECONDS
+    racy = {p for p, sig in sigs.items() if sig[1] / 1e9 >= racy_before}
+    state.save(scans, fresh, {
+        "now_ts": now_ts, "next_due": selection.next_due, "outputs": outputs,
+        "summary": {"feeds": [[f.path, f.items] for f in report.feeds], "errors": errors,
+                    "records": report.records},
+    }, racy=racy)
+    if config.hub and report.changed:
+        from .websub import ping_hub
+        urls = [config.out_url(rel) for rel in report.changed]
+        report.pings = ping_hub(config.hub, urls, user_agent=f"feedpub/{_version()}")
+    return report
+
+
+def feed_base(feed) -> str:
+    from .feeds import feed_dir
+    return feed_dir(feed.lang, feed.category_slug)
+
+
+def render_outputs(config: Config, feeds) -> dict[str, bytes]:
+    """Every file of OUT as bytes: three formats per feed, then the pages around them."""
+    from .pages import render_pages
+    from .render_json import render_json
+    from .render_xml import render_atom, render_rss
+    files: dict[str, bytes] = {}
+    for feed in feeds:
+        base = feed_base(feed)
+        files[f"{base}/rss.xml"] = render_rss(feed)
+        files[f"{base}/atom.xml"] = render_atom(feed)
+        files[f"{base}/feed.json"] = render_json(feed)
+    files.update(render_pages(config, feeds))
+    return files

@@ -1,0 +1,179 @@
+"""Serialize a Feed as RSS 2.0 or Atom 1.0 bytes with feedgen.
+
+This is the only module that imports feedgen. feedgen 1.0.0's traps and how
+each is defeated here:
+- Atom entry links lose every attribute but href (upstream #135): _FixedLinksEntry re-applies them.
+- add_entry() prepends: entries are appended to a list already sorted newest first.
+- lastBuildDate/updated and entry updated default to now(): all are set explicitly.
+- the RSS <link> is the last link added: the self link goes first, the home page (or the
+  item's own alternate) last.
+- enclosure without a length writes length="None": RSS gets an enclosure only with a known length.
+- RSS carries only one atom:link (self): hub links and the stylesheet are added by _FeedExtras.
+- name-only authors vanish from RSS: the byline goes to dc:creator instead.
+"""
+from __future__ import annotations
+
+import html
+
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+from lxml import etree
+
+from .model import Entry, Feed
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+GENERATOR_URI = "https://pypi.org/project/feedpub/"
+RSS_DOCS = "https://www.rssboard.org/rss-specification"
+_LINK_ATTRS = ("rel", "type", "hreflang", "title", "length")
+
+
+class _FixedLinksEntry(FeedEntry):
+    """FeedEntry whose Atom links keep rel, type, hreflang, title and length (upstream #135)."""
+
+    def atom_entry(self, extensions=True):
+        entry = super().atom_entry(extensions=extensions)
+        elements = [e for e in entry if e.tag == "link"]
+        for element, data in zip(elements, self.link() or []):
+            for key in _LINK_ATTRS:
+                if data.get(key) not in (None, ""):
+                    element.set(key, str(data[key]))
+        return entry
+
+
+class _FeedExtras(BaseExtension):
+    """Stylesheet processing instruction, and atom:link rel=hub inside the RSS channel."""
+
+    def __init__(self):
+        self.stylesheet = None
+        self.hub = None
+
+    def extend_ns(self):
+        return {}
+
+    def extend_rss(self, rss):
+        channel = rss.find("channel")
+        if self.hub:
+            self_link = channel.find(f"{{{ATOM_NS}}}link")
+            hub = etree.Element(f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
+            self_link.addnext(hub)
+        self._stylesheet(rss)
+        return rss
+
+    def extend_atom(self, feed):
+        self._stylesheet(feed)
+        return feed
+
+    def _stylesheet(self, root):
+        if self.stylesheet:
+            root.addprevious(etree.PI("xml-stylesheet", f'type="text/css" href="{self.stylesheet}"'))
+
+
+class _ItemExtras(BaseEntryExtension):
+    """dc:creator and media:content (with the caption) inside an RSS item."""
+
+    def __init__(self):
+        self.creator = None
+        self.image = None
+
+    def extend_rss(self, item):
+        if self.creator:
+            etree.SubElement(item, f"{{{DC_NS}}}creator").text = self.creator
+        if self.image:
+            attrs = {"url": self.image.url, "medium": "image"}
+            if self.image.type:
+                attrs["type"] = self.image.type
+            if self.image.length is not None:
+                attrs["fileSize"] = str(self.image.length)
+            content = etree.SubElement(item, f"{{{MEDIA_NS}}}content", attrs)
+            if self.image.caption:
+                etree.SubElement(content, f"{{{MEDIA_NS}}}description", type="plain").text = self.image.caption
+        return item
+
+    def extend_atom(self, entry):
+        return entry
+
+
+class _Namespaces(BaseExtension):
+    def extend_ns(self):
+        return {"dc": DC_NS, "media": MEDIA_NS}
+
+
+def _generator(feed: Feed, self_type: str, self_url: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.register_extension("extras", _FeedExtras, _ItemExtras, atom=True, rss=True)
+    fg.extras.stylesheet = feed.stylesheet
+    fg.extras.hub = feed.hub
+    fg.id(feed.id)
+    fg.title(feed.title)
+    fg.description(feed.description)
+    fg.language(feed.lang)
+    fg.link(href=self_url, rel="self", type=self_type)        # first: RSS <link> is the last one added
+    fg.link(href=feed.link, rel="alternate", type="text/html")
+    if feed.copyright:
+        fg.rights(feed.copyright)
+    fg.generator("feedpub", version=feed.generator_version or None, uri=GENERATOR_URI)
+    fg.updated(feed.updated)                                  # never feedgen's default now()
+    return fg
+
+
+def render_rss(feed: Feed) -> bytes:
+    """RSS 2.0 with content:encoded, dc:creator, media:content and a self link."""
+    fg = _generator(feed, "application/rss+xml", feed.urls.rss)
+    fg.register_extension("ns", _Namespaces, None, atom=False, rss=True)
+    fg.docs(RSS_DOCS)
+    for entry in feed.entries:
+        fe = fg.add_entry(_FixedLinksEntry(), order="append")
+        _common(fe, entry)
+        a = entry.article
+        summary = html.escape(a.summary, quote=False) if a.summary else None
+        if summary:
+            fe.description(summary)
+            if a.content:
+                fe.content(a.content, type="html")
+        else:
+            fe.description(a.content or html.escape(a.title, quote=False))
+        if a.image and a.image.length is not None:
+            fe.enclosure(a.image.url, str(a.image.length), a.image.type or "image/jpeg")
+        fe.link(href=a.url, rel="alternate")                  # last: it becomes the item <link>
+        fe.extras.creator = a.author.name if a.author else None
+        fe.extras.image = a.image
+    return fg.rss_str(pretty=True)
+
+
+def render_atom(feed: Feed) -> bytes:
+    """Atom 1.0 with html content, per-entry authors, enclosures and hreflang translation links."""
+    fg = _generator(feed, "application/atom+xml", feed.urls.atom)
+    fg.subtitle(feed.description)
+    if feed.hub:
+        fg.link(href=feed.hub, rel="hub")
+    fg.author(name=feed.author)
+    for entry in feed.entries:
+        fe = fg.add_entry(_FixedLinksEntry(), order="append")
+        _common(fe, entry)
+        a = entry.article
+        if a.summary:
+            fe.summary(a.summary)
+        if a.content:
+            fe.content(a.content, type="html")
+        if a.author:
+            fe.author(name=a.author.name, email=a.author.email, uri=a.author.uri)
+        if a.image:
+            fe.link(href=a.image.url, rel="enclosure", type=a.image.type,
+                    length=str(a.image.length) if a.image.length is not None else None)
+        for t in entry.translations:
+            fe.link(href=t.url, rel="alternate", type="text/html", hreflang=t.lang, title=t.title)
+        fe.link(href=a.url, rel="alternate", type="text/html", hreflang=a.lang)
+    return fg.atom_str(pretty=True)
+
+
+def _common(fe: FeedEntry, entry: Entry) -> None:
+    a = entry.article
+    fe.id(entry.guid)                                         # RSS guid isPermaLink="false", Atom id
+    fe.title(a.title)
+    fe.published(a.published)
+    fe.updated(a.updated)                                     # never feedgen's default now()
+    for cat in a.categories:
+        fe.category(term=cat)

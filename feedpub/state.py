@@ -1,0 +1,126 @@
+"""The on-disk cache that makes repeated runs cheap (SQLite, standard library).
+
+It remembers, per record file, its signature and what its scan found, plus
+the last run's outputs and report. It is only a cache: a missing, corrupt or
+foreign state (another feedpub version or another config) means a full
+rebuild, never a wrong feed. Heavy decoding happens only when a run needs the
+scans; the no-op check reads plain columns.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 2
+
+
+class State:
+    """One state database; every method swallows nothing but treats damage as "empty"."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.db: sqlite3.Connection | None = None
+        self.meta: dict[str, Any] = {}
+        self.sigs: dict[str, tuple[int, int, int]] = {}
+
+    def open(self, *, version: str, fingerprint: str) -> "State":
+        """Open (or create) the database; forget its content if it belongs to another version or config."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._connect()
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
+            self.meta = json.loads(row[0]) if row else {}
+            if (self.meta.get("schema"), self.meta.get("version"), self.meta.get("fingerprint")) != (
+                    SCHEMA, version, fingerprint):
+                self._reset()
+            self.sigs = {p: (s, m, i) for p, s, m, i in self.db.execute(
+                "SELECT path, size, mtime_ns, ino FROM files")}
+        except (sqlite3.DatabaseError, ValueError, TypeError, OSError):
+            self._discard()
+        self.meta.update(schema=SCHEMA, version=version, fingerprint=fingerprint)
+        return self
+
+    def _connect(self) -> None:
+        self.db = sqlite3.connect(self.path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.executescript(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
+            " ino INTEGER, scan BLOB NOT NULL);")
+
+    def _reset(self) -> None:
+        self.db.executescript("DELETE FROM meta; DELETE FROM files;")
+        self.meta = {}
+
+    def _discard(self) -> None:
+        """A damaged database is deleted and started afresh."""
+        if self.db is not None:
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except OSError:
+                pass
+        self.meta, self.sigs = {}, {}
+        try:
+            self._connect()
+        except (sqlite3.DatabaseError, OSError):
+            self.db = None
+
+    def load_scans(self, paths: list[str]) -> dict[str, Any]:
+        """Decoded FileScans of these files; a damaged row is simply missing."""
+        from .scan import FileScan
+        import msgspec
+        decoder = msgspec.msgpack.Decoder(FileScan)
+        found = {}
+        if self.db is None:
+            return found
+        try:
+            for path in paths:
+                row = self.db.execute("SELECT scan FROM files WHERE path = ?", (path,)).fetchone()
+                if row:
+                    try:
+                        found[path] = decoder.decode(row[0])
+                    except (msgspec.DecodeError, msgspec.ValidationError):
+                        pass
+        except sqlite3.DatabaseError:
+            self._discard()
+            return {}
+        return found
+
+    def save(self, scans: dict[str, Any], changed: set[str], meta: dict[str, Any], *, racy: set[str]) -> None:
+        """Store the scans of changed files, drop vanished ones, and the run's meta, in one transaction.
+
+        Files modified too recently to trust their mtime are stored with an
+        impossible signature so that the next run reads them again.
+        """
+        if self.db is None:
+            return
+        import msgspec
+        encoder = msgspec.msgpack.Encoder()
+        self.meta.update(meta)
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            gone = set(self.sigs) - set(scans)
+            self.db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(gone)])
+            rows = []
+            for path in sorted(changed | racy):
+                scan = scans[path]
+                size, mtime, ino = (-1, -1, -1) if path in racy else scan.sig
+                rows.append((path, size, mtime, ino, encoder.encode(scan)))
+            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
+            self.db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._discard()
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
