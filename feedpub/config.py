@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -41,7 +41,7 @@ class Config:
     site_title: str = ""
     hub: str | None = None        # WebSub hub
     category_feeds: bool = True
-    html: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    html_policy: Any = None       # sanitize.HtmlPolicy from the [html] table
     fingerprint: str = ""         # hash of the config file's bytes: state from another config is void
 
     @property
@@ -101,7 +101,13 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         raise ConfigError(f"{_where('site', 'category_feeds')}: {category_feeds!r} is not valid (expected true or false)")
     html = data.get("html", {})
     if not isinstance(html, dict):
-        raise ConfigError(f"{CONFIG_NAME}: [html] must be a table")
+        raise ConfigError(f"{CONFIG_NAME}: [html] must be a table (expected allowed_tags, extra_tags, "
+                          "allowed_attributes, iframe_hosts)")
+    from .sanitize import policy_from_config
+    try:
+        html_policy = policy_from_config(html)
+    except ValueError as exc:
+        raise ConfigError(f"{CONFIG_NAME}: [html] {exc}") from None
     languages = _languages(data.get("languages"), base_url)
     return Config(
         base_url=base_url,
@@ -112,7 +118,7 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         site_title=_string(site, "site", "title") or "",
         hub=_http_url(site, "site", "hub", required=False),
         category_feeds=category_feeds,
-        html=MappingProxyType(html),
+        html_policy=html_policy,
         fingerprint=fingerprint,
     )
 

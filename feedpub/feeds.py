@@ -8,7 +8,7 @@ from urllib.parse import quote
 from .config import Config
 from .dates import site_time
 from .model import Article, Entry, Feed, FeedUrls, Translation
-from .sanitize import clean_html, policy_from_config
+from .sanitize import clean_html
 from .scan import Trans
 from .slugs import unique_slugs
 
@@ -41,7 +41,7 @@ def _localise(article: Article, config: Config, policy) -> Article:
 def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Article]],
                 translations: dict[str, dict[str, Trans]], *, version: str = "") -> list[Feed]:
     """One Feed per language, then one per (language, category) when category feeds are on."""
-    policy = policy_from_config(dict(config.html))
+    policy = config.html_policy
     cache: dict[int, Entry] = {}
     everything = [a for arts in chosen.values() for a in arts]
     site_updated = max((max(a.updated, a.published) for a in everything), default=EPOCH)
