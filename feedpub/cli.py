@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 
 from . import __version__
-from .errors import ConfigError, DateError, FeedpubError, LockedError
+from .errors import ConfigError, DateError, FeedpubError, LockedError, RejectedError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 4
 
@@ -78,6 +78,11 @@ def build(
     except LockedError as exc:
         _err(f"feedpub: {exc}")
         raise typer.Exit(EXIT_LOCKED) from None
+    except RejectedError as exc:
+        for line in exc.errors:
+            _err(line)
+        _err(f"feedpub: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
     except FeedpubError as exc:
         _err(f"feedpub: {exc}")
         raise typer.Exit(EXIT_FAILED) from None
@@ -142,3 +147,35 @@ def main() -> None:
     except ConfigError as exc:      # raised while reading --now's zone
         _err(f"feedpub: {exc}")
         sys.exit(EXIT_FAILED)
+
+
+@app.command()
+def serve(
+    out: Path = typer.Argument(Path("public"), help="Output directory to serve (as written by feedpub build)."),
+    port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="TCP port (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    watch: bool = typer.Option(False, "--watch", help="Build OUT from --data first, then rebuild it whenever the site changes."),
+    data: Path = typer.Option(Path("data"), "--data", help="Site directory holding feedpub.toml and articles/ (with --watch)."),
+) -> None:
+    """Preview OUT in a browser or feed reader on a local web server (exit 3 if it cannot start)."""
+    from .serve import serve as run_serve
+    try:
+        run_serve(out, host=host, port=port, watch_site=data if watch else None)
+    except FeedpubError as exc:
+        _err(f"feedpub: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+
+
+@app.command()
+def snippet(
+    data: Path = typer.Option(Path("data"), "--data", help="Site directory holding feedpub.toml."),
+    lang: Optional[list[str]] = typer.Option(None, "--lang", help="Only this language (repeatable); default: every language."),
+) -> None:
+    """Print the <link rel="alternate"> autodiscovery tags to paste into the <head> of the site's pages."""
+    from .pages import snippet as make_snippet
+    try:
+        text = make_snippet(data, lang or None)
+    except FeedpubError as exc:
+        _err(f"feedpub: {exc}")
+        raise typer.Exit(EXIT_FAILED) from None
+    typer.echo(text, nl=False)

@@ -103,11 +103,13 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
     if not isinstance(html, dict):
         raise ConfigError(f"{CONFIG_NAME}: [html] must be a table (expected allowed_tags, extra_tags, "
                           "allowed_attributes, iframe_hosts)")
-    from .sanitize import policy_from_config
-    try:
-        html_policy = policy_from_config(html)
-    except ValueError as exc:
-        raise ConfigError(f"{CONFIG_NAME}: [html] {exc}") from None
+    html_policy = None                      # None: the default allow-list (and nh3 stays unimported)
+    if html:
+        from .sanitize import policy_from_config
+        try:
+            html_policy = policy_from_config(html)
+        except ValueError as exc:
+            raise ConfigError(f"{CONFIG_NAME}: [html] {exc}") from None
     languages = _languages(data.get("languages"), base_url)
     return Config(
         base_url=base_url,

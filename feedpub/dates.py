@@ -62,8 +62,10 @@ _HINT_STAMP = "expected a string, or a Unix timestamp in seconds as a JSON numbe
 _FAST_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]|\Z)")
 _FAST_PAGE = re.compile(
     r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})"
-    r"(?:(?: - |, | )([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?)?"
+    r"(?:(?: - |, | )([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
+    r"(?: \((?:GMT|UTC)([+-])([0-9]{1,2})\)| (?:GMT|UTC)([+-])([0-9]{1,2}))?)?"
 )
+_FIXED_ZONES: dict[int, timezone] = {}
 
 # --- pieces of a general date string (matched case-insensitively) ----------
 
@@ -223,12 +225,27 @@ def _parse_fast(text: str, tz: tzinfo) -> datetime | None:
     m = _FAST_PAGE.fullmatch(text)
     if m is None:
         return None
-    day, _, month, year, hour, minute, second = m.groups()
+    day, _, month, year, hour, minute, second, sign, hours, sign2, hours2 = m.groups()
+    if sign or sign2:
+        tz = _fixed_zone(sign or sign2, int(hours or hours2))
+        if tz is None:
+            return None
     try:
         return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
                          int(second or 0), tzinfo=tz)
     except ValueError:
         return None
+
+
+def _fixed_zone(sign: str, hours: int) -> timezone | None:
+    """A GMT+H marker read the way people mean it (east of Greenwich is +), cached."""
+    if hours > 14:
+        return None
+    minutes = hours * 60 if sign == "+" else -hours * 60
+    zone = _FIXED_ZONES.get(minutes)
+    if zone is None:
+        zone = _FIXED_ZONES[minutes] = timezone(timedelta(minutes=minutes))
+    return zone
 
 
 def _from_timestamp(value: int | float) -> datetime:

@@ -35,7 +35,11 @@ class LockedError(FeedpubError):
 
 
 class RejectedError(FeedpubError):
-    """--strict was given and some records were rejected."""
+    """--strict was given and some records were rejected; `errors` holds their lines."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__(f"{len(self.errors)} record(s) rejected; --strict: nothing was written")
 
 
 class RecordError(FeedpubError):

@@ -8,11 +8,11 @@ from urllib.parse import quote
 from .config import Config
 from .dates import site_time
 from .model import Article, Entry, Feed, FeedUrls, Translation
-from .sanitize import clean_html
+from .sanitize import DEFAULT_POLICY, clean_html
 from .scan import Trans
 from .slugs import unique_slugs
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EMPTY_SITE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)   # "updated" of feeds when the site has nothing published
 STYLESHEET = "feed.css"
 
 
@@ -41,10 +41,10 @@ def _localise(article: Article, config: Config, policy) -> Article:
 def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Article]],
                 translations: dict[str, dict[str, Trans]], *, version: str = "") -> list[Feed]:
     """One Feed per language, then one per (language, category) when category feeds are on."""
-    policy = config.html_policy
+    policy = config.html_policy or DEFAULT_POLICY
     cache: dict[int, Entry] = {}
     everything = [a for arts in chosen.values() for a in arts]
-    site_updated = max((max(a.updated, a.published) for a in everything), default=EPOCH)
+    site_updated = max((max(a.updated, a.published) for a in everything), default=EMPTY_SITE_DATE)
     names: dict[str, set[str]] = {lang: set() for lang in config.languages}
     for (lang, cat) in chosen:
         if cat is not None:

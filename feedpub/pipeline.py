@@ -111,7 +111,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
             if not full and _nothing_to_do(state, sigs, now_ts, out):
                 report = _stored_report(state.meta)
                 if strict and report.errors:
-                    raise RejectedError(f"{len(report.errors)} record(s) rejected; --strict: nothing was written")
+                    raise RejectedError(report.errors)
                 return report
             return _rebuild(config, site_dir, out, state, sigs, now_ts, strict=strict, full=full)
         finally:
@@ -150,15 +150,12 @@ def _stored_report(meta: dict) -> BuildReport:
 
 def _scan_all(config: Config, site_dir: Path, state: State, sigs, now_ts: float, full: bool):
     """Reuse the cached scan of every unchanged file; read the others."""
-    from .scan import scan_file
+    from .scan import scan_files
     reusable = [] if full else [p for p, sig in sigs.items() if state.sigs.get(p) == sig]
     scans = {p: s for p, s in state.load_scans(reusable).items() if s.scan_ts <= now_ts}
-    fresh = set()
-    for path in sorted(sigs):
-        if path not in scans:
-            scans[path] = scan_file(site_dir, path, config, now_ts)
-            fresh.add(path)
-    return scans, fresh
+    fresh = sorted(set(sigs) - set(scans))
+    scans.update(scan_files(site_dir, fresh, config, now_ts))
+    return scans, set(fresh)
 
 
 def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_ts: float, *,
@@ -180,8 +177,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
                            now_ts=now_ts, category_feeds=config.category_feeds)
     errors = [e for p in sorted(scans) for e in scans[p].errors] + selection.errors
     if strict and errors:
-        raise RejectedError(f"{len(errors)} record(s) rejected; --strict: nothing was written\n"
-                            + "\n".join(errors))
+        raise RejectedError(errors)
     wanted = {(p.path, p.rank.line, p.rank.offset) for picks in selection.feeds.values() for p in picks}
     articles, warnings = load_articles(site_dir, wanted, config, {p: scans[p].sig for p in scans})
     chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}

@@ -56,6 +56,6 @@ def _item(entry) -> dict:
             attachment["size_in_bytes"] = a.image.length
         item["attachments"] = [attachment]
     if entry.translations:
-        item[EXTENSION] = {"translations": [{"language": t.lang, "url": t.url, "title": t.title}
+        item[EXTENSION] = {"translations": [{"language": t.lang, "url": t.url, **({"title": t.title} if t.title else {})}
                                             for t in entry.translations]}
     return item

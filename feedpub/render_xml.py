@@ -14,6 +14,7 @@ each is defeated here:
 from __future__ import annotations
 
 import html
+import re
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -28,6 +29,13 @@ DC_NS = "http://purl.org/dc/elements/1.1/"
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 _LINK_ATTRS = ("rel", "type", "hreflang", "title", "length")
+_RSS_TITLE = re.compile(rb"<title>([^<]*)</title>")
+
+
+def _plain_title(match: re.Match) -> bytes:
+    """RSS titles are plain text: write & and < as hex references, as the RSS Profile asks,
+    so readers that treat titles as HTML show them instead of swallowing a "tag"."""
+    return b"<title>" + match.group(1).replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;") + b"</title>"
 
 
 class _FixedLinksEntry(FeedEntry):
@@ -140,7 +148,7 @@ def render_rss(feed: Feed) -> bytes:
         fe.link(href=a.url, rel="alternate")                  # last: it becomes the item <link>
         fe.extras.creator = a.author.name if a.author else None
         fe.extras.image = a.image
-    return fg.rss_str(pretty=True)
+    return _RSS_TITLE.sub(_plain_title, fg.rss_str(pretty=True))
 
 
 def render_atom(feed: Feed) -> bytes:

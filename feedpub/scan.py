@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,7 +19,8 @@ import msgspec
 
 from . import validate as v
 from .config import Config
-from .errors import RecordError, SiteError
+from .dates import parse_datetime
+from .errors import DateError, RecordError, SiteError
 
 CHUNK = 4 << 20
 MARGIN = 16          # extra candidates kept per list, so a few cross-file duplicate ids never starve a feed
@@ -38,7 +40,7 @@ class Rank(msgspec.Struct, array_like=True, frozen=True):
 
 
 class Trans(msgspec.Struct, array_like=True, frozen=True):
-    """A record's place in its story's translations (records with a translation_key)."""
+    """A published version of a story in one language (records sharing a translation_key)."""
 
     key: str
     lang: str
@@ -50,40 +52,66 @@ class Trans(msgspec.Struct, array_like=True, frozen=True):
 
 
 class FileScan(msgspec.Struct):
-    """Everything a build needs to remember about one record file."""
+    """Everything a build needs to remember about one record file.
 
-    path: str                                 # relative to the site's articles/ parent, POSIX
+    The per-record index is kept in columns (parallel lists), the compact
+    shape for a few hundred thousand records: ids and lines of every valid
+    record, and for records with a translation_key its key, language, URL,
+    published time and position in `ids`.
+    """
+
+    path: str                                 # relative to the site directory, POSIX
     sig: tuple[int, int, int]                 # size, mtime_ns, inode: changed file = rescan
     scan_ts: float                            # "now" of the scan: ranks hold records published by then
     complete: bool                            # ranks hold every published record, not just the top
-    ids: list[tuple[str, int]]                # (id, line) of every valid record, drafts included
+    ids: list[str]                            # every valid record, drafts included
+    lines: list[int]
     ranks: list[Rank]                         # top candidates published by scan_ts
     future: list[Rank]                        # every record published after scan_ts
-    trans: list[Trans]
+    t_index: list[int]                        # translation columns: position in ids ...
+    t_key: list[str]
+    t_lang: list[str]
+    t_url: list[str]
+    t_ts: list[float]
     errors: list[str]
     warnings: list[str]
     records: int = 0                          # valid records seen
 
 
-class _Fast(msgspec.Struct):
-    """Typed partial decoder: small fields decoded, bodies kept as raw JSON."""
+class _Img(msgspec.Struct):
+    url: str
+    caption: str | None = None
+    type: str | None = None
+    length: int | None = None
 
-    id: Any = None
-    lang: Any = None
-    title: Any = None
-    url: Any = None
-    published: Any = None
-    updated: Any = None
+
+class _Author(msgspec.Struct):
+    name: str
+    email: str | None = None
+    uri: str | None = None
+
+
+class _Strict(msgspec.Struct):
+    """Typed partial decoder: every field's JSON type checked in C, bodies kept as raw JSON."""
+
+    id: str
+    lang: str
+    title: str
+    url: str
+    published: str | int | float
+    updated: str | int | float | None = None
     summary: msgspec.Raw = msgspec.Raw(b"null")
     content: msgspec.Raw = msgspec.Raw(b"null")
-    author: Any = None
-    categories: Any = None
-    image: Any = None
-    translation_key: Any = None
-    draft: Any = None
+    author: str | _Author | None = None
+    categories: list[str] | None = None
+    image: _Img | None = None
+    translation_key: str | None = None
+    draft: bool | None = None
 
 
-_FAST = msgspec.json.Decoder(_Fast)
+_FAST = msgspec.json.Decoder(_Strict)
+_ILLEGAL = v._ILLEGAL_XML
+_IMAGE_KEYS = frozenset(("url", "caption", "type", "length"))
 _STRING_OR_NULL = (ord('"'), ord("n"))
 _ANY = msgspec.json.Decoder()
 
@@ -127,26 +155,64 @@ def signature(st: os.stat_result) -> tuple[int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def _fast_check(rec: _Fast, config: Config, tz) -> _Ok | None:
-    """Accept a record whose every field is valid, or return None to take the slow path."""
-    try:
-        ident = v.check_id(rec.id)
-        lang = v.check_lang(rec.lang, config.languages)
-        title = v.check_title(rec.title)
-        url = v.check_url(rec.url, config.base_url)
-        published = v.check_date(rec.published, tz)
-        if rec.updated is not None:
-            v.check_date(rec.updated, tz)
-        v.check_author(rec.author, config.base_url)
-        cats = v.check_categories(rec.categories)
-        v.check_image(rec.image, config.base_url)
-        key = v.check_translation_key(rec.translation_key)
-        draft = v.check_draft(rec.draft)
-    except v._Problem:
+def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
+    """Accept a record whose every field is valid, or return None to take the full validator.
+
+    The same rules as validate.validate_record, written for speed on a record
+    whose JSON types msgspec already checked; anything unusual (control
+    characters, padded ids, odd dates) goes to the full validator, which
+    reports it.
+    """
+    ident, title = rec.id, rec.title
+    if (not ident or rec.lang not in languages or ident[0].isspace() or ident[-1].isspace()
+            or _ILLEGAL.search(ident) or _ILLEGAL.search(title)):
         return None
+    title = " ".join(title.split())
+    if not title:
+        return None
+    try:
+        url = v.check_url(rec.url, base_url)
+        published = parse_datetime(rec.published, tz)[0]
+        if rec.updated is not None:
+            parse_datetime(rec.updated, tz)
+        author = rec.author
+        if author is not None and type(author) is not str:
+            v.check_author({"name": author.name, "email": author.email, "uri": author.uri}, base_url)
+        image = rec.image
+        if image is not None:
+            v.check_url(image.url, base_url)
+            if (image.caption is not None and _ILLEGAL.search(image.caption)) or (
+                    image.type is not None and not v._MIME.match(image.type.lower())) or (
+                    image.length is not None and image.length < 0):
+                return None
+    except (v._Problem, DateError):
+        return None
+    cats = rec.categories
+    if cats:
+        names = []
+        for cat in cats:
+            if _ILLEGAL.search(cat):
+                return None
+            cat = " ".join(cat.split())
+            if not cat:
+                return None
+            if cat not in names:
+                names.append(cat)
+        cats = tuple(names)
+    key = rec.translation_key
+    if key is not None:
+        key = key.strip()
+        if not key:
+            return None
     if memoryview(rec.summary)[0] not in _STRING_OR_NULL or memoryview(rec.content)[0] not in _STRING_OR_NULL:
         return None
-    return _Ok(published.timestamp(), ident, lang, cats, key, url, title, draft)
+    return _Ok(published.timestamp(), ident, rec.lang, cats or (), key, url, title, bool(rec.draft))
+
+
+def _date(value: Any, tz) -> datetime:
+    if type(value) is bool or not isinstance(value, (str, int, float)):
+        raise DateError("not a date")
+    return parse_datetime(value, tz)[0]
 
 
 class _Collector:
@@ -159,13 +225,50 @@ class _Collector:
         self.heaps: dict[Any, list] = {}
         self.all_ranks: list[Rank] = []
         self.overflow = False
-        self.ids: list[tuple[str, int]] = []
+        self.ids: list[str] = []
+        self.lines: list[int] = []
         self.future: list[Rank] = []
-        self.trans: list[Trans] = []
+        self.t_index: list[int] = []
+        self.t_key: list[str] = []
+        self.t_lang: list[str] = []
+        self.t_url: list[str] = []
+        self.t_ts: list[float] = []
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.records = 0
         self.thorough = thorough
+        self.languages, self.base_url = config.languages, config.base_url
+
+    def add_block(self, block: bytes, first_line: int, first_offset: int) -> int:
+        """A run of whole JSONL lines, decoded in one call when every line is clean; returns its line count."""
+        starts = [0]
+        find = block.find
+        pos = find(b"\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find(b"\n", pos + 1)
+        if starts[-1] != len(block):
+            starts.append(len(block) + 1)
+        records = None
+        if not self.thorough:
+            try:
+                records = _FAST.decode_lines(block)
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                records = None
+        if records is None or len(records) != len(starts) - 1:
+            for i in range(len(starts) - 1):
+                text = block[starts[i]:starts[i + 1] - 1]
+                if text.strip():
+                    self.add_raw(first_line + i, first_offset + starts[i], text)
+            return len(starts) - 1
+        languages, base_url, tz = self.languages, self.base_url, self.tz
+        for i, rec in enumerate(records):
+            ok = _fast_check(rec, languages, base_url, tz)
+            if ok is None:
+                self.add_raw(first_line + i, first_offset + starts[i], block[starts[i]:starts[i + 1] - 1])
+            else:
+                self._accept(ok, first_line + i, first_offset + starts[i])
+        return len(starts) - 1
 
     def error(self, line: int, message: str) -> None:
         self.errors.append(str(RecordError(self.path, line, None, message)))
@@ -175,7 +278,7 @@ class _Collector:
         ok = None
         if not self.thorough:
             try:
-                ok = _fast_check(_FAST.decode(data), self.config, self.tz)
+                ok = _fast_check(_FAST.decode(data), self.languages, self.base_url, self.tz)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 pass
         if ok is None:
@@ -201,30 +304,38 @@ class _Collector:
 
     def _accept(self, ok: _Ok, line: int, offset: int) -> None:
         self.records += 1
-        self.ids.append((ok.id, line))
+        if ok.key is not None and not ok.draft:
+            self.t_index.append(len(self.ids))
+            self.t_key.append(ok.key)
+            self.t_lang.append(ok.lang)
+            self.t_url.append(ok.url)
+            self.t_ts.append(ok.ts)
+        self.ids.append(ok.id)
+        self.lines.append(line)
         if ok.draft:
             return
-        rank = Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats)
-        if ok.key is not None:
-            self.trans.append(Trans(ok.key, ok.lang, ok.id, line, ok.url, ok.title, ok.ts))
         if ok.ts > self.now_ts:
-            self.future.append(rank)
+            self.future.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats))
         elif self.limit is None:
-            self.all_ranks.append(rank)
+            self.all_ranks.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats))
         else:
-            self._push(ok.lang, rank)
-            for cat in ok.cats:
-                self._push((ok.lang, cat), rank)
-
-    def _push(self, key: Any, rank: Rank) -> None:
-        heap = self.heaps.setdefault(key, [])
-        item = (rank.ts, rank.id, rank.line, rank)
-        if len(heap) < self.limit:
-            heapq.heappush(heap, item)
-        else:
-            self.overflow = True
-            if item[:3] > heap[0][:3]:
-                heapq.heapreplace(heap, item)
+            rank = None
+            for key in (ok.lang, *((ok.lang, cat) for cat in ok.cats)):
+                heap = self.heaps.get(key)
+                if heap is None:
+                    heap = self.heaps[key] = []
+                if len(heap) >= self.limit:
+                    self.overflow = True
+                    low = heap[0]
+                    if ok.ts < low[0] or (ok.ts == low[0] and (ok.id, line) <= (low[1], low[2])):
+                        continue
+                if rank is None:
+                    rank = Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats)
+                item = (ok.ts, ok.id, line, rank)
+                if len(heap) >= self.limit:
+                    heapq.heapreplace(heap, item)
+                else:
+                    heapq.heappush(heap, item)
 
     def result(self) -> FileScan:
         if self.limit is None:
@@ -232,8 +343,9 @@ class _Collector:
         else:
             unique = {item[2]: item[3] for heap in self.heaps.values() for item in heap}
             ranks = [unique[k] for k in sorted(unique)]
-        return FileScan(self.path, self.sig, self.now_ts, not self.overflow, self.ids, ranks,
-                        self.future, self.trans, self.errors, self.warnings, self.records)
+        return FileScan(self.path, self.sig, self.now_ts, not self.overflow, self.ids, self.lines, ranks,
+                        self.future, self.t_index, self.t_key, self.t_lang, self.t_url, self.t_ts,
+                        self.errors, self.warnings, self.records)
 
 
 def _json_problem(exc: Exception, data: bytes) -> str:
@@ -243,19 +355,25 @@ def _json_problem(exc: Exception, data: bytes) -> str:
     return f"not valid JSON: {text} (expected one JSON object)"
 
 
-def _jsonl_lines(handle) -> Iterator[tuple[int, int, bytes]]:
-    """(line number, byte offset, bytes) of every line, read in bounded chunks."""
-    lineno = offset = 0
-    rest = b""
-    while chunk := handle.read(CHUNK):
-        lines = (rest + chunk).split(b"\n")
-        rest = lines.pop()
-        for text in lines:
-            lineno += 1
-            yield lineno, offset, text
-            offset += len(text) + 1
-    if rest:
-        yield lineno + 1, offset, rest
+def _scan_jsonl(handle, collector: _Collector) -> None:
+    """Feed runs of whole lines to the collector, reading in bounded chunks."""
+    line, offset, rest = 1, 0, b""
+    while True:
+        chunk = handle.read(CHUNK)
+        data = rest + chunk if rest else chunk
+        if not data:
+            return
+        if chunk:
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                rest = data
+                continue
+            block, rest = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
+        else:
+            block, rest = data, b""
+        skip = 3 if line == 1 and block.startswith(BOM) else 0
+        line += collector.add_block(block[skip:] if skip else block, line, offset + skip)
+        offset += len(block)
 
 
 def scan_file(site_dir: Path, path: str, config: Config, now_ts: float, *,
@@ -275,11 +393,7 @@ def scan_file(site_dir: Path, path: str, config: Config, now_ts: float, *,
         collector = _Collector(path, sig, config, now_ts, keep_all, thorough)
         try:
             if path.endswith(".jsonl"):
-                for line, offset, text in _jsonl_lines(handle):
-                    if line == 1 and text.startswith(BOM):
-                        text = text[3:]
-                    if text.strip():
-                        collector.add_raw(line, offset, text)
+                _scan_jsonl(handle, collector)
             else:
                 _scan_json(handle.read(), collector)
         except OSError as exc:
@@ -319,4 +433,36 @@ def _line_of(exc: Exception, data: bytes) -> int:
 
 def _unreadable(path: str, exc: OSError) -> FileScan:
     message = str(RecordError(path, 0, None, f"cannot be read: {exc.strerror or exc} (expected a readable file)"))
-    return FileScan(path, (0, 0, 0), 0.0, True, [], [], [], [], [message], [])
+    return FileScan(path, (0, 0, 0), 0.0, True, [], [], [], [], [], [], [], [], [], [message], [])
+
+
+PARALLEL_BYTES = 32 << 20      # below this, starting a second process costs more than it saves
+_JOB: tuple | None = None
+
+
+def _scan_job(path: str) -> bytes:
+    site_dir, config, now_ts = _JOB
+    return msgspec.msgpack.encode(scan_file(site_dir, path, config, now_ts))
+
+
+def scan_files(site_dir: Path, paths: list[str], config: Config, now_ts: float) -> dict[str, FileScan]:
+    """Scan several files, on two processes when there is enough to read and a second core to read it."""
+    global _JOB
+    sizes = {}
+    for path in paths:
+        try:
+            sizes[path] = os.stat(Path(site_dir) / path).st_size
+        except OSError:
+            sizes[path] = 0
+    if len(paths) < 2 or sum(sizes.values()) < PARALLEL_BYTES or (os.cpu_count() or 1) < 2 or os.name != "posix":
+        return {path: scan_file(site_dir, path, config, now_ts) for path in paths}
+    import multiprocessing
+    decoder = msgspec.msgpack.Decoder(FileScan)
+    order = sorted(paths, key=lambda p: -sizes[p])              # biggest first: the two workers end together
+    _JOB = (site_dir, config, now_ts)
+    try:
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            scans = [decoder.decode(blob) for blob in pool.imap(_scan_job, order, chunksize=1)]
+    finally:
+        _JOB = None
+    return {scan.path: scan for scan in scans}

@@ -43,7 +43,7 @@ def select(scans: list[FileScan], *, languages, max_items: int, now_ts: float,
     errors: list[str] = []
     dups: Counter[str] = Counter()
     for scan in scans:
-        for ident, line in scan.ids:
+        for ident, line in zip(scan.ids, scan.lines):
             seen = first.get(ident)
             if seen is None:
                 first[ident] = (scan.path, line)
@@ -81,16 +81,23 @@ def select(scans: list[FileScan], *, languages, max_items: int, now_ts: float,
 def _winner_keys(feeds, scans: list[FileScan]) -> set[str]:
     """translation_keys of the records that made it into some feed."""
     wanted = {(p.path, p.rank.line) for picks in feeds.values() for p in picks}
-    return {t.key for s in scans for t in s.trans if (s.path, t.line) in wanted}
+    keys = set()
+    for s in scans:
+        lines = s.lines
+        keys.update(key for i, key in zip(s.t_index, s.t_key) if (s.path, lines[i]) in wanted)
+    return keys
 
 
 def _translations(scans, keys: set[str], first, now_ts: float) -> dict[str, dict[str, Trans]]:
     """For each wanted story, its newest published version in each language."""
     result: dict[str, dict[str, Trans]] = defaultdict(dict)
     for scan in scans:
-        for t in scan.trans:
-            if t.key in keys and t.ts <= now_ts and first.get(t.id) == (scan.path, t.line):
-                best = result[t.key].get(t.lang)
-                if best is None or (t.ts, t.id) > (best.ts, best.id):
-                    result[t.key][t.lang] = t
+        for i, key, lang, url, ts in zip(scan.t_index, scan.t_key, scan.t_lang, scan.t_url, scan.t_ts):
+            if key in keys and ts <= now_ts:
+                ident, line = scan.ids[i], scan.lines[i]
+                if first.get(ident) != (scan.path, line):
+                    continue
+                best = result[key].get(lang)
+                if best is None or (ts, ident) > (best.ts, best.id):
+                    result[key][lang] = Trans(key, lang, ident, line, url, "", ts)
     return dict(result)

@@ -91,18 +91,29 @@ def check_title(value: Any, warnings: list[str] | None = None) -> str:
     return text
 
 
+_ABS_URL = re.compile(r"https?://[^\s/?#\x00-\x1f\x7f-\x9f]+(?:[/?#][^\s\x00-\x1f\x7f-\x9f]*)?", re.I)
+_ROOT_PATH = re.compile(r"/(?!/)[^\s\x00-\x1f\x7f-\x9f]*")
+_ORIGINS: dict[str, str] = {}
+
+
+def _origin(base_url: str) -> str:
+    """scheme://host of base_url: a path starting with / resolves against it."""
+    origin = _ORIGINS.get(base_url)
+    if origin is None:
+        parts = urlsplit(base_url)
+        origin = _ORIGINS[base_url] = f"{parts.scheme}://{parts.netloc}"
+    return origin
+
+
 def check_url(value: Any, base_url: str, *, expected: str = "an absolute http(s) URL or a path starting with /") -> str:
     """Resolve a record URL against base_url; only http(s) URLs survive."""
     text = _string(value, expected).strip()
+    if _ROOT_PATH.fullmatch(text):
+        return _origin(base_url) + text if "/." not in text else urljoin(base_url + "/", text)
+    if _ABS_URL.fullmatch(text):
+        return text
     if not text or any(c.isspace() for c in text) or _ILLEGAL_XML.search(text):
         raise _Problem(f"{describe(value)} is not a URL (expected {expected})")
-    if text.startswith("/") and not text.startswith("//"):
-        return urljoin(base_url + "/", text)
-    lowered = text[:8].lower()
-    if lowered.startswith(("http://", "https://")):
-        parts = urlsplit(text)
-        if parts.netloc:
-            return text
     raise _Problem(f"{describe(value)} is not an http(s) URL (expected {expected})")
 
 
