@@ -9,6 +9,7 @@ Exit status:
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -137,18 +138,6 @@ def check(
         raise typer.Exit(EXIT_REJECTED)
 
 
-def main() -> None:
-    """Console entry point: no Python traceback ever reaches the user."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        _err("feedpub: interrupted")
-        sys.exit(130)
-    except ConfigError as exc:      # raised while reading --now's zone
-        _err(f"feedpub: {exc}")
-        sys.exit(EXIT_FAILED)
-
-
 @app.command()
 def serve(
     out: Path = typer.Argument(Path("public"), help="Output directory to serve (as written by feedpub build)."),
@@ -179,3 +168,38 @@ def snippet(
         _err(f"feedpub: {exc}")
         raise typer.Exit(EXIT_FAILED) from None
     typer.echo(text, nl=False)
+
+
+@app.command()
+def validate(
+    out: Path = typer.Argument(Path("public"), help="Output directory to check (as written by feedpub build)."),
+    expect_offset: Optional[str] = typer.Option(None, "--expect-offset", metavar="+HH:MM",
+                                                help="Require every date to carry this UTC offset, e.g. +07:00."),
+) -> None:
+    """Check the generated RSS, Atom and JSON files themselves (exit 0 all valid, 1 any error, 2 bad option)."""
+    from .outcheck import format_results, validate_output
+    try:
+        results = validate_output(out, expect_offset=expect_offset)
+    except ValueError as exc:
+        _err(f"feedpub: --expect-offset: {exc}")
+        raise typer.Exit(EXIT_USAGE) from None
+    typer.echo(format_results(results))
+    if any(r.errors for r in results):
+        raise typer.Exit(EXIT_REJECTED)
+
+
+def main() -> None:
+    """Console entry point: no Python traceback ever reaches the user."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        _err("feedpub: interrupted")
+        sys.exit(130)
+    except ConfigError as exc:      # raised while reading --now's zone
+        _err(f"feedpub: {exc}")
+        sys.exit(EXIT_FAILED)
+    except Exception as exc:        # a bug, not a user error: one line, no traceback, nothing half-published
+        if os.environ.get("FEEDPUB_DEBUG"):
+            raise
+        _err(f"feedpub: internal error: {type(exc).__name__}: {exc} (set FEEDPUB_DEBUG=1 for details)")
+        sys.exit(EXIT_FAILED)

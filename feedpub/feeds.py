@@ -92,7 +92,7 @@ def _feed(config: Config, lang: str, cat: str | None, slug: str | None, entries:
         hub=config.hub,
         category=cat,
         category_slug=slug,
-        stylesheet=config.out_url(STYLESHEET),
+        stylesheet="../" * (base.count("/") + 1) + STYLESHEET,   # relative: works wherever OUT is served
         site_title=config.site_title,
         generator_version=version,
     )

@@ -8,6 +8,7 @@ cheap as start-up.
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -103,7 +104,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     now_ts = _now_ts(now)
     sigs = _stat_files(site_dir)
     out = prepare_dir(out_dir)
-    with OutputLock(out, wait):
+    with OutputLock(out, wait) as lock:
         remove_stale_temps(out)
         state = State(Path(state_path) if state_path else out / STATE_NAME)
         state.open(version=_version(), fingerprint=config.fingerprint)
@@ -113,7 +114,8 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
                 if strict and report.errors:
                     raise RejectedError(report.errors)
                 return report
-            return _rebuild(config, site_dir, out, state, sigs, now_ts, strict=strict, full=full)
+            return _rebuild(config, site_dir, out, state, sigs, now_ts, strict=strict, full=full,
+                            inherited=(lock.fd,))
         finally:
             state.close()
 
@@ -148,24 +150,25 @@ def _stored_report(meta: dict) -> BuildReport:
     )
 
 
-def _scan_all(config: Config, site_dir: Path, state: State, sigs, now_ts: float, full: bool):
+def _scan_all(config: Config, site_dir: Path, state: State, sigs, now_ts: float, full: bool,
+              inherited: tuple[int, ...] = ()):
     """Reuse the cached scan of every unchanged file; read the others."""
     from .scan import scan_files
     reusable = [] if full else [p for p, sig in sigs.items() if state.sigs.get(p) == sig]
     scans = {p: s for p, s in state.load_scans(reusable).items() if s.scan_ts <= now_ts}
     fresh = sorted(set(sigs) - set(scans))
-    scans.update(scan_files(site_dir, fresh, config, now_ts))
+    scans.update(scan_files(site_dir, fresh, config, now_ts, close_in_workers=inherited))
     return scans, set(fresh)
 
 
 def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_ts: float, *,
-             strict: bool, full: bool) -> BuildReport:
+             strict: bool, full: bool, inherited: tuple[int, ...] = ()) -> BuildReport:
     from .feeds import build_feeds
     from .loader import load_articles
     from .scan import scan_file
     from .select import select
 
-    scans, fresh = _scan_all(config, site_dir, state, sigs, now_ts, full)
+    scans, fresh = _scan_all(config, site_dir, state, sigs, now_ts, full, inherited)
     ordered = lambda: [scans[p] for p in sorted(scans)]  # noqa: E731
     selection = select(ordered(), languages=config.languages, max_items=config.max_items, now_ts=now_ts,
                        category_feeds=config.category_feeds)
@@ -183,7 +186,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}
     feeds = build_feeds(config, chosen, selection.translations, version=_version())
     files = render_outputs(config, feeds)
-    previous = set(state.meta.get("outputs", {}))
+    previous = set(state.meta.get("outputs", {})) | published_layout(out)
     changed = publish_files(out, files, remove=previous - set(files))
     items = {}
     for feed in feeds:
@@ -210,6 +213,24 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
         urls = [config.out_url(rel) for rel in report.changed]
         report.pings = ping_hub(config.hub, urls, user_agent=f"feedpub/{_version()}")
     return report
+
+
+_LAYOUT = re.compile(r"(?:index\.html|feeds\.opml|feed\.css|[a-z][a-z0-9-]*/(?:categories/[a-z0-9]+(?:-[a-z0-9]+)*/)?"
+                     r"(?:rss\.xml|atom\.xml|feed\.json|index\.html))")
+
+
+def published_layout(out: Path) -> set[str]:
+    """Files in OUT laid out as feedpub lays out its own, so that feeds no longer produced are
+    removed even when the cache that listed them was lost."""
+    found = set()
+    for dirpath, dirnames, filenames in os.walk(out):
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        rel_dir = Path(dirpath).relative_to(out).as_posix()
+        for name in filenames:
+            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
+            if _LAYOUT.fullmatch(rel):
+                found.add(rel)
+    return found
 
 
 def feed_base(feed) -> str:

@@ -31,6 +31,8 @@ def safe_target(out_dir: Path, relpath: str) -> Path:
 def prepare_dir(out_dir: Path) -> Path:
     """Create OUT if needed and check that it is a writable directory."""
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PublishError(f"{out_dir}: is not a directory (expected the output directory)")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -51,16 +53,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Replace path with data atomically; return False (and touch nothing) if it already holds data."""
+def _unchanged(path: Path, data: bytes) -> bool:
     try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
+        return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
-        pass
+        return False
+
+
+def _write_temp(path: Path, data: bytes) -> Path:
+    """data in a fsynced temporary file beside path; PublishError (and no temp file) on failure."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except OSError as exc:
         raise PublishError(f"{path}: cannot be written: {exc.strerror}; the old version was kept") from None
@@ -72,16 +76,43 @@ def write_atomic(path: Path, data: bytes) -> bool:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
     except BaseException as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         if isinstance(exc, OSError):
             raise PublishError(f"{path}: cannot be written: {exc.strerror}; the old version was kept") from None
         raise
-    _fsync_dir(path.parent)
+    return tmp
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
+    """Rename every temporary file over its target, then fsync each directory once."""
+    done = 0
+    try:
+        for tmp, path in pairs:
+            os.replace(tmp, path)
+            done += 1
+    except BaseException as exc:
+        for tmp, _ in pairs[done:]:
+            _unlink(tmp)
+        if isinstance(exc, OSError):
+            raise PublishError(f"{pairs[done][1]}: cannot be replaced: {exc.strerror}") from None
+        raise
+    for directory in sorted({path.parent for _, path in pairs}):
+        _fsync_dir(directory)
+
+
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Replace path with data atomically; return False (and touch nothing) if it already holds data."""
+    if _unchanged(path, data):
+        return False
+    _swap_in([(_write_temp(path, data), path)])
     return True
 
 
@@ -95,16 +126,45 @@ def remove_stale_temps(out_dir: Path) -> None:
 
 
 def publish_files(out_dir: Path, files: Mapping[str, bytes], remove: Iterable[str] = ()) -> dict[str, bool]:
-    """Write every file (relative POSIX path -> bytes); return path -> changed. Then delete `remove`."""
-    changed = {rel: write_atomic(safe_target(out_dir, rel), data) for rel, data in sorted(files.items())}
+    """Write every file (relative POSIX path -> bytes); return path -> changed. Then delete `remove`.
+
+    Every changed file is first written and fsynced to a temporary file; only
+    when all of them are on disk are they renamed into place, so a failure
+    while writing (a full disk, say) leaves every old feed as it was.
+    """
+    targets = {rel: safe_target(out_dir, rel) for rel in sorted(files)}
+    changed = {rel: not _unchanged(targets[rel], files[rel]) for rel in targets}
+    pending: list[tuple[Path, Path]] = []
+    try:
+        for rel in targets:
+            if changed[rel]:
+                pending.append((_write_temp(targets[rel], files[rel]), targets[rel]))
+    except BaseException:
+        for tmp, _ in pending:
+            _unlink(tmp)
+        raise
+    _swap_in(pending)
     for rel in sorted(set(remove) - set(files)):
+        target = safe_target(out_dir, rel)
         try:
-            safe_target(out_dir, rel).unlink()
+            target.unlink()
         except FileNotFoundError:
             pass
         except OSError as exc:
             raise PublishError(f"{rel}: cannot remove a feed that is no longer produced: {exc.strerror}") from None
+        _prune_empty(target.parent, Path(out_dir))
     return changed
+
+
+def _prune_empty(directory: Path, root: Path) -> None:
+    """Remove folders emptied by deleting a feed, up to (not including) OUT."""
+    root = root.resolve()
+    while directory.resolve() != root:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+        directory = directory.parent
 
 
 class OutputLock:

@@ -440,13 +440,34 @@ PARALLEL_BYTES = 32 << 20      # below this, starting a second process costs mor
 _JOB: tuple | None = None
 
 
+def _worker_init(parent: int, inherited: tuple[int, ...]) -> None:
+    """A scan worker must not outlive its run nor keep the run's output lock alive."""
+    for fd in inherited:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
 def _scan_job(path: str) -> bytes:
     site_dir, config, now_ts = _JOB
     return msgspec.msgpack.encode(scan_file(site_dir, path, config, now_ts))
 
 
-def scan_files(site_dir: Path, paths: list[str], config: Config, now_ts: float) -> dict[str, FileScan]:
-    """Scan several files, on two processes when there is enough to read and a second core to read it."""
+def scan_files(site_dir: Path, paths: list[str], config: Config, now_ts: float, *,
+               close_in_workers: tuple[int, ...] = ()) -> dict[str, FileScan]:
+    """Scan several files, on two processes when there is enough to read and a second core to read it.
+
+    close_in_workers: file descriptors (the output lock) the worker processes must close.
+    """
     global _JOB
     sizes = {}
     for path in paths:
@@ -461,7 +482,8 @@ def scan_files(site_dir: Path, paths: list[str], config: Config, now_ts: float) 
     order = sorted(paths, key=lambda p: -sizes[p])              # biggest first: the two workers end together
     _JOB = (site_dir, config, now_ts)
     try:
-        with multiprocessing.get_context("fork").Pool(2) as pool:
+        with multiprocessing.get_context("fork").Pool(
+                2, initializer=_worker_init, initargs=(os.getpid(), close_in_workers)) as pool:
             scans = [decoder.decode(blob) for blob in pool.imap(_scan_job, order, chunksize=1)]
     finally:
         _JOB = None

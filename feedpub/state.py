@@ -33,12 +33,13 @@ class State:
             self._connect()
             row = self.db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
             self.meta = json.loads(row[0]) if row else {}
-            if (self.meta.get("schema"), self.meta.get("version"), self.meta.get("fingerprint")) != (
+            if not _well_formed(self.meta) or (
+                    self.meta.get("schema"), self.meta.get("version"), self.meta.get("fingerprint")) != (
                     SCHEMA, version, fingerprint):
                 self._reset()
             self.sigs = {p: (s, m, i) for p, s, m, i in self.db.execute(
                 "SELECT path, size, mtime_ns, ino FROM files")}
-        except (sqlite3.DatabaseError, ValueError, TypeError, OSError):
+        except (sqlite3.DatabaseError, ValueError, TypeError, AttributeError, OSError):
             self._discard()
         self.meta.update(schema=SCHEMA, version=version, fingerprint=fingerprint)
         return self
@@ -124,3 +125,23 @@ class State:
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+def _well_formed(meta: Any) -> bool:
+    """The shape the last run wrote; anything else is treated as no state at all."""
+    if not isinstance(meta, dict):
+        return False
+    outputs = meta.get("outputs", {})
+    summary = meta.get("summary", {})
+    try:
+        return (isinstance(outputs, dict)
+                and all(isinstance(k, str) and isinstance(v, list) and len(v) == 2
+                        and all(isinstance(n, int) for n in v) for k, v in outputs.items())
+                and isinstance(summary, dict)
+                and all(isinstance(p, str) and isinstance(n, int) for p, n in summary.get("feeds", []))
+                and all(isinstance(e, str) for e in summary.get("errors", []))
+                and isinstance(summary.get("records", 0), int)
+                and isinstance(meta.get("now_ts", 0), (int, float))
+                and isinstance(meta.get("next_due") or 0, (int, float)))
+    except (TypeError, ValueError):
+        return False

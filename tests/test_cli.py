@@ -189,3 +189,17 @@ def test_bad_now_is_a_usage_error(fixture_site, tmp_path):
 
 def test_python_dash_m_and_unknown_option():
     assert run_cli("build", "--frobnicate").returncode == 2
+
+
+def test_validate_command_passes_a_fresh_build_and_fails_a_broken_feed(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--out", out, "--now", NOW_ARG, "--quiet").returncode == 0
+    result = run_cli("validate", out, "--expect-offset", "+07:00")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.splitlines()[-1] == "54 files checked, 0 with errors"
+    rss = out / "vi" / "rss.xml"
+    rss.write_bytes(rss.read_bytes().replace(b"+0700</pubDate>", b"GMT+7</pubDate>", 1))
+    result = run_cli("validate", out, "--expect-offset", "+07:00")
+    assert result.returncode == 1
+    assert any(line.startswith("FAIL vi/rss.xml (rss)") for line in result.stdout.splitlines())
+    assert result.stdout.splitlines()[-1] == "54 files checked, 1 with errors"

@@ -1,0 +1,464 @@
+"""A local preview server for OUT: the feeds and pages as a browser or feed reader would get them.
+
+    feedpub serve public --watch --data data
+
+- Serves only regular files inside OUT: the request path is decoded, every
+  segment is checked ('..' and hidden names such as ``.feedpub/`` are refused),
+  then the file is resolved and must still be inside OUT, so a symlink cannot
+  lead out of it.
+- The media types feed readers expect (a browser navigating to a feed gets
+  the same bytes as generic XML, which it renders with the feed's stylesheet
+  instead of showing plain text or downloading it), ETag and Last-Modified validators,
+  304 Not Modified for If-None-Match / If-Modified-Since, gzip when the client
+  accepts it (with Vary: Accept-Encoding), HEAD, and directory -> index.html.
+- With a site directory (``--watch``) it rebuilds OUT with feedpub.build()
+  whenever a file of the site changes, polling modification times once a
+  second in a background thread.
+
+Built on the standard library's http.server; meant for previews on
+127.0.0.1, not for production hosting.
+"""
+from __future__ import annotations
+
+import email.utils
+import gzip
+import hashlib
+import os
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+from urllib.parse import quote, unquote, urlsplit
+
+from .errors import FeedpubError
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "FeedServer", "SiteWatcher", "content_type", "make_server", "serve"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+POLL_SECONDS = 1.0
+GZIP_MIN_BYTES = 256
+
+# By file name first (the feed formats), then by suffix.
+_BY_NAME = {
+    "rss.xml": "application/rss+xml; charset=utf-8",
+    "atom.xml": "application/atom+xml; charset=utf-8",
+    "feed.json": "application/feed+json; charset=utf-8",
+}
+_FOR_BROWSERS = {
+    "rss.xml": "application/xml; charset=utf-8",
+    "atom.xml": "application/xml; charset=utf-8",
+    "feed.json": "application/json; charset=utf-8",
+}
+_BY_SUFFIX = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".ico": "image/vnd.microsoft.icon",
+}
+_COMPRESSIBLE = ("text/", "application/rss+xml", "application/atom+xml", "application/feed+json",
+                 "application/xml", "application/json", "image/svg+xml")
+
+
+def content_type(name: str, *, browser: bool = False) -> str:
+    """The Content-Type header for a file of OUT, by name (rss.xml, atom.xml, feed.json) or suffix.
+
+    browser=True (a page navigation, see wants_page()) gives the feeds a type browsers display:
+    generic XML, which they render with the feed's xml-stylesheet, and generic JSON. Browsers
+    show application/rss+xml and application/atom+xml as plain text or download them.
+    """
+    lower = name.lower()
+    if lower in _BY_NAME:
+        return _FOR_BROWSERS[lower] if browser else _BY_NAME[lower]
+    return _BY_SUFFIX.get(os.path.splitext(lower)[1], "application/octet-stream")
+
+
+def wants_page(accept: str | None, name: str) -> bool:
+    """True for a browser navigating to a feed: it accepts text/html and does not ask for the feed's own type."""
+    if not accept or name.lower() not in _BY_NAME:
+        return False
+    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    own = _BY_NAME[name.lower()].split(";")[0]
+    return "text/html" in types and own not in types
+
+
+def _compressible(ctype: str) -> bool:
+    return ctype.startswith(_COMPRESSIBLE)
+
+
+def _accepts_gzip(header: str | None) -> bool:
+    """True when Accept-Encoding allows gzip (a q=0 refuses it; '*' allows it)."""
+    if not header:
+        return False
+    allowed: dict[str, bool] = {}
+    for part in header.split(","):
+        coding, _, params = part.strip().partition(";")
+        coding = coding.strip().lower()
+        if not coding:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        allowed[coding] = q > 0
+    if "gzip" in allowed:
+        return allowed["gzip"]
+    if "x-gzip" in allowed:
+        return allowed["x-gzip"]
+    return allowed.get("*", False)
+
+
+@dataclass(frozen=True)
+class _Representation:
+    body: bytes
+    digest: str
+    gzip_body: bytes | None
+
+    def etag(self, *, gzip: bool, browser: bool) -> str:
+        """A strong validator per representation: the same bytes, encoding and media type."""
+        return f'"{self.digest}{"-xml" if browser else ""}{"-gzip" if gzip else ""}"'
+
+class _FileCache:
+    """Bytes, digest and gzip of each served file, reused while (inode, size, mtime) stay the same."""
+
+    def __init__(self, limit: int = 512):
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[tuple[int, int, int], _Representation]] = {}
+        self._limit = limit
+
+    def get(self, path: Path, compress: bool) -> tuple[os.stat_result, _Representation]:
+        """The file's status and bytes, both from one open file, so a file replaced meanwhile never mixes them."""
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            key = (st.st_ino, st.st_size, st.st_mtime_ns)
+            with self._lock:
+                hit = self._items.get(str(path))
+            if hit and hit[0] == key:
+                return st, hit[1]
+            body = f.read()
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        gz = gzip.compress(body, compresslevel=6, mtime=0) if compress and len(body) >= GZIP_MIN_BYTES else None
+        rep = _Representation(body, digest, gz)
+        with self._lock:
+            if len(self._items) >= self._limit:
+                self._items.clear()
+            self._items[str(path)] = (key, rep)
+        return st, rep
+
+
+class _Refused(Exception):
+    def __init__(self, status: HTTPStatus):
+        super().__init__(status.phrase)
+        self.status = status
+
+
+class FeedHandler(BaseHTTPRequestHandler):
+    """GET and HEAD for the files of OUT; nothing else."""
+
+    server: "FeedServer"
+    server_version = "feedpub-serve"
+    sys_version = ""
+    protocol_version = "HTTP/1.1"
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def do_GET(self) -> None:
+        self._respond(head=False)
+
+    def do_HEAD(self) -> None:
+        self._respond(head=True)
+
+    # --- resolving ---------------------------------------------------------------------------
+
+    def _target(self) -> tuple[Path, bool]:
+        """(file, redirect): the regular file a request names, or _Refused.
+
+        redirect is True for a directory asked for without its trailing slash.
+        """
+        raw = urlsplit(self.path).path
+        if not raw.startswith("/"):
+            raise _Refused(HTTPStatus.BAD_REQUEST)
+        decoded = unquote(raw, errors="strict") if "%" in raw else raw
+        if "\x00" in decoded or "\\" in decoded:
+            raise _Refused(HTTPStatus.BAD_REQUEST)
+        parts = [p for p in decoded.split("/") if p]
+        for part in parts:
+            if part in (".", ".."):
+                raise _Refused(HTTPStatus.FORBIDDEN)
+            if part.startswith("."):
+                raise _Refused(HTTPStatus.NOT_FOUND)       # hidden: state, lock, temporary files
+        root = self.server.root
+        candidate = root.joinpath(*parts)
+        try:
+            resolved = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            raise _Refused(HTTPStatus.NOT_FOUND) from None
+        if resolved != root and not resolved.is_relative_to(root):
+            raise _Refused(HTTPStatus.FORBIDDEN)            # a symlink leading out of OUT
+        if resolved.is_dir():
+            if parts and not decoded.endswith("/"):
+                return resolved, True
+            resolved = (resolved / "index.html")
+            try:
+                resolved = resolved.resolve(strict=True)
+            except (OSError, RuntimeError):
+                raise _Refused(HTTPStatus.NOT_FOUND) from None
+            if not resolved.is_relative_to(root):
+                raise _Refused(HTTPStatus.FORBIDDEN)
+        if not resolved.is_file():
+            raise _Refused(HTTPStatus.NOT_FOUND)
+        return resolved, False
+
+    # --- responding --------------------------------------------------------------------------
+
+    def _respond(self, head: bool) -> None:
+        try:
+            path, redirect = self._target()
+        except _Refused as refused:
+            self.send_error(refused.status)
+            return
+        except UnicodeDecodeError:
+            self.send_error(HTTPStatus.BAD_REQUEST)
+            return
+        if redirect:
+            split = urlsplit(self.path)
+            location = quote(unquote(split.path), safe="/") + "/" + (f"?{split.query}" if split.query else "")
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        browser = wants_page(self.headers.get("Accept"), path.name)
+        ctype = content_type(path.name, browser=browser)
+        try:
+            st, rep = self.server.cache.get(path, _compressible(ctype))
+        except OSError:
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        use_gzip = rep.gzip_body is not None and _accepts_gzip(self.headers.get("Accept-Encoding"))
+        etag = rep.etag(gzip=use_gzip, browser=browser)
+        last_modified = email.utils.formatdate(st.st_mtime, usegmt=True)
+        vary = ((["Accept"] if path.name.lower() in _BY_NAME else [])
+                + (["Accept-Encoding"] if _compressible(ctype) else []))
+        if self._not_modified(rep, st):
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self._validators(etag, last_modified, vary)
+            self.end_headers()
+            return
+        body = rep.gzip_body if use_gzip else rep.body
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        if use_gzip:
+            self.send_header("Content-Encoding", "gzip")
+        self._validators(etag, last_modified, vary)
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _validators(self, etag: str, last_modified: str, vary: list[str]) -> None:
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", last_modified)
+        self.send_header("Cache-Control", "no-cache")
+        if vary:
+            self.send_header("Vary", ", ".join(vary))
+
+    def _not_modified(self, rep: _Representation, st: os.stat_result) -> bool:
+        """RFC 9110 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
+        inm = self.headers.get("If-None-Match")
+        if inm is not None:
+            if inm.strip() == "*":
+                return True
+            # Weak comparison; every representation of the same bytes shares the digest.
+            digests = {t.strip().removeprefix("W/").strip('"').split("-")[0] for t in inm.split(",")}
+            return rep.digest in digests
+        ims = self.headers.get("If-Modified-Since")
+        if ims:
+            try:
+                since = email.utils.parsedate_to_datetime(ims)
+            except (TypeError, ValueError, IndexError):
+                return False
+            if since is None or since.tzinfo is None:
+                return False
+            return int(st.st_mtime) <= since.timestamp()
+        return False
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
+        if self.server.log is not None:
+            self.server.log(f"{self.address_string()} - {format % args}")
+
+
+def _site_signature(site_dir: Path, skip: Path | None = None) -> tuple:
+    """(path, size, mtime) of every file of the site, hidden ones excepted: changes when the site does.
+
+    skip (OUT, when it lies inside the site) is left out, so publishing never looks like an edit.
+    """
+    entries = []
+    skip_real = os.path.realpath(skip) if skip is not None else None
+    for dirpath, dirnames, filenames in os.walk(site_dir):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
+                             and os.path.realpath(os.path.join(dirpath, d)) != skip_real)
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            full = os.path.join(dirpath, name)
+            try:
+                st = os.stat(full)
+            except OSError:
+                continue
+            entries.append((os.path.relpath(full, site_dir), st.st_size, st.st_mtime_ns))
+    return tuple(entries)
+
+
+class SiteWatcher:
+    """Rebuilds OUT from the site whenever one of the site's files changes (polling, no dependency)."""
+
+    def __init__(self, site_dir: Path, out_dir: Path, *, interval: float = POLL_SECONDS,
+                 log: Callable[[str], None] | None = None, build: Callable | None = None):
+        self.site_dir = Path(site_dir)
+        self.out_dir = Path(out_dir)
+        self.interval = interval
+        self.log = log
+        self.builds = 0
+        self.last_error: str | None = None
+        self._build = build
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._signature = self._scan()
+
+    def _scan(self) -> tuple:
+        return _site_signature(self.site_dir, self.out_dir)
+
+    def rebuild(self) -> None:
+        """Build once now; a failure is reported, and the previous feeds stay served."""
+        build = self._build
+        if build is None:
+            from .pipeline import build
+        try:
+            report = build(self.site_dir, self.out_dir)
+        except FeedpubError as exc:
+            self.last_error = str(exc)
+            self._say(f"feedpub: rebuild failed: {exc}")
+        else:
+            self.last_error = None
+            changed = len(report.changed) if hasattr(report, "changed") else 0
+            self._say(f"rebuilt {self.out_dir}: {changed} feed files updated"
+                      + (f", {len(report.errors)} record(s) rejected" if getattr(report, "errors", None) else ""))
+            for line in getattr(report, "errors", []):
+                self._say(line)
+        finally:
+            self.builds += 1
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="feedpub-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            signature = self._scan()
+            if signature != self._signature:
+                self._signature = signature
+                self._say(f"{self.site_dir} changed")
+                self.rebuild()
+
+    def _say(self, line: str) -> None:
+        if self.log is not None:
+            self.log(line)
+
+
+class FeedServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer for one OUT directory, with an optional SiteWatcher."""
+
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], root: Path, *, log: Callable[[str], None] | None,
+                 watcher: SiteWatcher | None = None):
+        host = address[0]
+        if ":" in host:
+            self.address_family = socket.AF_INET6
+        self.root = root
+        self.log = log
+        self.cache = _FileCache()
+        self.watcher = watcher
+        super().__init__(address, FeedHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}/"
+
+    def server_close(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
+        super().server_close()
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def make_server(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+                watch_site: str | os.PathLike | None = None, *, log: Callable[[str], None] | None = _stderr,
+                interval: float = POLL_SECONDS) -> FeedServer:
+    """A bound FeedServer for OUT (not yet serving: call serve_forever(), then shutdown() and server_close()).
+
+    With watch_site, OUT is built from that site first and rebuilt whenever the site changes.
+    port=0 picks a free port (see server.url). Raises FeedpubError when OUT is not a directory
+    or the address cannot be bound.
+    """
+    out = Path(out_dir)
+    watcher = None
+    if watch_site is not None:
+        watcher = SiteWatcher(Path(watch_site), out, interval=interval, log=log)
+        watcher.rebuild()
+    if not out.is_dir():
+        raise FeedpubError(f"{out}: not a directory (expected the output directory of feedpub build)")
+    try:
+        server = FeedServer((host, port), out.resolve(), log=log, watcher=watcher)
+    except OSError as exc:
+        raise FeedpubError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    if watcher is not None:
+        watcher.start()
+    return server
+
+
+def serve(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
+          watch_site: str | os.PathLike | None = None) -> None:
+    """Serve OUT until interrupted (Ctrl+C); see make_server()."""
+    server = make_server(out_dir, host, port, watch_site)
+    print(f"Serving {out_dir} at {server.url}" + (f" (watching {watch_site})" if watch_site else "")
+          + " - press Ctrl+C to stop", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
