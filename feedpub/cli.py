@@ -114,7 +114,7 @@ def _summary(report, out: Path) -> None:
     if cats:
         typer.echo(f"{len(cats) // 3} category feeds ({sum(f.changed for f in cats)} files updated)")
     typer.echo(f"{report.records} records, {report.files_read} record files read, "
-               f"{len(report.errors)} rejected, {len(report.changed)} files updated")
+               f"{len(report.errors)} rejected, {report.files_changed} files updated")
 
 
 @app.command()

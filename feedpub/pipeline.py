@@ -41,6 +41,7 @@ class BuildReport:
     records: int = 0                                       # valid records in the site
     files_read: int = 0                                    # record files (re)read by this run
     skipped: bool = False                                  # nothing changed: no file was touched
+    files_changed: int = 0                                 # files of OUT (feeds and pages) rewritten
     pings: list = field(default_factory=list)              # WebSub results
 
     @property
@@ -196,7 +197,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     report = BuildReport(
         feeds=[FeedReport(rel, items[rel], changed[rel]) for rel in sorted(files) if rel in items],
         errors=errors, warnings=warnings, records=sum(s.records for s in scans.values()),
-        files_read=len(fresh))
+        files_read=len(fresh), files_changed=sum(changed.values()))
     outputs = {}
     for rel in files:
         st = os.stat(out / rel)
