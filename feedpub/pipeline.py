@@ -63,7 +63,7 @@ def _now_ts(now: datetime | None) -> float:
 
 
 def _stat_files(site_dir: Path) -> dict[str, tuple[int, int, int]]:
-    from .scan import record_files, signature
+    from .sources import record_files, signature
     sigs = {}
     for rel, full in record_files(site_dir):
         try:
@@ -183,7 +183,12 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     if strict and errors:
         raise RejectedError(errors)
     wanted = {(p.path, p.rank.line, p.rank.offset) for picks in selection.feeds.values() for p in picks}
-    articles, warnings = load_articles(site_dir, wanted, config, {p: scans[p].sig for p in scans})
+    file_sigs = {p: scans[p].sig for p in scans}
+    records = sum(s.records for s in scans.values())
+    racy_before = time.time() - RACY_SECONDS
+    state.save_scans(scans, fresh, racy={p for p, sig in sigs.items() if sig[1] / 1e9 >= racy_before})
+    del scans                                   # the per-record index is not needed past this point
+    articles, warnings = load_articles(site_dir, wanted, config, file_sigs)
     chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}
     feeds = build_feeds(config, chosen, selection.translations, version=_version())
     files = render_outputs(config, feeds)
@@ -196,19 +201,17 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
             items[f"{base}/{name}"] = len(feed.entries)
     report = BuildReport(
         feeds=[FeedReport(rel, items[rel], changed[rel]) for rel in sorted(files) if rel in items],
-        errors=errors, warnings=warnings, records=sum(s.records for s in scans.values()),
+        errors=errors, warnings=warnings, records=records,
         files_read=len(fresh), files_changed=sum(changed.values()))
     outputs = {}
     for rel in files:
         st = os.stat(out / rel)
         outputs[rel] = [st.st_size, st.st_mtime_ns]
-    racy_before = time.time() - RACY_SECONDS
-    racy = {p for p, sig in sigs.items() if sig[1] / 1e9 >= racy_before}
-    state.save(scans, fresh, {
+    state.save_meta({
         "now_ts": now_ts, "next_due": selection.next_due, "outputs": outputs,
         "summary": {"feeds": [[f.path, f.items] for f in report.feeds], "errors": errors,
                     "records": report.records},
-    }, racy=racy)
+    })
     if config.hub and report.changed:
         from .websub import ping_hub
         urls = [config.out_url(rel) for rel in report.changed]

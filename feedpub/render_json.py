@@ -1,7 +1,7 @@
 """Serialize a Feed as JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/)."""
 from __future__ import annotations
 
-import json
+import msgspec
 
 from .dates import format_rfc3339
 from .model import Feed
@@ -24,7 +24,7 @@ def render_json(feed: Feed) -> bytes:
     if feed.hub:
         doc["hubs"] = [{"type": "WebSub", "url": feed.hub}]
     doc["items"] = [_item(entry) for entry in feed.entries]
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return msgspec.json.format(msgspec.json.encode(doc), indent=2) + b"\n"
 
 
 def _item(entry) -> dict:

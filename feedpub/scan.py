@@ -20,12 +20,12 @@ import msgspec
 from . import validate as v
 from .config import Config
 from .dates import parse_datetime
-from .errors import DateError, RecordError, SiteError
+from .errors import DateError, RecordError
+from .sources import RECORD_SUFFIXES, record_files, signature  # noqa: F401  (re-exported)
 
 CHUNK = 4 << 20
 MARGIN = 16          # extra candidates kept per list, so a few cross-file duplicate ids never starve a feed
 BOM = b"\xef\xbb\xbf"
-RECORD_SUFFIXES = (".json", ".jsonl")
 
 
 class Rank(msgspec.Struct, array_like=True, frozen=True):
@@ -126,33 +126,6 @@ class _Ok:
     url: str
     title: str
     draft: bool
-
-
-def record_files(site_dir: Path) -> list[tuple[str, Path]]:
-    """Every *.json / *.jsonl under SITE/articles, sorted by relative path (the order duplicates are judged in)."""
-    root = Path(site_dir) / "articles"
-    if not root.is_dir():
-        raise SiteError(f"{root}: not a directory (expected the site's articles/ folder)")
-    found = []
-    try:
-        for dirpath, dirnames, filenames in os.walk(root, onerror=_raise):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in filenames:
-                if name.endswith(RECORD_SUFFIXES) and not name.startswith("."):
-                    full = Path(dirpath, name)
-                    found.append((full.relative_to(site_dir).as_posix(), full))
-    except OSError as exc:
-        raise SiteError(f"{exc.filename}: cannot be read: {exc.strerror}") from None
-    found.sort()
-    return found
-
-
-def _raise(exc: OSError) -> None:
-    raise exc
-
-
-def signature(st: os.stat_result) -> tuple[int, int, int]:
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:

@@ -39,19 +39,7 @@ def _sort_key(pick: Pick) -> tuple[float, str]:
 def select(scans: list[FileScan], *, languages, max_items: int, now_ts: float,
            category_feeds: bool = True) -> Selection:
     """Choose every feed's entries from per-file candidates."""
-    first: dict[str, tuple[str, int]] = {}
-    errors: list[str] = []
-    dups: Counter[str] = Counter()
-    for scan in scans:
-        for ident, line in zip(scan.ids, scan.lines):
-            seen = first.get(ident)
-            if seen is None:
-                first[ident] = (scan.path, line)
-            else:
-                dups[scan.path] += 1
-                errors.append(str(RecordError(scan.path, line, "id", (
-                    f'"{ident}" is already used by {seen[0]}:{seen[1]} '
-                    "(expected an id unique across the site; the first record was kept)"))))
+    first, errors, dups = _first_occurrences(scans)
     starved = [s.path for s in scans if not s.complete and dups[s.path] > MARGIN]
 
     pools: dict[FeedKey, list[Pick]] = defaultdict(list)
@@ -61,7 +49,7 @@ def select(scans: list[FileScan], *, languages, max_items: int, now_ts: float,
             if rank.ts > now_ts:
                 next_due = rank.ts if next_due is None else min(next_due, rank.ts)
                 continue
-            if first.get(rank.id) != (scan.path, rank.line):
+            if rank.id in first and first[rank.id] != (scan.path, rank.line):
                 continue
             pick = Pick(scan.path, rank)
             pools[(rank.lang, None)].append(pick)
@@ -76,6 +64,41 @@ def select(scans: list[FileScan], *, languages, max_items: int, now_ts: float,
     return Selection(feeds=feeds, translations=_translations(scans, keys, first, now_ts),
                      errors=errors, starved=starved, next_due=next_due,
                      published=sum(len(p) for (lang, cat), p in pools.items() if cat is None))
+
+
+def _first_occurrences(scans: list[FileScan]) -> tuple[dict[str, tuple[str, int]], list[str], Counter]:
+    """Where each duplicated id first appears, one error per later copy, and copies per file.
+
+    Only duplicated ids get an entry (a set finds them), which keeps memory
+    small for a site of hundreds of thousands of unique ids.
+    """
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for scan in scans:
+        for ident in scan.ids:
+            if ident in seen:
+                repeated.add(ident)
+            else:
+                seen.add(ident)
+    del seen
+    first: dict[str, tuple[str, int]] = {}
+    errors: list[str] = []
+    dups: Counter[str] = Counter()
+    if not repeated:
+        return first, errors, dups
+    for scan in scans:
+        for ident, line in zip(scan.ids, scan.lines):
+            if ident not in repeated:
+                continue
+            if ident not in first:
+                first[ident] = (scan.path, line)
+                continue
+            dups[scan.path] += 1
+            where = first[ident]
+            errors.append(str(RecordError(scan.path, line, "id", (
+                f'"{ident}" is already used by {where[0]}:{where[1]} '
+                "(expected an id unique across the site; the first record was kept)"))))
+    return first, errors, dups
 
 
 def _winner_keys(feeds, scans: list[FileScan]) -> set[str]:
@@ -95,7 +118,7 @@ def _translations(scans, keys: set[str], first, now_ts: float) -> dict[str, dict
         for i, key, lang, url, ts in zip(scan.t_index, scan.t_key, scan.t_lang, scan.t_url, scan.t_ts):
             if key in keys and ts <= now_ts:
                 ident, line = scan.ids[i], scan.lines[i]
-                if first.get(ident) != (scan.path, line):
+                if ident in first and first[ident] != (scan.path, line):
                     continue
                 best = result[key].get(lang)
                 if best is None or (ts, ident) > (best.ts, best.id):

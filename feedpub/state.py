@@ -95,9 +95,11 @@ class State:
             return {}
         return found
 
-    def save(self, scans: dict[str, Any], changed: set[str], meta: dict[str, Any], *, racy: set[str]) -> None:
-        """Store the scans of changed files, drop vanished ones, and the run's meta, in one transaction.
+    def save_scans(self, scans: dict[str, Any], changed: set[str], *, racy: set[str]) -> None:
+        """Store the scans of changed files and drop vanished ones, in one transaction.
 
+        The last run's outputs are forgotten at the same time, so that a run
+        dying between this and save_meta() is followed by a real rebuild.
         Files modified too recently to trust their mtime are stored with an
         impossible signature so that the next run reads them again.
         """
@@ -105,19 +107,28 @@ class State:
             return
         import msgspec
         encoder = msgspec.msgpack.Encoder()
-        self.meta.update(meta)
+        self.meta.pop("outputs", None)
         try:
             self.db.execute("BEGIN IMMEDIATE")
             gone = set(self.sigs) - set(scans)
             self.db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(gone)])
-            rows = []
             for path in sorted(changed | racy):
                 scan = scans[path]
                 size, mtime, ino = (-1, -1, -1) if path in racy else scan.sig
-                rows.append((path, size, mtime, ino, encoder.encode(scan)))
-            self.db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)", rows)
+                self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                                (path, size, mtime, ino, encoder.encode(scan)))
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
             self.db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            self._discard()
+
+    def save_meta(self, meta: dict[str, Any]) -> None:
+        """Record what this run published and reported."""
+        if self.db is None:
+            return
+        self.meta.update(meta)
+        try:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
         except sqlite3.DatabaseError:
             self._discard()
 

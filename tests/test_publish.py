@@ -63,9 +63,13 @@ def published(out: Path) -> dict[str, bytes]:
 
 
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file of OUT, hidden ones included -> (bytes, mtime_ns)."""
+    """Every published file of OUT, the lock file included -> (bytes, mtime_ns).
+
+    The cache under .feedpub/ may change (it is only a cache); that a changed
+    cache never causes a wrong feed is what tests/test_incremental.py checks.
+    """
     return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(out.rglob("*")) if p.is_file()}
+            for p in sorted(out.rglob("*")) if p.is_file() and ".feedpub/" not in p.relative_to(out).as_posix()}
 
 
 def temps(root: Path) -> list[Path]:
