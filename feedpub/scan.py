@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import os
+from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ from .dates import parse_datetime
 from .errors import DateError, RecordError
 from .sources import RECORD_SUFFIXES, record_files, signature  # noqa: F401  (re-exported)
 
-CHUNK = 4 << 20
+CHUNK = 1 << 20
 MARGIN = 16          # extra candidates kept per list, so a few cross-file duplicate ids never starve a feed
 BOM = b"\xef\xbb\xbf"
 
@@ -65,17 +66,27 @@ class FileScan(msgspec.Struct):
     scan_ts: float                            # "now" of the scan: ranks hold records published by then
     complete: bool                            # ranks hold every published record, not just the top
     ids: list[str]                            # every valid record, drafts included
-    lines: list[int]
+    lines: bytes                              # array('I') of the line of each id
     ranks: list[Rank]                         # top candidates published by scan_ts
     future: list[Rank]                        # every record published after scan_ts
-    t_index: list[int]                        # translation columns: position in ids ...
+    t_index: bytes                            # translation columns: array('I') position in ids ...
     t_key: list[str]
-    t_lang: list[str]
+    t_lang: bytes                             # ... index into `langs` ...
     t_url: list[str]
-    t_ts: list[float]
+    t_ts: bytes                               # ... array('d') published timestamp
     errors: list[str]
     warnings: list[str]
     records: int = 0                          # valid records seen
+    langs: list[str] = []                     # the codes t_lang indexes
+
+    def line_numbers(self) -> array:
+        return _array("I", self.lines)
+
+    def translations(self) -> Iterator[tuple[int, str, str, str, float]]:
+        """(position in ids, key, language, url, published) of every record with a translation_key."""
+        langs = self.langs
+        return zip(_array("I", self.t_index), self.t_key, (langs[i] for i in self.t_lang), self.t_url,
+                   _array("d", self.t_ts))
 
 
 class _Img(msgspec.Struct):
@@ -110,6 +121,12 @@ class _Strict(msgspec.Struct):
 
 
 _FAST = msgspec.json.Decoder(_Strict)
+
+
+def _array(typecode: str, data: bytes) -> array:
+    result = array(typecode)
+    result.frombytes(data)
+    return result
 _ILLEGAL = v._ILLEGAL_XML
 _IMAGE_KEYS = frozenset(("url", "caption", "type", "length"))
 _STRING_OR_NULL = (ord('"'), ord("n"))
@@ -199,13 +216,15 @@ class _Collector:
         self.all_ranks: list[Rank] = []
         self.overflow = False
         self.ids: list[str] = []
-        self.lines: list[int] = []
+        self.lines = array("I")
         self.future: list[Rank] = []
-        self.t_index: list[int] = []
+        self.t_index = array("I")
         self.t_key: list[str] = []
-        self.t_lang: list[str] = []
+        self.t_lang = bytearray()
         self.t_url: list[str] = []
-        self.t_ts: list[float] = []
+        self.t_ts = array("d")
+        self.langs = sorted(config.languages)
+        self.lang_index = {code: i for i, code in enumerate(self.langs)}
         self.errors: list[str] = []
         self.warnings: list[str] = []
         self.records = 0
@@ -280,7 +299,7 @@ class _Collector:
         if ok.key is not None and not ok.draft:
             self.t_index.append(len(self.ids))
             self.t_key.append(ok.key)
-            self.t_lang.append(ok.lang)
+            self.t_lang.append(self.lang_index[ok.lang])
             self.t_url.append(ok.url)
             self.t_ts.append(ok.ts)
         self.ids.append(ok.id)
@@ -316,9 +335,9 @@ class _Collector:
         else:
             unique = {item[2]: item[3] for heap in self.heaps.values() for item in heap}
             ranks = [unique[k] for k in sorted(unique)]
-        return FileScan(self.path, self.sig, self.now_ts, not self.overflow, self.ids, self.lines, ranks,
-                        self.future, self.t_index, self.t_key, self.t_lang, self.t_url, self.t_ts,
-                        self.errors, self.warnings, self.records)
+        return FileScan(self.path, self.sig, self.now_ts, not self.overflow, self.ids, self.lines.tobytes(),
+                        ranks, self.future, self.t_index.tobytes(), self.t_key, bytes(self.t_lang), self.t_url,
+                        self.t_ts.tobytes(), self.errors, self.warnings, self.records, self.langs)
 
 
 def _json_problem(exc: Exception, data: bytes) -> str:
@@ -406,7 +425,7 @@ def _line_of(exc: Exception, data: bytes) -> int:
 
 def _unreadable(path: str, exc: OSError) -> FileScan:
     message = str(RecordError(path, 0, None, f"cannot be read: {exc.strerror or exc} (expected a readable file)"))
-    return FileScan(path, (0, 0, 0), 0.0, True, [], [], [], [], [], [], [], [], [], [message], [])
+    return FileScan(path, (0, 0, 0), 0.0, True, [], b"", [], [], b"", [], b"", [], b"", [message], [])
 
 
 PARALLEL_BYTES = 32 << 20      # below this, starting a second process costs more than it saves

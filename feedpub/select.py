@@ -87,7 +87,7 @@ def _first_occurrences(scans: list[FileScan]) -> tuple[dict[str, tuple[str, int]
     if not repeated:
         return first, errors, dups
     for scan in scans:
-        for ident, line in zip(scan.ids, scan.lines):
+        for ident, line in zip(scan.ids, scan.line_numbers()):
             if ident not in repeated:
                 continue
             if ident not in first:
@@ -106,8 +106,8 @@ def _winner_keys(feeds, scans: list[FileScan]) -> set[str]:
     wanted = {(p.path, p.rank.line) for picks in feeds.values() for p in picks}
     keys = set()
     for s in scans:
-        lines = s.lines
-        keys.update(key for i, key in zip(s.t_index, s.t_key) if (s.path, lines[i]) in wanted)
+        lines = s.line_numbers()
+        keys.update(key for i, key, *_ in s.translations() if (s.path, lines[i]) in wanted)
     return keys
 
 
@@ -115,9 +115,11 @@ def _translations(scans, keys: set[str], first, now_ts: float) -> dict[str, dict
     """For each wanted story, its newest published version in each language."""
     result: dict[str, dict[str, Trans]] = defaultdict(dict)
     for scan in scans:
-        for i, key, lang, url, ts in zip(scan.t_index, scan.t_key, scan.t_lang, scan.t_url, scan.t_ts):
+        lines = None
+        for i, key, lang, url, ts in scan.translations():
             if key in keys and ts <= now_ts:
-                ident, line = scan.ids[i], scan.lines[i]
+                lines = lines or scan.line_numbers()
+                ident, line = scan.ids[i], lines[i]
                 if ident in first and first[ident] != (scan.path, line):
                     continue
                 best = result[key].get(lang)
