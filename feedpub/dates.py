@@ -274,10 +274,60 @@ def _parse_text(value: str, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
             dt = _parse_fast(text, tz)
             if dt is not None:
                 return dt, ()
-        return _read_pieces(text, tz)
+        try:
+            return _read_pieces(text, tz)
+        except _Reject as why:
+            found = _dateutil_prose(text, tz) if _PROSE.search(text) else None
+            if found is None:
+                raise why
+            return found, ()
     except _Reject as why:
         shown = text or value
         raise DateError(f"{_quote(shown)} is not a valid date: {why.reason} ({why.hint})") from None
+
+
+_PROSE = re.compile(r"[a-z]{3,}", re.I)
+_NUMERIC_OFFSET = re.compile(r"(?<=\d)\s?(?P<sign>[+-])(?P<h>[0-9]{2}):?(?P<m>[0-9]{2})\b")
+_DEFAULTS = (datetime(2001, 2, 3), datetime(2002, 4, 5))
+
+
+def _dateutil_prose(text: str, tz: tzinfo) -> datetime | None:
+    """English prose our own shapes do not cover, read by python-dateutil (day-first).
+
+    Offsets are taken out first and applied here, because dateutil reads
+    "GMT+7" the POSIX way (UTC-7). A result counts only when the text itself
+    gave day, month and year: parsing with two different defaults must agree.
+    """
+    named, rest = _take(_NAMED_OFFSET, text)
+    written, rest = _take(_NUMERIC_OFFSET, rest)
+    clock, rest = _take(_TIME, rest)
+    try:
+        offset = _pick_offset(_named_offset(named), _written_offset(written))
+        hour, minute, second, micro = _clock_fields(clock)
+    except _Reject:
+        return None
+    from dateutil import parser
+    import warnings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            first, other = (parser.parse(rest, dayfirst=True, default=d) for d in _DEFAULTS)
+    except (ValueError, OverflowError):
+        return None
+    if first.date() != other.date() or first.tzinfo is not None or first.time() != other.time() or (
+            first.hour, first.minute, first.second) != (0, 0, 0):
+        return None                 # a field missing, a zone name, or a time we could not read ourselves
+    return first.replace(hour=hour, minute=minute, second=second, microsecond=micro, tzinfo=offset or tz)
+
+
+def _written_offset(m: re.Match[str] | None) -> timezone | None:
+    """+HH:MM / -HHMM written after a time."""
+    if m is None:
+        return None
+    minutes = int(m["h"]) * 60 + int(m["m"])
+    if minutes > 14 * 60:
+        raise _Reject("the offset is out of range", _HINT_OFFSET)
+    return timezone(timedelta(minutes=minutes if m["sign"] == "+" else -minutes))
 
 
 def _normalise(value: str) -> str:

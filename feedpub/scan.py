@@ -14,7 +14,7 @@ from array import array
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import msgspec
 
@@ -128,13 +128,15 @@ def _array(typecode: str, data: bytes) -> array:
     result.frombytes(data)
     return result
 _ILLEGAL = v._ILLEGAL_XML
+_ROOT_PATH, _origin = v._ROOT_PATH, v._origin
 _IMAGE_KEYS = frozenset(("url", "caption", "type", "length"))
 _STRING_OR_NULL = (ord('"'), ord("n"))
 _ANY = msgspec.json.Decoder()
 
 
-@dataclass(frozen=True, slots=True)
-class _Ok:
+class _Ok(NamedTuple):
+    """A valid record's ranking fields (a tuple: one is made per record)."""
+
     ts: float
     id: str
     lang: str
@@ -161,7 +163,8 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
     if not title:
         return None
     try:
-        url = v.check_url(rec.url, base_url)
+        url = rec.url
+        url = _origin(base_url) + url if _ROOT_PATH.fullmatch(url) and "/." not in url else v.check_url(url, base_url)
         published = parse_datetime(rec.published, tz)[0]
         if rec.updated is not None:
             parse_datetime(rec.updated, tz)

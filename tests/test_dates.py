@@ -527,3 +527,32 @@ def test_format_rfc822_ignores_locale():
         assert format_local(vn(2021, 12, 2, 23, 30), "en") == "2 December 2021, 23:30"
     finally:
         locale.setlocale(locale.LC_TIME, saved)
+
+
+# --- prose our own shapes do not cover: python-dateutil reads it, offsets stay ours ------------
+
+PROSE = [
+    ("2021 December 2 23:30", datetime(2021, 12, 2, 23, 30, tzinfo=HCM)),
+    ("Thu Dec  2 23:30:00 2021", datetime(2021, 12, 2, 23, 30, tzinfo=HCM)),
+    ("Dec 2nd 2021, 11:30 p.m. GMT+7", datetime(2021, 12, 2, 23, 30, tzinfo=timezone(timedelta(hours=7)))),
+    ("Updated: Thursday, 2 December 2021 11:30 PM +0700",
+     datetime(2021, 12, 2, 23, 30, tzinfo=timezone(timedelta(hours=7)))),
+    ("2nd December 2021 13:45 UTC", datetime(2021, 12, 2, 13, 45, tzinfo=timezone.utc)),
+]
+
+
+@pytest.mark.parametrize("text, expected", PROSE)
+def test_dateutil_reads_other_english_prose_with_our_offsets(text, expected):
+    dt, warnings = parse_datetime(text, HCM)
+    assert dt == expected
+    assert dt.utcoffset() == expected.utcoffset()
+
+
+@pytest.mark.parametrize("text", [
+    "Thursday 2nd December 2021 at 11.30pm",     # a time we cannot read ourselves is refused, not guessed
+    "Someday in December 2021",                  # no day
+    "December 2021",                             # no day: dateutil would fill one in silently
+])
+def test_prose_that_is_incomplete_or_ambiguous_is_an_error(text):
+    with pytest.raises(DateError):
+        parse_datetime(text, HCM)
