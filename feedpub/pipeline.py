@@ -158,7 +158,7 @@ def _scan_all(config: Config, site_dir: Path, state: State, sigs, now_ts: float,
     reusable = [] if full else [p for p, sig in sigs.items() if state.sigs.get(p) == sig]
     scans = {p: s for p, s in state.load_scans(reusable).items() if s.scan_ts <= now_ts}
     fresh = sorted(set(sigs) - set(scans))
-    scans.update(scan_files(site_dir, fresh, config, now_ts, close_in_workers=inherited))
+    scans.update(scan_files(site_dir, fresh, config, now_ts, close_in_workers=inherited, while_waiting=_warm_up))
     return scans, set(fresh)
 
 
@@ -235,6 +235,15 @@ def published_layout(out: Path) -> set[str]:
             if _LAYOUT.fullmatch(rel):
                 found.add(rel)
     return found
+
+
+def _warm_up() -> None:
+    """Import the renderers and compile the page templates: done while scan workers read files."""
+    from . import feeds, render_json, render_xml, sanitize  # noqa: F401
+    from .pages import _environment
+    env = _environment()
+    for name in ("feed.html", "index.html"):
+        env.get_template(name)
 
 
 def feed_base(feed) -> str:

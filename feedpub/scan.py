@@ -458,10 +458,11 @@ def _scan_job(path: str) -> bytes:
 
 
 def scan_files(site_dir: Path, paths: list[str], config: Config, now_ts: float, *,
-               close_in_workers: tuple[int, ...] = ()) -> dict[str, FileScan]:
+               close_in_workers: tuple[int, ...] = (), while_waiting=None) -> dict[str, FileScan]:
     """Scan several files, on two processes when there is enough to read and a second core to read it.
 
     close_in_workers: file descriptors (the output lock) the worker processes must close.
+    while_waiting: called in this process while the workers scan (e.g. to import the renderers).
     """
     global _JOB
     sizes = {}
@@ -479,7 +480,10 @@ def scan_files(site_dir: Path, paths: list[str], config: Config, now_ts: float, 
     try:
         with multiprocessing.get_context("fork").Pool(
                 2, initializer=_worker_init, initargs=(os.getpid(), close_in_workers)) as pool:
-            scans = [decoder.decode(blob) for blob in pool.imap(_scan_job, order, chunksize=1)]
+            results = pool.imap(_scan_job, order, chunksize=1)
+            if while_waiting is not None:
+                while_waiting()
+            scans = [decoder.decode(blob) for blob in results]
     finally:
         _JOB = None
     return {scan.path: scan for scan in scans}
