@@ -152,46 +152,45 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
 
     The same rules as validate.validate_record, written for speed on a record
     whose JSON types msgspec already checked; anything unusual (control
-    characters, padded ids, odd dates) goes to the full validator, which
-    reports it.
+    characters, padded ids, odd dates, relative paths with dots) goes to the
+    full validator, which reports it.
     """
-    ident, title = rec.id, rec.title
-    if (not ident or rec.lang not in languages or ident[0].isspace() or ident[-1].isspace()
-            or _ILLEGAL.search(ident) or _ILLEGAL.search(title)):
+    ident, title, image, cats = rec.id, rec.title, rec.image, rec.categories
+    if not ident or rec.lang not in languages or ident[0].isspace() or ident[-1].isspace():
+        return None
+    text = ident + title
+    if image is not None and image.caption is not None:
+        text += image.caption
+    if cats:
+        text += "".join(cats)
+    if _ILLEGAL.search(text):
         return None
     title = " ".join(title.split())
     if not title:
         return None
     try:
-        url = rec.url
-        url = _origin(base_url) + url if _ROOT_PATH.fullmatch(url) and "/." not in url else v.check_url(url, base_url)
+        url = _url(rec.url, base_url)
         published = parse_datetime(rec.published, tz)[0]
         if rec.updated is not None:
             parse_datetime(rec.updated, tz)
         author = rec.author
         if author is not None and type(author) is not str:
             v.check_author({"name": author.name, "email": author.email, "uri": author.uri}, base_url)
-        image = rec.image
         if image is not None:
-            v.check_url(image.url, base_url)
-            if (image.caption is not None and _ILLEGAL.search(image.caption)) or (
-                    image.type is not None and not v._MIME.match(image.type.lower())) or (
+            _url(image.url, base_url)
+            mime = image.type
+            if (mime is not None and mime not in _GOOD_MIME and not _mime_ok(mime)) or (
                     image.length is not None and image.length < 0):
                 return None
     except (v._Problem, DateError):
         return None
-    cats = rec.categories
     if cats:
-        names = []
-        for cat in cats:
-            if _ILLEGAL.search(cat):
+        names = _CATEGORY_LISTS.get(tuple(cats))
+        if names is None:
+            names = _clean_categories(cats)
+            if names is None:
                 return None
-            cat = " ".join(cat.split())
-            if not cat:
-                return None
-            if cat not in names:
-                names.append(cat)
-        cats = tuple(names)
+        cats = names
     key = rec.translation_key
     if key is not None:
         key = key.strip()
@@ -200,6 +199,40 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
     if memoryview(rec.summary)[0] not in _STRING_OR_NULL or memoryview(rec.content)[0] not in _STRING_OR_NULL:
         return None
     return _Ok(published.timestamp(), ident, rec.lang, cats or (), key, url, title, bool(rec.draft))
+
+
+_GOOD_MIME: set[str] = set()
+_CATEGORY_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _url(url: str, base_url: str) -> str:
+    """validate.check_url, with the common root-relative path done inline."""
+    if _ROOT_PATH.fullmatch(url) and "/." not in url:
+        return _origin(base_url) + url
+    return v.check_url(url, base_url)
+
+
+def _mime_ok(mime: str) -> bool:
+    if v._MIME.match(mime.lower()):
+        if len(_GOOD_MIME) < 256:
+            _GOOD_MIME.add(mime)
+        return True
+    return False
+
+
+def _clean_categories(cats: list[str]) -> tuple[str, ...] | None:
+    """Whitespace-normalised, de-duplicated category names (remembered: sites reuse a few lists)."""
+    names: list[str] = []
+    for cat in cats:
+        cat = " ".join(cat.split())
+        if not cat:
+            return None
+        if cat not in names:
+            names.append(cat)
+    result = tuple(names)
+    if len(_CATEGORY_LISTS) < 4096:
+        _CATEGORY_LISTS[tuple(cats)] = result
+    return result
 
 
 def _date(value: Any, tz) -> datetime:
@@ -234,16 +267,9 @@ class _Collector:
         self.thorough = thorough
         self.languages, self.base_url = config.languages, config.base_url
 
-    def add_block(self, block: bytes, first_line: int, first_offset: int) -> int:
-        """A run of whole JSONL lines, decoded in one call when every line is clean; returns its line count."""
-        starts = [0]
-        find = block.find
-        pos = find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find(b"\n", pos + 1)
-        if starts[-1] != len(block):
-            starts.append(len(block) + 1)
+    def add_block(self, block, first_line: int, first_offset: int, starts: list[int]) -> int:
+        """A run of whole JSONL lines (bytes or a memoryview), decoded in one call when every line
+        is clean; starts holds each line's offset in block, then len(block) + 1. Returns the line count."""
         records = None
         if not self.thorough:
             try:
@@ -252,7 +278,7 @@ class _Collector:
                 records = None
         if records is None or len(records) != len(starts) - 1:
             for i in range(len(starts) - 1):
-                text = block[starts[i]:starts[i + 1] - 1]
+                text = bytes(block[starts[i]:starts[i + 1] - 1])
                 if text.strip():
                     self.add_raw(first_line + i, first_offset + starts[i], text)
             return len(starts) - 1
@@ -260,7 +286,7 @@ class _Collector:
         for i, rec in enumerate(records):
             ok = _fast_check(rec, languages, base_url, tz)
             if ok is None:
-                self.add_raw(first_line + i, first_offset + starts[i], block[starts[i]:starts[i + 1] - 1])
+                self.add_raw(first_line + i, first_offset + starts[i], bytes(block[starts[i]:starts[i + 1] - 1]))
             else:
                 self._accept(ok, first_line + i, first_offset + starts[i])
         return len(starts) - 1
@@ -351,24 +377,40 @@ def _json_problem(exc: Exception, data: bytes) -> str:
 
 
 def _scan_jsonl(handle, collector: _Collector) -> None:
-    """Feed runs of whole lines to the collector, reading in bounded chunks."""
-    line, offset, rest = 1, 0, b""
+    """Feed runs of whole lines to the collector, read about CHUNK bytes at a time into one
+    reused buffer (fresh buffers cost page faults; a memory map would die of SIGBUS if the
+    file were truncated by its writer meanwhile)."""
+    buf = bytearray(CHUNK)
+    filled = offset = 0                 # bytes held in buf; file offset of buf[0]
+    line = 1
     while True:
-        chunk = handle.read(CHUNK)
-        data = rest + chunk if rest else chunk
-        if not data:
+        if filled == len(buf):          # a line longer than the buffer: grow it
+            buf.extend(bytes(len(buf)))
+        with memoryview(buf) as view:
+            n = handle.readinto(view[filled:])
+        filled += n
+        if not filled:
             return
-        if chunk:
-            cut = data.rfind(b"\n") + 1
-            if cut == 0:
-                rest = data
-                continue
-            block, rest = (data, b"") if cut == len(data) else (data[:cut], data[cut:])
-        else:
-            block, rest = data, b""
-        skip = 3 if line == 1 and block.startswith(BOM) else 0
-        line += collector.add_block(block[skip:] if skip else block, line, offset + skip)
-        offset += len(block)
+        cut = buf.rfind(b"\n", 0, filled) + 1 if n else filled
+        if cut == 0:
+            continue
+        skip = 3 if offset == 0 and buf.startswith(BOM) else 0
+        find = buf.find
+        starts = [0]
+        nl = find(b"\n", skip, cut)
+        while nl != -1:
+            starts.append(nl + 1 - skip)
+            nl = find(b"\n", nl + 1, cut)
+        if starts[-1] != cut - skip:
+            starts.append(cut - skip + 1)
+        with memoryview(buf) as view, view[skip:cut] as block:
+            line += collector.add_block(block, line, offset + skip, starts)
+        rest = buf[cut:filled]
+        buf[:len(rest)] = rest
+        filled -= cut
+        offset += cut
+        if not n:
+            return
 
 
 def scan_file(site_dir: Path, path: str, config: Config, now_ts: float, *,
