@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from .config import Config, load_config
 from .errors import RejectedError, SiteError
@@ -152,13 +153,14 @@ def _stored_report(meta: dict) -> BuildReport:
 
 
 def _scan_all(config: Config, site_dir: Path, state: State, sigs, now_ts: float, full: bool,
-              inherited: tuple[int, ...] = ()):
+              inherited: tuple[int, ...] = (), encoded: dict[str, bytes] | None = None):
     """Reuse the cached scan of every unchanged file; read the others."""
     from .scan import scan_files
     reusable = [] if full else [p for p, sig in sigs.items() if state.sigs.get(p) == sig]
     scans = {p: s for p, s in state.load_scans(reusable).items() if s.scan_ts <= now_ts}
     fresh = sorted(set(sigs) - set(scans))
-    scans.update(scan_files(site_dir, fresh, config, now_ts, close_in_workers=inherited, while_waiting=_warm_up))
+    scans.update(scan_files(site_dir, fresh, config, now_ts, close_in_workers=inherited, while_waiting=_warm_up,
+                            encoded=encoded))
     return scans, set(fresh)
 
 
@@ -169,13 +171,15 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     from .scan import scan_file
     from .select import select
 
-    scans, fresh = _scan_all(config, site_dir, state, sigs, now_ts, full, inherited)
+    encoded: dict[str, bytes] = {}
+    scans, fresh = _scan_all(config, site_dir, state, sigs, now_ts, full, inherited, encoded)
     ordered = lambda: [scans[p] for p in sorted(scans)]  # noqa: E731
     selection = select(ordered(), languages=config.languages, max_items=config.max_items, now_ts=now_ts,
                        category_feeds=config.category_feeds)
     if selection.starved:
         for path in selection.starved:
             scans[path] = scan_file(site_dir, path, config, now_ts, keep_all=True)
+            encoded.pop(path, None)
             fresh.add(path)
         selection = select(ordered(), languages=config.languages, max_items=config.max_items,
                            now_ts=now_ts, category_feeds=config.category_feeds)
@@ -186,25 +190,25 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     file_sigs = {p: scans[p].sig for p in scans}
     records = sum(s.records for s in scans.values())
     racy_before = time.time() - RACY_SECONDS
-    state.save_scans(scans, fresh, racy={p for p, sig in sigs.items() if sig[1] / 1e9 >= racy_before})
-    del scans                                   # the per-record index is not needed past this point
+    state.save_scans(scans, fresh, racy={p for p, sig in sigs.items() if sig[1] / 1e9 >= racy_before},
+                     encoded=encoded)
+    del scans, encoded                                   # the per-record index is not needed past this point
     articles, warnings = load_articles(site_dir, wanted, config, file_sigs)
     chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}
     feeds = build_feeds(config, chosen, selection.translations, version=_version())
-    files = render_outputs(config, feeds)
     previous = set(state.meta.get("outputs", {})) | published_layout(out)
-    changed = publish_files(out, files, remove=previous - set(files))
+    changed = publish_files(out, render_outputs(config, feeds), remove=previous)
     items = {}
     for feed in feeds:
         base = feed_base(feed)
         for name in ("rss.xml", "atom.xml", "feed.json"):
             items[f"{base}/{name}"] = len(feed.entries)
     report = BuildReport(
-        feeds=[FeedReport(rel, items[rel], changed[rel]) for rel in sorted(files) if rel in items],
+        feeds=[FeedReport(rel, items[rel], changed[rel]) for rel in sorted(changed) if rel in items],
         errors=errors, warnings=warnings, records=records,
         files_read=len(fresh), files_changed=sum(changed.values()))
     outputs = {}
-    for rel in files:
+    for rel in changed:
         st = os.stat(out / rel)
         outputs[rel] = [st.st_size, st.st_mtime_ns]
     state.save_meta({
@@ -251,16 +255,14 @@ def feed_base(feed) -> str:
     return feed_dir(feed.lang, feed.category_slug)
 
 
-def render_outputs(config: Config, feeds) -> dict[str, bytes]:
-    """Every file of OUT as bytes: three formats per feed, then the pages around them."""
+def render_outputs(config: Config, feeds) -> Iterator[tuple[str, bytes]]:
+    """Every file of OUT as (path, bytes), one at a time: three formats per feed, then the pages."""
     from .pages import render_pages
     from .render_json import render_json
     from .render_xml import render_atom, render_rss
-    files: dict[str, bytes] = {}
     for feed in feeds:
         base = feed_base(feed)
-        files[f"{base}/rss.xml"] = render_rss(feed)
-        files[f"{base}/atom.xml"] = render_atom(feed)
-        files[f"{base}/feed.json"] = render_json(feed)
-    files.update(render_pages(config, feeds))
-    return files
+        yield f"{base}/rss.xml", render_rss(feed)
+        yield f"{base}/atom.xml", render_atom(feed)
+        yield f"{base}/feed.json", render_json(feed)
+    yield from render_pages(config, feeds).items()

@@ -125,26 +125,34 @@ def remove_stale_temps(out_dir: Path) -> None:
             pass
 
 
-def publish_files(out_dir: Path, files: Mapping[str, bytes], remove: Iterable[str] = ()) -> dict[str, bool]:
+def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
+                  remove: Iterable[str] = ()) -> dict[str, bool]:
     """Write every file (relative POSIX path -> bytes); return path -> changed. Then delete `remove`.
 
     Every changed file is first written and fsynced to a temporary file; only
     when all of them are on disk are they renamed into place, so a failure
-    while writing (a full disk, say) leaves every old feed as it was.
+    while writing (a full disk, say) leaves every old feed as it was. `files`
+    may be a lazy iterable: each file's bytes are dropped once its temporary
+    file is written, so memory holds one rendered file at a time.
     """
-    targets = {rel: safe_target(out_dir, rel) for rel in sorted(files)}
-    changed = {rel: not _unchanged(targets[rel], files[rel]) for rel in targets}
+    items = files.items() if isinstance(files, Mapping) else files
+    changed: dict[str, bool] = {}
     pending: list[tuple[Path, Path]] = []
     try:
-        for rel in targets:
+        for rel, data in items:
+            if rel in changed:
+                raise PublishError(f"{rel}: produced twice in one run (two feeds map to one file)")
+            target = safe_target(out_dir, rel)
+            changed[rel] = not _unchanged(target, data)
             if changed[rel]:
-                pending.append((_write_temp(targets[rel], files[rel]), targets[rel]))
+                pending.append((_write_temp(target, data), target))
+            del data
     except BaseException:
         for tmp, _ in pending:
             _unlink(tmp)
         raise
-    _swap_in(pending)
-    for rel in sorted(set(remove) - set(files)):
+    _swap_in(sorted(pending, key=lambda pair: str(pair[1])))
+    for rel in sorted(set(remove) - set(changed)):
         target = safe_target(out_dir, rel)
         try:
             target.unlink()

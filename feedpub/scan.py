@@ -165,8 +165,7 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
         text += "".join(cats)
     if _ILLEGAL.search(text):
         return None
-    title = " ".join(title.split())
-    if not title:
+    if not title or title.isspace():
         return None
     try:
         url = _url(rec.url, base_url)
@@ -259,6 +258,7 @@ class _Collector:
         self.t_lang = bytearray()
         self.t_url: list[str] = []
         self.t_ts = array("d")
+        self.by_category = config.category_feeds
         self.langs = sorted(config.languages)
         self.lang_index = {code: i for i, code in enumerate(self.langs)}
         self.errors: list[str] = []
@@ -341,7 +341,8 @@ class _Collector:
             self.all_ranks.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats))
         else:
             rank = None
-            for key in (ok.lang, *((ok.lang, cat) for cat in ok.cats)):
+            keys = (ok.lang, *((ok.lang, cat) for cat in ok.cats)) if ok.cats and self.by_category else (ok.lang,)
+            for key in keys:
                 heap = self.heaps.get(key)
                 if heap is None:
                     heap = self.heaps[key] = []
@@ -500,11 +501,13 @@ def _scan_job(path: str) -> bytes:
 
 
 def scan_files(site_dir: Path, paths: list[str], config: Config, now_ts: float, *,
-               close_in_workers: tuple[int, ...] = (), while_waiting=None) -> dict[str, FileScan]:
+               close_in_workers: tuple[int, ...] = (), while_waiting=None,
+               encoded: dict[str, bytes] | None = None) -> dict[str, FileScan]:
     """Scan several files, on two processes when there is enough to read and a second core to read it.
 
     close_in_workers: file descriptors (the output lock) the worker processes must close.
     while_waiting: called in this process while the workers scan (e.g. to import the renderers).
+    encoded: if given, receives the msgpack encoding of each scan that crossed from a worker.
     """
     global _JOB
     sizes = {}
@@ -525,7 +528,11 @@ def scan_files(site_dir: Path, paths: list[str], config: Config, now_ts: float, 
             results = pool.imap(_scan_job, order, chunksize=1)
             if while_waiting is not None:
                 while_waiting()
-            scans = [decoder.decode(blob) for blob in results]
+            scans = []
+            for blob in results:
+                scans.append(decoder.decode(blob))
+                if encoded is not None:
+                    encoded[scans[-1].path] = blob
     finally:
         _JOB = None
     return {scan.path: scan for scan in scans}

@@ -95,16 +95,19 @@ class State:
             return {}
         return found
 
-    def save_scans(self, scans: dict[str, Any], changed: set[str], *, racy: set[str]) -> None:
+    def save_scans(self, scans: dict[str, Any], changed: set[str], *, racy: set[str],
+                   encoded: dict[str, bytes] | None = None) -> None:
         """Store the scans of changed files and drop vanished ones, in one transaction.
 
         The last run's outputs are forgotten at the same time, so that a run
         dying between this and save_meta() is followed by a real rebuild.
         Files modified too recently to trust their mtime are stored with an
-        impossible signature so that the next run reads them again.
+        impossible signature so that the next run reads them again. `encoded`
+        holds scans already in msgpack form (as they came from a worker).
         """
         if self.db is None:
             return
+        encoded = encoded or {}
         import msgspec
         encoder = msgspec.msgpack.Encoder()
         self.meta.pop("outputs", None)
@@ -116,7 +119,7 @@ class State:
                 scan = scans[path]
                 size, mtime, ino = (-1, -1, -1) if path in racy else scan.sig
                 self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                                (path, size, mtime, ino, encoder.encode(scan)))
+                                (path, size, mtime, ino, encoded.get(path) or encoder.encode(scan)))
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:
