@@ -38,6 +38,7 @@ class Rank(msgspec.Struct, array_like=True, frozen=True):
     line: int                  # line (JSONL) or 1-based record index (JSON)
     offset: int                # byte offset of the line in a JSONL file, -1 in a JSON file
     cats: tuple[str, ...] = ()
+    key: str | None = None     # translation_key
 
 
 class Trans(msgspec.Struct, array_like=True, frozen=True):
@@ -336,9 +337,9 @@ class _Collector:
         if ok.draft:
             return
         if ok.ts > self.now_ts:
-            self.future.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats))
+            self.future.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats, ok.key))
         elif self.limit is None:
-            self.all_ranks.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats))
+            self.all_ranks.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats, ok.key))
         else:
             rank = None
             keys = (ok.lang, *((ok.lang, cat) for cat in ok.cats)) if ok.cats and self.by_category else (ok.lang,)
@@ -352,7 +353,7 @@ class _Collector:
                     if ok.ts < low[0] or (ok.ts == low[0] and (ok.id, line) <= (low[1], low[2])):
                         continue
                 if rank is None:
-                    rank = Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats)
+                    rank = Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats, ok.key)
                 item = (ok.ts, ok.id, line, rank)
                 if len(heap) >= self.limit:
                     heapq.heapreplace(heap, item)

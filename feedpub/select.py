@@ -60,7 +60,7 @@ def select(scans: list[FileScan], *, languages, max_items: int, now_ts: float,
     feeds = {key: heapq.nlargest(max_items, picks, key=_sort_key) for key, picks in pools.items()}
     for lang in languages:
         feeds.setdefault((lang, None), [])
-    keys = _winner_keys(feeds, scans)
+    keys = {p.rank.key for picks in feeds.values() for p in picks if p.rank.key is not None}
     return Selection(feeds=feeds, translations=_translations(scans, keys, first, now_ts),
                      errors=errors, starved=starved, next_due=next_due,
                      published=sum(len(p) for (lang, cat), p in pools.items() if cat is None))
@@ -73,13 +73,19 @@ def _first_occurrences(scans: list[FileScan]) -> tuple[dict[str, tuple[str, int]
     small for a site of hundreds of thousands of unique ids.
     """
     seen: set[str] = set()
-    repeated: set[str] = set()
+    total = 0
     for scan in scans:
-        for ident in scan.ids:
-            if ident in seen:
-                repeated.add(ident)
-            else:
-                seen.add(ident)
+        seen.update(scan.ids)
+        total += len(scan.ids)
+    repeated: set[str] = set()
+    if len(seen) != total:                # some id occurs twice: find which
+        seen.clear()
+        for scan in scans:
+            for ident in scan.ids:
+                if ident in seen:
+                    repeated.add(ident)
+                else:
+                    seen.add(ident)
     del seen
     first: dict[str, tuple[str, int]] = {}
     errors: list[str] = []
@@ -101,20 +107,14 @@ def _first_occurrences(scans: list[FileScan]) -> tuple[dict[str, tuple[str, int]
     return first, errors, dups
 
 
-def _winner_keys(feeds, scans: list[FileScan]) -> set[str]:
-    """translation_keys of the records that made it into some feed."""
-    wanted = {(p.path, p.rank.line) for picks in feeds.values() for p in picks}
-    keys = set()
-    for s in scans:
-        lines = s.line_numbers()
-        keys.update(key for i, key, *_ in s.translations() if (s.path, lines[i]) in wanted)
-    return keys
-
-
 def _translations(scans, keys: set[str], first, now_ts: float) -> dict[str, dict[str, Trans]]:
     """For each wanted story, its newest published version in each language."""
     result: dict[str, dict[str, Trans]] = defaultdict(dict)
+    if not keys:
+        return {}
     for scan in scans:
+        if keys.isdisjoint(scan.t_key):
+            continue
         lines = None
         for i, key, lang, url, ts in scan.translations():
             if key in keys and ts <= now_ts:
