@@ -79,13 +79,22 @@ def ping_hub(
     sleep: Callable[[float], object] = time.sleep,
     user_agent: str = "feedpub",
 ) -> list[PingResult]:
-    """Tell a WebSub hub these feed URLs changed (one publish POST per distinct topic, retried); never raise."""
+    """Tell a WebSub hub these feed URLs changed (one publish POST per distinct topic, retried); never raise.
+
+    A hub that cannot be reached at all after every attempt for one topic is
+    not tried again for the others in this run (they are reported as skipped),
+    so a dead hub costs one topic's retries, not every topic's.
+    """
     unique = list(dict.fromkeys(topics))
     if not _is_http_url(hub):
         return [PingResult(t, False, 0, f"invalid hub URL: {hub!r}") for t in unique]
     opener = urllib.request.build_opener(_NoRedirect)
     results = []
+    unreachable = None
     for topic in unique:
+        if unreachable is not None:
+            results.append(PingResult(topic, False, 0, f"skipped: hub unreachable ({unreachable})"))
+            continue
         if not _is_http_url(topic):
             results.append(PingResult(topic, False, 0, f"invalid topic URL: {topic!r}"))
             continue
@@ -101,4 +110,6 @@ def ping_hub(
             if ok or not retryable:
                 break
         results.append(PingResult(topic, ok, tries, detail))
+        if not ok and not detail.startswith("HTTP "):
+            unreachable = detail
     return results

@@ -189,3 +189,14 @@ def test_no_topics_no_requests(start_hub):
     hub = start_hub([204])
     assert ping_hub(hub.url, [], **NO_SLEEP) == []
     assert hub.requests == []
+
+
+def test_an_unreachable_hub_costs_one_topics_retries_not_every_topics():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    waits = []
+    results = ping_hub(f"http://127.0.0.1:{port}/hub", TOPICS, sleep=waits.append, timeout=2.0)
+    assert [(r.ok, r.attempts) for r in results] == [(False, 3), (False, 0)]
+    assert results[1].detail.startswith("skipped: hub unreachable")
+    assert len(waits) == 2

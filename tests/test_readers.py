@@ -1,0 +1,125 @@
+"""What subscribers get end to end: WebSub pings for changed feeds only, and article HTML made safe."""
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import feedparser
+import pytest
+from lxml import etree
+
+import feedpub
+from conftest import NOW, record, write_jsonl
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    """A real WebSub hub endpoint on 127.0.0.1 that records every publish ping."""
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    pings: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("ascii")
+            pings.append(parse_qs(body))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    server.pings = pings
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/hub"
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=2)
+
+
+def with_hub(site, url):
+    config = site / "feedpub.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[site]\n", f'[site]\nhub = "{url}"\n', 1),
+                      encoding="utf-8")
+
+
+def topics(pings):
+    assert all(p["hub.mode"] == ["publish"] for p in pings)
+    return sorted(p["hub.url"][0] for p in pings)
+
+
+def test_one_ping_per_changed_feed_and_none_when_nothing_changed(fixture_site, tmp_path, hub):
+    with_hub(fixture_site, hub.url)
+    out = tmp_path / "out"
+    first = feedpub.build(fixture_site, out, now=NOW)
+    feed_files = [f.path for f in first.feeds]
+    assert topics(hub.pings) == sorted(f"https://news.example.vn/feeds/{p}" for p in feed_files)
+    assert all(r.ok for r in first.pings)
+
+    hub.pings.clear()
+    again = feedpub.build(fixture_site, out, now=NOW, full=True)      # everything re-rendered, nothing changed
+    assert again.changed == [] and hub.pings == []
+
+    write_jsonl(fixture_site / "articles" / "new.jsonl",
+                record(id="en-new", lang="en", title="New", url="/en/new", published="2023-01-01T08:00:00+07:00"))
+    third = feedpub.build(fixture_site, out, now=NOW)
+    assert topics(hub.pings) == [f"https://news.example.vn/feeds/en/{n}" for n in ("atom.xml", "feed.json", "rss.xml")]
+    assert sorted(third.changed) == ["en/atom.xml", "en/feed.json", "en/rss.xml"]
+
+
+def test_every_format_advertises_the_hub_and_itself(fixture_site, tmp_path, hub):
+    with_hub(fixture_site, hub.url)
+    feedpub.build(fixture_site, tmp_path, now=NOW)
+    channel = etree.parse(str(tmp_path / "vi" / "rss.xml")).find("channel")
+    links = {(l.get("rel"), l.get("href")) for l in channel.findall(f"{ATOM}link")}
+    assert links == {("self", "https://news.example.vn/feeds/vi/rss.xml"), ("hub", hub.url)}
+    atom = etree.parse(str(tmp_path / "vi" / "atom.xml")).getroot()
+    links = {(l.get("rel"), l.get("href")) for l in atom.findall(f"{ATOM}link")}
+    assert {("self", "https://news.example.vn/feeds/vi/atom.xml"), ("hub", hub.url)} <= links
+    doc = json.loads((tmp_path / "vi" / "feed.json").read_text(encoding="utf-8"))
+    assert doc["hubs"] == [{"type": "WebSub", "url": hub.url}]
+    assert doc["feed_url"] == "https://news.example.vn/feeds/vi/feed.json"
+
+
+def test_a_failed_ping_is_reported_and_never_fails_the_publish(fixture_site, tmp_path):
+    with_hub(fixture_site, "http://127.0.0.1:9/hub")                 # nothing listens there
+    report = feedpub.build(fixture_site, tmp_path, now=NOW)
+    assert report.pings and not any(p.ok for p in report.pings)
+    assert feedparser.parse((tmp_path / "vi" / "rss.xml").read_bytes()).entries
+
+
+EVIL = ('<p onclick="steal()">Tin <b>đậm</b></p><script>alert(1)</script>'
+        '<img src="/a.jpg" onerror="alert(2)"><a href="javascript:alert(3)">x</a>'
+        '<a href="JaVaScRiPt:alert(4)">y</a><iframe src="https://evil.example/"></iframe>'
+        '<p style="color:red">z</p>')
+
+
+def test_hostile_html_comes_out_clean_in_all_three_formats(fixture_site, tmp_path):
+    write_jsonl(fixture_site / "articles" / "evil.jsonl",
+                record(id="vi-evil", published="2023-01-01T08:00:00+07:00", content=EVIL,
+                       title="<script>alert(5)</script> tiêu đề", url="/vi/evil/bai.html"))
+    feedpub.build(fixture_site, tmp_path, now=NOW)
+    bodies = {
+        "rss": feedparser.parse((tmp_path / "vi" / "rss.xml").read_bytes()).entries[0].content[0].value,
+        "atom": etree.parse(str(tmp_path / "vi" / "atom.xml")).find(f"{ATOM}entry/{ATOM}content").text,
+        "json": json.loads((tmp_path / "vi" / "feed.json").read_text(encoding="utf-8"))["items"][0]["content_html"],
+    }
+    for fmt, html in bodies.items():
+        lowered = html.lower()
+        for bad in ("<script", "alert(1)", "onerror", "onclick", "javascript:", "evil.example", "style="):
+            assert bad not in lowered, (fmt, bad, html)
+        assert "<b>đậm</b>" in html, fmt
+        assert 'src="https://news.example.vn/a.jpg"' in html, fmt           # relative src made absolute
+    atom_title = etree.parse(str(tmp_path / "vi" / "atom.xml")).find(f"{ATOM}entry/{ATOM}title").text
+    assert atom_title == "<script>alert(5)</script> tiêu đề"                 # plain text stays text
+    rss_title = feedparser.parse((tmp_path / "vi" / "rss.xml").read_bytes()).entries[0].title
+    assert "tiêu đề" in rss_title
