@@ -11,12 +11,12 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
 from .config import Config, load_config
-from .errors import RejectedError, SiteError
+from .errors import RejectedError
 from .publish import OutputLock, prepare_dir, publish_files, remove_stale_temps
 from .state import State
 
@@ -164,25 +164,27 @@ def _scan_all(config: Config, site_dir: Path, state: State, sigs, now_ts: float,
     return scans, set(fresh)
 
 
+def _select(config: Config, scans: dict, now_ts: float):
+    from .select import select
+    return select([scans[p] for p in sorted(scans)], languages=config.languages, max_items=config.max_items,
+                  now_ts=now_ts, category_feeds=config.category_feeds)
+
+
 def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_ts: float, *,
              strict: bool, full: bool, inherited: tuple[int, ...] = ()) -> BuildReport:
     from .feeds import build_feeds
     from .loader import load_articles
     from .scan import scan_file
-    from .select import select
 
     encoded: dict[str, bytes] = {}
     scans, fresh = _scan_all(config, site_dir, state, sigs, now_ts, full, inherited, encoded)
-    ordered = lambda: [scans[p] for p in sorted(scans)]  # noqa: E731
-    selection = select(ordered(), languages=config.languages, max_items=config.max_items, now_ts=now_ts,
-                       category_feeds=config.category_feeds)
+    selection = _select(config, scans, now_ts)
     if selection.starved:
         for path in selection.starved:
             scans[path] = scan_file(site_dir, path, config, now_ts, keep_all=True)
             encoded.pop(path, None)
             fresh.add(path)
-        selection = select(ordered(), languages=config.languages, max_items=config.max_items,
-                           now_ts=now_ts, category_feeds=config.category_feeds)
+        selection = _select(config, scans, now_ts)
     errors = [e for p in sorted(scans) for e in scans[p].errors] + selection.errors
     if strict and errors:
         raise RejectedError(errors)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 import os
 from array import array
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple

@@ -62,3 +62,13 @@ def record(**fields) -> dict:
             "published": "02/12/2021 - 23:30", "summary": "Tóm tắt.", "content": "<p>Nội dung.</p>"}
     base.update(fields)
     return {k: v for k, v in base.items() if v is not ...}
+
+
+def published(out: Path) -> dict[str, bytes]:
+    """Every published file of OUT (not the lock or the cache) -> bytes."""
+    result = {}
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if path.is_file() and not rel.startswith(".feedpub"):
+            result[rel] = path.read_bytes()
+    return result

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
+from conftest import published, run_cli
 import feedpub
 from feedpub.errors import LockedError
 from feedpub.publish import TMP_SUFFIX, OutputLock
@@ -65,14 +66,6 @@ def add_bad_record(site: Path) -> str:
     return rel
 
 
-def published(out: Path) -> dict[str, bytes]:
-    """Every published file of OUT (not the lock or the cache) -> bytes."""
-    result = {}
-    for path in sorted(out.rglob("*")):
-        rel = path.relative_to(out).as_posix()
-        if path.is_file() and not rel.startswith(".feedpub"):
-            result[rel] = path.read_bytes()
-    return result
 
 
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
@@ -91,8 +84,6 @@ def cli(*args: str | os.PathLike) -> list[str]:
     return [sys.executable, "-m", "feedpub", *map(str, args)]
 
 
-def run_cli(*args: str | os.PathLike, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(cli(*args), cwd=cwd, capture_output=True, text=True, timeout=CLI_TIMEOUT)
 
 
 def reference(site: Path, dest: Path, now: datetime = NOW) -> dict[str, bytes]:

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import published
 import feedpub
 from feedpub import publish
 
@@ -88,14 +89,6 @@ class Site:
         (self.articles / rel).unlink()
 
 
-def published(out: Path) -> dict[str, bytes]:
-    """Every published file of OUT (not the lock or the cache) -> bytes."""
-    result = {}
-    for path in sorted(out.rglob("*")):
-        rel = path.relative_to(out).as_posix()
-        if path.is_file() and not rel.startswith(".feedpub"):
-            result[rel] = path.read_bytes()
-    return result
 
 
 class Builds:

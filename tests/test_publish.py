@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from conftest import published, run_cli
 import feedpub
 from feedpub import publish
 from feedpub.errors import PublishError
@@ -52,14 +52,6 @@ def edit_title(site: Path, rel: str, title: str, when: float) -> None:
     os.utime(path, (when, when))
 
 
-def published(out: Path) -> dict[str, bytes]:
-    """Every published file of OUT (not the lock or the cache) -> bytes."""
-    result = {}
-    for path in sorted(out.rglob("*")):
-        rel = path.relative_to(out).as_posix()
-        if path.is_file() and not rel.startswith(".feedpub"):
-            result[rel] = path.read_bytes()
-    return result
 
 
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
@@ -76,9 +68,6 @@ def temps(root: Path) -> list[Path]:
     return sorted(root.rglob(f"*{TMP_SUFFIX}"))
 
 
-def run_cli(*args: str | os.PathLike, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "feedpub", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=CLI_TIMEOUT)
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:

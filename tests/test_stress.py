@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
+from conftest import published
 import feedpub
 from feedpub import publish
 from feedpub.errors import LockedError
@@ -56,13 +57,6 @@ def make_site(dest: Path, variant: str) -> Path:
     return dest
 
 
-def published(out: Path) -> dict[str, bytes]:
-    result = {}
-    for path in sorted(out.rglob("*")):
-        rel = path.relative_to(out).as_posix()
-        if path.is_file() and not rel.startswith(".feedpub"):
-            result[rel] = path.read_bytes()
-    return result
 
 
 def command(site: Path, out: Path) -> list[str]:
