@@ -707,19 +707,24 @@ def _entry_label(entry: etree._Element, index: int) -> str:
     return f"entry {index} ({ident}): " if ident else f"entry {index}: "
 
 
+def _check_counts(parent: etree._Element, where: str, at_most_once, report: _Report) -> None:
+    """RFC 4287: exactly one id, title and updated; at most one of the others named."""
+    for name in ("id", "title", "updated"):
+        n = len(parent.findall(A + name))
+        if n != 1:
+            report.error(f"{where}{n} <{name}> elements (expected exactly one)")
+    for name in at_most_once:
+        n = len(parent.findall(A + name))
+        if n > 1:
+            report.error(f"{where}{n} <{name}> elements (expected at most one)")
+
+
 def check_atom(feed: etree._Element, report: _Report) -> None:
     check_atom_attributes(feed, report)
     check_atom_langs(feed, report)
     check_atom_order(feed, report)
     where = "feed: "
-    for name in ("id", "title", "updated"):
-        n = len(feed.findall(A + name))
-        if n != 1:
-            report.error(f"{where}{n} <{name}> elements (expected exactly one)")
-    for name in _FEED_ONCE:
-        n = len(feed.findall(A + name))
-        if n > 1:
-            report.error(f"{where}{n} <{name}> elements (expected at most one)")
+    _check_counts(feed, where, _FEED_ONCE, report)
     _check_atom_id(feed, where, report)
     for el in feed.findall(A + "updated"):
         _check_atom_date(el, where, report)
@@ -745,14 +750,7 @@ def check_atom(feed: etree._Element, report: _Report) -> None:
 def check_atom_entry(entry: etree._Element, index: int, report: _Report, seen: dict[str, int], *,
                      feed_has_author: bool) -> None:
     where = _entry_label(entry, index)
-    for name in ("id", "title", "updated"):
-        n = len(entry.findall(A + name))
-        if n != 1:
-            report.error(f"{where}{n} <{name}> elements (expected exactly one)")
-    for name in _ENTRY_ONCE:
-        n = len(entry.findall(A + name))
-        if n > 1:
-            report.error(f"{where}{n} <{name}> elements (expected at most one)")
+    _check_counts(entry, where, _ENTRY_ONCE, report)
     ident = _check_atom_id(entry, where, report)
     if ident:
         if ident in seen:
