@@ -147,7 +147,7 @@ class _Ok(NamedTuple):
     draft: bool
 
 
-def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
+def _fast_check(rec: _Strict, languages, base_url: str, tz, origin: str) -> _Ok | None:
     """Accept a record whose every field is valid, or return None to take the full validator.
 
     The same rules as validate.validate_record, written for speed on a record
@@ -168,7 +168,8 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
     if not title or title.isspace():
         return None
     try:
-        url = _url(rec.url, base_url)
+        url = rec.url
+        url = origin + url if _ROOT_PATH.fullmatch(url) and "/." not in url else v.check_url(url, base_url)
         published = parse_datetime(rec.published, tz)[0]
         if rec.updated is not None:
             parse_datetime(rec.updated, tz)
@@ -176,7 +177,9 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
         if author is not None and type(author) is not str:
             v.check_author({"name": author.name, "email": author.email, "uri": author.uri}, base_url)
         if image is not None:
-            _url(image.url, base_url)
+            url_ = image.url
+            if not (_ROOT_PATH.fullmatch(url_) and "/." not in url_):
+                v.check_url(url_, base_url)
             mime = image.type
             if (mime is not None and mime not in _GOOD_MIME and not _mime_ok(mime)) or (
                     image.length is not None and image.length < 0):
@@ -202,13 +205,6 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz) -> _Ok | None:
 
 _GOOD_MIME: set[str] = set()
 _CATEGORY_LISTS: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-
-def _url(url: str, base_url: str) -> str:
-    """validate.check_url, with the common root-relative path done inline."""
-    if _ROOT_PATH.fullmatch(url) and "/." not in url:
-        return _origin(base_url) + url
-    return v.check_url(url, base_url)
 
 
 def _mime_ok(mime: str) -> bool:
@@ -263,9 +259,9 @@ class _Collector:
         self.lang_index = {code: i for i, code in enumerate(self.langs)}
         self.errors: list[str] = []
         self.warnings: list[str] = []
-        self.records = 0
         self.thorough = thorough
-        self.languages, self.base_url = config.languages, config.base_url
+        self.languages, self.base_url = frozenset(config.languages), config.base_url
+        self.origin = _origin(config.base_url)
 
     def add_block(self, block, first_line: int, first_offset: int, starts: list[int]) -> int:
         """A run of whole JSONL lines (bytes or a memoryview), decoded in one call when every line
@@ -282,9 +278,9 @@ class _Collector:
                 if text.strip():
                     self.add_raw(first_line + i, first_offset + starts[i], text)
             return len(starts) - 1
-        languages, base_url, tz = self.languages, self.base_url, self.tz
+        languages, base_url, tz, origin = self.languages, self.base_url, self.tz, self.origin
         for i, rec in enumerate(records):
-            ok = _fast_check(rec, languages, base_url, tz)
+            ok = _fast_check(rec, languages, base_url, tz, origin)
             if ok is None:
                 self.add_raw(first_line + i, first_offset + starts[i], bytes(block[starts[i]:starts[i + 1] - 1]))
             else:
@@ -299,7 +295,7 @@ class _Collector:
         ok = None
         if not self.thorough:
             try:
-                ok = _fast_check(_FAST.decode(data), self.languages, self.base_url, self.tz)
+                ok = _fast_check(_FAST.decode(data), self.languages, self.base_url, self.tz, self.origin)
             except (msgspec.DecodeError, msgspec.ValidationError):
                 pass
         if ok is None:
@@ -324,40 +320,46 @@ class _Collector:
                          article.translation_key, article.url, article.title, article.draft), line, offset)
 
     def _accept(self, ok: _Ok, line: int, offset: int) -> None:
-        self.records += 1
-        if ok.key is not None and not ok.draft:
+        ts, ident, lang, cats, key, url, _, draft = ok
+        if key is not None and not draft:
             self.t_index.append(len(self.ids))
-            self.t_key.append(ok.key)
-            self.t_lang.append(self.lang_index[ok.lang])
-            self.t_url.append(ok.url)
-            self.t_ts.append(ok.ts)
-        self.ids.append(ok.id)
+            self.t_key.append(key)
+            self.t_lang.append(self.lang_index[lang])
+            self.t_url.append(url)
+            self.t_ts.append(ts)
+        self.ids.append(ident)
         self.lines.append(line)
-        if ok.draft:
+        if draft:
             return
-        if ok.ts > self.now_ts:
-            self.future.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats, ok.key))
+        if ts > self.now_ts:
+            self.future.append(Rank(ts, ident, lang, line, offset, cats, key))
         elif self.limit is None:
-            self.all_ranks.append(Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats, ok.key))
+            self.all_ranks.append(Rank(ts, ident, lang, line, offset, cats, key))
+        elif cats and self.by_category:
+            rank = Rank(ts, ident, lang, line, offset, cats, key)
+            for heap_key in (lang, *((lang, cat) for cat in cats)):
+                self._push(heap_key, ts, ident, line, rank)
         else:
-            rank = None
-            keys = (ok.lang, *((ok.lang, cat) for cat in ok.cats)) if ok.cats and self.by_category else (ok.lang,)
-            for key in keys:
-                heap = self.heaps.get(key)
-                if heap is None:
-                    heap = self.heaps[key] = []
-                if len(heap) >= self.limit:
+            heap = self.heaps.get(lang)
+            if heap is not None and len(heap) >= self.limit:
+                low = heap[0]
+                if ts < low[0] or (ts == low[0] and (ident, line) <= (low[1], low[2])):
                     self.overflow = True
-                    low = heap[0]
-                    if ok.ts < low[0] or (ok.ts == low[0] and (ok.id, line) <= (low[1], low[2])):
-                        continue
-                if rank is None:
-                    rank = Rank(ok.ts, ok.id, ok.lang, line, offset, ok.cats, ok.key)
-                item = (ok.ts, ok.id, line, rank)
-                if len(heap) >= self.limit:
-                    heapq.heapreplace(heap, item)
-                else:
-                    heapq.heappush(heap, item)
+                    return
+            self._push(lang, ts, ident, line, Rank(ts, ident, lang, line, offset, cats, key))
+
+    def _push(self, heap_key, ts: float, ident: str, line: int, rank: Rank) -> None:
+        """Offer a candidate to one feed's heap of the newest `limit`."""
+        heap = self.heaps.get(heap_key)
+        if heap is None:
+            heap = self.heaps[heap_key] = []
+        if len(heap) < self.limit:
+            heapq.heappush(heap, (ts, ident, line, rank))
+            return
+        self.overflow = True
+        low = heap[0]
+        if ts > low[0] or (ts == low[0] and (ident, line) > (low[1], low[2])):
+            heapq.heapreplace(heap, (ts, ident, line, rank))
 
     def result(self) -> FileScan:
         if self.limit is None:
@@ -367,7 +369,7 @@ class _Collector:
             ranks = [unique[k] for k in sorted(unique)]
         return FileScan(self.path, self.sig, self.now_ts, not self.overflow, self.ids, self.lines.tobytes(),
                         ranks, self.future, self.t_index.tobytes(), self.t_key, bytes(self.t_lang), self.t_url,
-                        self.t_ts.tobytes(), self.errors, self.warnings, self.records, self.langs)
+                        self.t_ts.tobytes(), self.errors, self.warnings, len(self.ids), self.langs)
 
 
 def _json_problem(exc: Exception, data: bytes) -> str:

@@ -47,6 +47,9 @@ class State:
     def _connect(self) -> None:
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=DELETE")
+        # A cache need not survive a power cut: a damaged file is discarded and rebuilt, and the
+        # journal (written, if not fsynced) still protects it from a killed run.
+        self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
