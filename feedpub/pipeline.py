@@ -132,7 +132,12 @@ def _nothing_to_do(state: State, sigs, now_ts: float, out: Path) -> bool:
     due = meta.get("next_due")
     if due is not None and now_ts >= due:
         return False
-    for rel, (size, mtime) in meta["outputs"].items():
+    return _outputs_intact(out, meta["outputs"])
+
+
+def _outputs_intact(out: Path, outputs: dict) -> bool:
+    """Every file the last run published is still there, as it left it."""
+    for rel, (size, mtime) in outputs.items():
         try:
             st = os.stat(out / rel)
         except OSError:
@@ -140,6 +145,20 @@ def _nothing_to_do(state: State, sigs, now_ts: float, out: Path) -> bool:
         if (st.st_size, st.st_mtime_ns) != (size, mtime):
             return False
     return True
+
+
+def _content_fingerprint(chosen: dict, translations: dict) -> str:
+    """A digest of everything the feeds are made of: which articles each feed carries, every
+    field of each, and their translation links. Equal digests give equal files."""
+    import hashlib
+    digest = hashlib.sha256()
+    for key in sorted(chosen, key=lambda k: (k[0], k[1] or "")):
+        digest.update(repr(key).encode())
+        for article in chosen[key]:
+            digest.update(repr(article).encode("utf-8", "surrogatepass"))
+            links = translations.get(article.translation_key, {}) if article.translation_key else {}
+            digest.update(repr(sorted((lang, t.url, t.title) for lang, t in links.items())).encode())
+    return digest.hexdigest()
 
 
 def _stored_report(meta: dict) -> BuildReport:
@@ -172,10 +191,11 @@ def _select(config: Config, scans: dict, now_ts: float):
 
 def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_ts: float, *,
              strict: bool, full: bool, inherited: tuple[int, ...] = ()) -> BuildReport:
-    from .feeds import build_feeds
     from .loader import load_articles
     from .scan import scan_file
 
+    last_outputs, last_content = state.meta.get("outputs"), state.meta.get("content")
+    last_summary = state.meta.get("summary", {})
     encoded: dict[str, bytes] = {}
     scans, fresh = _scan_all(config, site_dir, state, sigs, now_ts, full, inherited, encoded)
     selection = _select(config, scans, now_ts)
@@ -197,6 +217,16 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     del scans, encoded                                   # the per-record index is not needed past this point
     articles, warnings = load_articles(site_dir, wanted, config, file_sigs)
     chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}
+    content = _content_fingerprint(chosen, selection.translations)
+    if not full and last_outputs and content == last_content and _outputs_intact(out, last_outputs):
+        # Records changed, but not what any feed is made of (an old article edited, a file
+        # touched): the published files are already right, and nothing needs rendering.
+        report = BuildReport(feeds=[FeedReport(path, n, False) for path, n in last_summary.get("feeds", [])],
+                             errors=errors, warnings=warnings, records=records, files_read=len(fresh))
+        state.save_meta({"now_ts": now_ts, "next_due": selection.next_due, "outputs": last_outputs,
+                         "content": content, "summary": {**last_summary, "errors": errors, "records": records}})
+        return report
+    from .feeds import build_feeds
     feeds = build_feeds(config, chosen, selection.translations, version=_version())
     previous = set(state.meta.get("outputs", {})) | published_layout(out)
     changed = publish_files(out, render_outputs(config, feeds), remove=previous)
@@ -214,7 +244,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
         st = os.stat(out / rel)
         outputs[rel] = [st.st_size, st.st_mtime_ns]
     state.save_meta({
-        "now_ts": now_ts, "next_due": selection.next_due, "outputs": outputs,
+        "now_ts": now_ts, "next_due": selection.next_due, "outputs": outputs, "content": content,
         "summary": {"feeds": [[f.path, f.items] for f in report.feeds], "errors": errors,
                     "records": report.records},
     })

@@ -114,6 +114,7 @@ class State:
         import msgspec
         encoder = msgspec.msgpack.Encoder()
         self.meta.pop("outputs", None)
+        self.meta.pop("content", None)
         try:
             self.db.execute("BEGIN IMMEDIATE")
             gone = set(self.sigs) - set(scans)
@@ -159,6 +160,7 @@ def _well_formed(meta: Any) -> bool:
                 and all(isinstance(e, str) for e in summary.get("errors", []))
                 and isinstance(summary.get("records", 0), int)
                 and isinstance(meta.get("now_ts", 0), (int, float))
-                and isinstance(meta.get("next_due") or 0, (int, float)))
+                and isinstance(meta.get("next_due") or 0, (int, float))
+                and isinstance(meta.get("content", ""), str))
     except (TypeError, ValueError):
         return False

@@ -412,3 +412,39 @@ def test_config_change_that_drops_feeds_removes_them(builds, old, new):
     assert report.files_read == RECORD_FILES
     after = builds.check(report)
     assert set(after) < set(before)
+
+
+def test_a_change_no_feed_shows_rewrites_nothing_and_a_visible_one_rewrites_its_feeds(tmp_path):
+    import shutil
+    from conftest import FIXTURE, NOW
+    site = Path(shutil.copytree(FIXTURE, tmp_path / "site"))
+    out = tmp_path / "out"
+    feedpub.build(site, out, now=NOW)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file() and ".feedpub" not in str(p)}
+    records = site / "articles" / "records.jsonl"
+    lines = records.read_text(encoding="utf-8").splitlines()
+    # vi-draft (line 4) is in no feed.
+    lines[3] = lines[3].replace('"title":"', '"title":"Sửa: ', 1)
+    assert '"id":"vi-draft"' in lines[3] and "Sửa: " in lines[3]
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    past = time.time() - 600
+    os.utime(records, (past, past))
+    report = feedpub.build(site, out, now=NOW)
+    assert report.files_read == 1 and not report.skipped and report.changed == []
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+    assert published(out) == published(_fresh(site, tmp_path / "ref1"))
+
+    lines[5] = lines[5].replace('"title":"', '"title":"Sửa: ', 1)        # vi-bridge: in the vi feed
+    assert "Sửa: " in lines[5]
+    records.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.utime(records, (past + 1, past + 1))
+    report = feedpub.build(site, out, now=NOW)
+    assert {"vi/rss.xml", "vi/atom.xml", "vi/feed.json"} <= set(report.changed)
+    assert not any(p.startswith("en/") for p in report.changed)
+    assert published(out) == published(_fresh(site, tmp_path / "ref2"))
+
+
+def _fresh(site: Path, dest: Path) -> Path:
+    from conftest import NOW
+    feedpub.build(site, dest, now=NOW, full=True, state_path=dest.parent / f"{dest.name}.sqlite")
+    return dest
