@@ -147,6 +147,14 @@ def _outputs_intact(out: Path, outputs: dict) -> bool:
     return True
 
 
+def _titled(translations: dict, articles: dict) -> dict:
+    """Each story's language versions with their titles, from the loaded records."""
+    import msgspec
+    return {key: {lang: msgspec.structs.replace(t, title=articles[(t.path, t.line)].title)
+                  for lang, t in versions.items()}
+            for key, versions in translations.items()}
+
+
 def _content_fingerprint(chosen: dict, translations: dict) -> str:
     """A digest of everything the feeds are made of: which articles each feed carries, every
     field of each, and their translation links. Equal digests give equal files."""
@@ -209,6 +217,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     if strict and errors:
         raise RejectedError(errors)
     wanted = {(p.path, p.rank.line, p.rank.offset) for picks in selection.feeds.values() for p in picks}
+    wanted |= {(t.path, t.line, t.offset) for versions in selection.translations.values() for t in versions.values()}
     file_sigs = {p: scans[p].sig for p in scans}
     records = sum(s.records for s in scans.values())
     racy_before = time.time() - RACY_SECONDS
@@ -217,7 +226,8 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     del scans, encoded                                   # the per-record index is not needed past this point
     articles, warnings = load_articles(site_dir, wanted, config, file_sigs)
     chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}
-    content = _content_fingerprint(chosen, selection.translations)
+    translations = _titled(selection.translations, articles)
+    content = _content_fingerprint(chosen, translations)
     if not full and last_outputs and content == last_content and _outputs_intact(out, last_outputs):
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.
@@ -227,7 +237,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
                          "content": content, "summary": {**last_summary, "errors": errors, "records": records}})
         return report
     from .feeds import build_feeds
-    feeds = build_feeds(config, chosen, selection.translations, version=_version())
+    feeds = build_feeds(config, chosen, translations, version=_version())
     previous = set(state.meta.get("outputs", {})) | published_layout(out)
     changed = publish_files(out, render_outputs(config, feeds), remove=previous)
     items = {}

@@ -46,9 +46,11 @@ class Trans(msgspec.Struct, array_like=True, frozen=True):
     key: str
     lang: str
     id: str
+    path: str                  # where the record is, so its title can be fetched
     line: int
+    offset: int
     url: str
-    title: str
+    title: str                 # filled in once the record is loaded
     ts: float
 
 
@@ -73,7 +75,8 @@ class FileScan(msgspec.Struct):
     t_key: list[str]
     t_lang: bytes                             # ... index into `langs` ...
     t_url: list[str]
-    t_ts: bytes                               # ... array('d') published timestamp
+    t_ts: bytes                               # ... array('d') published timestamp ...
+    t_offset: bytes                           # ... array('q') byte offset (-1 in a JSON file)
     errors: list[str]
     warnings: list[str]
     records: int = 0                          # valid records seen
@@ -82,11 +85,11 @@ class FileScan(msgspec.Struct):
     def line_numbers(self) -> array:
         return _array("I", self.lines)
 
-    def translations(self) -> Iterator[tuple[int, str, str, str, float]]:
-        """(position in ids, key, language, url, published) of every record with a translation_key."""
+    def translations(self) -> Iterator[tuple[int, str, str, str, float, int]]:
+        """(position in ids, key, language, url, published, offset) of every record with a translation_key."""
         langs = self.langs
         return zip(_array("I", self.t_index), self.t_key, (langs[i] for i in self.t_lang), self.t_url,
-                   _array("d", self.t_ts))
+                   _array("d", self.t_ts), _array("q", self.t_offset))
 
 
 class _Img(msgspec.Struct):
@@ -254,6 +257,7 @@ class _Collector:
         self.t_lang = bytearray()
         self.t_url: list[str] = []
         self.t_ts = array("d")
+        self.t_offset = array("q")
         self.by_category = config.category_feeds
         self.langs = sorted(config.languages)
         self.lang_index = {code: i for i, code in enumerate(self.langs)}
@@ -327,6 +331,7 @@ class _Collector:
             self.t_lang.append(self.lang_index[lang])
             self.t_url.append(url)
             self.t_ts.append(ts)
+            self.t_offset.append(offset)
         self.ids.append(ident)
         self.lines.append(line)
         if draft:
@@ -369,7 +374,8 @@ class _Collector:
             ranks = [unique[k] for k in sorted(unique)]
         return FileScan(self.path, self.sig, self.now_ts, not self.overflow, self.ids, self.lines.tobytes(),
                         ranks, self.future, self.t_index.tobytes(), self.t_key, bytes(self.t_lang), self.t_url,
-                        self.t_ts.tobytes(), self.errors, self.warnings, len(self.ids), self.langs)
+                        self.t_ts.tobytes(), self.t_offset.tobytes(), self.errors, self.warnings, len(self.ids),
+                        self.langs)
 
 
 def _json_problem(exc: Exception, data: bytes) -> str:
@@ -473,7 +479,7 @@ def _line_of(exc: Exception, data: bytes) -> int:
 
 def _unreadable(path: str, exc: OSError) -> FileScan:
     message = str(RecordError(path, 0, None, f"cannot be read: {exc.strerror or exc} (expected a readable file)"))
-    return FileScan(path, (0, 0, 0), 0.0, True, [], b"", [], [], b"", [], b"", [], b"", [message], [])
+    return FileScan(path, (0, 0, 0), 0.0, True, [], b"", [], [], b"", [], b"", [], b"", b"", [message], [])
 
 
 PARALLEL_BYTES = 32 << 20      # below this, starting a second process costs more than it saves

@@ -116,7 +116,7 @@ def _translations(scans, keys: set[str], first, now_ts: float) -> dict[str, dict
         if keys.isdisjoint(scan.t_key):
             continue
         lines = None
-        for i, key, lang, url, ts in scan.translations():
+        for i, key, lang, url, ts, offset in scan.translations():
             if key in keys and ts <= now_ts:
                 lines = lines or scan.line_numbers()
                 ident, line = scan.ids[i], lines[i]
@@ -124,5 +124,5 @@ def _translations(scans, keys: set[str], first, now_ts: float) -> dict[str, dict
                     continue
                 best = result[key].get(lang)
                 if best is None or (ts, ident) > (best.ts, best.id):
-                    result[key][lang] = Trans(key, lang, ident, line, url, "", ts)
+                    result[key][lang] = Trans(key, lang, ident, scan.path, line, offset, url, "", ts)
     return dict(result)

@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-SCHEMA = 4
+SCHEMA = 5
 
 
 class State:

@@ -440,7 +440,8 @@ def test_a_change_no_feed_shows_rewrites_nothing_and_a_visible_one_rewrites_its_
     os.utime(records, (past + 1, past + 1))
     report = feedpub.build(site, out, now=NOW)
     assert {"vi/rss.xml", "vi/atom.xml", "vi/feed.json"} <= set(report.changed)
-    assert not any(p.startswith("en/") for p in report.changed)
+    # en-bridge links to it by title in Atom and JSON; RSS carries no translation links
+    assert {"en/atom.xml", "en/feed.json"} <= set(report.changed) and "en/rss.xml" not in report.changed
     assert published(out) == published(_fresh(site, tmp_path / "ref2"))
 
 
