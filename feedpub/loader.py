@@ -17,28 +17,46 @@ from .validate import validate_record
 _ANY = msgspec.json.Decoder()
 
 
+class Unloadable(Exception):
+    """A chosen record that the full decoder rejects although its file did not change: the fast
+    scan let it through (invalid UTF-8 inside an article body, say). Its file must be scanned
+    again thoroughly."""
+
+    def __init__(self, paths: set[str]):
+        super().__init__(", ".join(sorted(paths)))
+        self.paths = paths
+
+
 def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int]], config: Config,
                   signatures: dict[str, tuple[int, int, int]]) -> tuple[dict[tuple[str, int], Article], list[str]]:
     """Articles for (path, line, offset) triples, keyed by (path, line); plus their warnings.
 
     A file whose signature differs from the scan's changed during the run: the
     build stops (SiteError) rather than publish records it did not validate.
+    Records that no longer pass validation in an unchanged file raise Unloadable.
     """
     by_file: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for path, line, offset in wanted:
         by_file[path].append((line, offset))
     articles: dict[tuple[str, int], Article] = {}
     warnings: list[str] = []
+    bad: set[str] = set()
     tz = config.tz
     for path in sorted(by_file):
         for line, obj in _read(Path(site_dir), path, sorted(by_file[path]), signatures[path]):
-            article, errors, notes = validate_record(obj, path, line, languages=config.languages,
-                                                     base_url=config.base_url, tz=tz)
+            article, errors, notes = (None, [], []) if obj is _BAD else validate_record(
+                obj, path, line, languages=config.languages, base_url=config.base_url, tz=tz)
             if article is None:
-                raise SiteError(f"{path}: changed while feedpub was reading it ({errors[0]}); run again")
+                bad.add(path)
+                continue
             articles[(path, line)] = article
             warnings.extend(notes)
+    if bad:
+        raise Unloadable(bad)
     return articles, warnings
+
+
+_BAD = object()
 
 
 def _read(site_dir: Path, path: str, spots: list[tuple[int, int]], sig) -> list[tuple[int, object]]:
@@ -57,7 +75,10 @@ def _read(site_dir: Path, path: str, spots: list[tuple[int, int]], sig) -> list[
                 text = handle.readline()
                 if offset == 0 and text.startswith(BOM):
                     text = text[3:]
-                result.append((line, _ANY.decode(text)))
+                try:
+                    result.append((line, _ANY.decode(text)))
+                except msgspec.DecodeError:
+                    result.append((line, _BAD))
             return result
     except (OSError, msgspec.DecodeError, IndexError) as exc:
         raise SiteError(f"{path}: changed while feedpub was reading it ({exc}); run again") from None

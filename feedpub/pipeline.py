@@ -147,6 +147,13 @@ def _outputs_intact(out: Path, outputs: dict) -> bool:
     return True
 
 
+def _wanted(selection) -> set[tuple[str, int, int]]:
+    """(path, line, offset) of every chosen record and of its published translations."""
+    wanted = {(p.path, p.rank.line, p.rank.offset) for picks in selection.feeds.values() for p in picks}
+    wanted |= {(t.path, t.line, t.offset) for versions in selection.translations.values() for t in versions.values()}
+    return wanted
+
+
 def _titled(translations: dict, articles: dict) -> dict:
     """Each story's language versions with their titles, from the loaded records."""
     import msgspec
@@ -199,7 +206,7 @@ def _select(config: Config, scans: dict, now_ts: float):
 
 def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_ts: float, *,
              strict: bool, full: bool, inherited: tuple[int, ...] = ()) -> BuildReport:
-    from .loader import load_articles
+    from .loader import Unloadable, load_articles
     from .scan import scan_file
 
     last_outputs, last_content = state.meta.get("outputs"), state.meta.get("content")
@@ -213,18 +220,30 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
             encoded.pop(path, None)
             fresh.add(path)
         selection = _select(config, scans, now_ts)
+    if strict and (selection.errors or any(s.errors for s in scans.values())):
+        raise RejectedError([e for p in sorted(scans) for e in scans[p].errors] + selection.errors)
+    for _ in range(3):
+        try:
+            articles, warnings = load_articles(site_dir, _wanted(selection), config,
+                                               {p: scans[p].sig for p in scans})
+            break
+        except Unloadable as bad:        # the fast scan let a broken record through: read its file fully
+            unloadable = bad.paths
+            for path in unloadable:
+                scans[path] = scan_file(site_dir, path, config, now_ts, thorough=True)
+                encoded.pop(path, None)
+                fresh.add(path)
+            selection = _select(config, scans, now_ts)
+    else:
+        raise SiteError(f"{', '.join(sorted(unloadable))}: records keep changing while feedpub reads them; run again")
     errors = [e for p in sorted(scans) for e in scans[p].errors] + selection.errors
     if strict and errors:
         raise RejectedError(errors)
-    wanted = {(p.path, p.rank.line, p.rank.offset) for picks in selection.feeds.values() for p in picks}
-    wanted |= {(t.path, t.line, t.offset) for versions in selection.translations.values() for t in versions.values()}
-    file_sigs = {p: scans[p].sig for p in scans}
     records = sum(s.records for s in scans.values())
     racy_before = time.time() - RACY_SECONDS
     state.save_scans(scans, fresh, racy={p for p, sig in sigs.items() if sig[1] / 1e9 >= racy_before},
                      encoded=encoded)
     del scans, encoded                                   # the per-record index is not needed past this point
-    articles, warnings = load_articles(site_dir, wanted, config, file_sigs)
     chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}
     translations = _titled(selection.translations, articles)
     content = _content_fingerprint(chosen, translations)

@@ -203,3 +203,16 @@ def test_validate_command_passes_a_fresh_build_and_fails_a_broken_feed(tmp_path)
     assert result.returncode == 1
     assert any(line.startswith("FAIL vi/rss.xml (rss)") for line in result.stdout.splitlines())
     assert result.stdout.splitlines()[-1] == "54 files checked, 1 with errors"
+
+
+def test_invalid_utf8_inside_a_body_is_rejected_with_its_line_and_the_rest_publishes(fixture_site, tmp_path):
+    good = json.dumps(record(id="vi-newest", published="2023-06-01T08:00:00+07:00"), ensure_ascii=False)
+    broken = good.replace("vi-newest", "vi-broken").replace("2023-06-01", "2023-07-01").encode()
+    broken = broken.replace(b"<p>N", b"<p>\xff\xfeN")                     # only the body is not UTF-8
+    (fixture_site / "articles" / "mixed.jsonl").write_bytes(good.encode() + b"\n" + broken + b"\n")
+    result = run_cli("build", "--data", fixture_site, "--out", tmp_path / "o", "--now", NOW_ARG, "--quiet")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines()[0] == \
+        "articles/mixed.jsonl:2: not UTF-8 text (expected a UTF-8 encoded JSON record)"
+    vi = feedparser.parse((tmp_path / "o" / "vi" / "rss.xml").read_bytes())
+    assert [e.id.rsplit("/", 1)[1] for e in vi.entries] == ["vi-newest", "vi-school", "vi-bridge"]
