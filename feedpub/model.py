@@ -5,7 +5,7 @@ Everything here is frozen and carries aware datetimes only; the serializers
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -91,4 +91,3 @@ class Feed:
     stylesheet: str | None = None # URL of the CSS that makes the XML readable in a browser
     site_title: str = ""
     generator_version: str = ""
-    extra_links: tuple[tuple[str, str, str], ...] = field(default=())  # (rel, href, type) on the feed

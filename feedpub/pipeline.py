@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .config import Config, load_config
-from .errors import RejectedError
+from .errors import RejectedError, SiteError
 from .publish import OutputLock, prepare_dir, publish_files, remove_stale_temps
 from .state import State
 

@@ -146,13 +146,6 @@ def strip_illegal_xml_chars(text: str) -> tuple[str, int]:
     return _ILLEGAL_XML.subn("", text)
 
 
-def plain_text(text: str) -> str:
-    """Collapse whitespace, strip XML-illegal chars and NFC-normalise a plain-text field (never interpreted as HTML)."""
-    text = _WHITESPACE.sub(" ", text)
-    text, _ = strip_illegal_xml_chars(text)
-    return unicodedata.normalize("NFC", _WHITESPACE.sub(" ", text).strip())
-
-
 @lru_cache(maxsize=1024)
 def _host_ok(host: str) -> bool:
     """Accept only host names a browser and nh3 would both parse the same way (conservative)."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import heapq
 import os
+import unicodedata
 from array import array
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
@@ -222,7 +222,7 @@ def _clean_categories(cats: list[str]) -> tuple[str, ...] | None:
     """Whitespace-normalised, de-duplicated category names (remembered: sites reuse a few lists)."""
     names: list[str] = []
     for cat in cats:
-        cat = " ".join(cat.split())
+        cat = unicodedata.normalize("NFC", " ".join(cat.split()))
         if not cat:
             return None
         if cat not in names:
@@ -231,12 +231,6 @@ def _clean_categories(cats: list[str]) -> tuple[str, ...] | None:
     if len(_CATEGORY_LISTS) < 4096:
         _CATEGORY_LISTS[tuple(cats)] = result
     return result
-
-
-def _date(value: Any, tz) -> datetime:
-    if type(value) is bool or not isinstance(value, (str, int, float)):
-        raise DateError("not a date")
-    return parse_datetime(value, tz)[0]
 
 
 class _Collector:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import unicodedata
 from datetime import datetime
 from typing import Any, Callable, Mapping
 from urllib.parse import urljoin, urlsplit
@@ -23,9 +24,6 @@ _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud80
 _SPACES = re.compile(r"\s+")
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-FIELDS = ("id", "lang", "title", "url", "published", "updated", "summary", "content",
-          "author", "categories", "image", "translation_key", "draft")
 
 
 class _Problem(Exception):
@@ -64,6 +62,12 @@ def clean_text(value: str, warnings: list[str] | None = None, field: str = "") -
     return value
 
 
+def plain(value: str, warnings: list[str] | None = None, field: str = "") -> str:
+    """A plain-text field as feeds carry it: XML-safe, NFC (Vietnamese arrives composed and
+    decomposed), every run of whitespace one space, no leading or trailing space."""
+    return unicodedata.normalize("NFC", " ".join(clean_text(value, warnings, field).split()))
+
+
 def _string(value: Any, expected: str) -> str:
     if not isinstance(value, str):
         raise _Problem(f"{describe(value)} is not text (expected {expected})")
@@ -85,7 +89,7 @@ def check_lang(value: Any, languages: Mapping[str, Any]) -> str:
 
 
 def check_title(value: Any, warnings: list[str] | None = None) -> str:
-    text = _SPACES.sub(" ", clean_text(_string(value, "non-empty text"), warnings, "title")).strip()
+    text = plain(_string(value, "non-empty text"), warnings, "title")
     if not text:
         raise _Problem("is empty (expected non-empty text)")
     return text
@@ -140,7 +144,7 @@ def check_author(value: Any, base_url: str) -> Author | None:
     if value is None or value is MISSING:
         return None
     if isinstance(value, str):
-        name = _SPACES.sub(" ", clean_text(value)).strip()
+        name = plain(value)
         return Author(name) if name else None
     if not isinstance(value, dict):
         raise _Problem(f'{describe(value)} is not an author (expected a name or {{"name": …, "email": …, "uri": …}})')
@@ -156,7 +160,7 @@ def check_author(value: Any, base_url: str) -> Author | None:
             uri = check_url(uri, base_url)
         except _Problem as exc:
             raise _Problem(str(exc), "uri") from None
-    return Author(_SPACES.sub(" ", clean_text(name)).strip(), email, uri)
+    return Author(plain(name), email, uri)
 
 
 def check_categories(value: Any) -> tuple[str, ...]:
@@ -168,7 +172,7 @@ def check_categories(value: Any) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str) or not _SPACES.sub(" ", item).strip():
             raise _Problem(f"contains {describe(item)} (expected a list of non-empty strings)")
-        name = _SPACES.sub(" ", clean_text(item)).strip()
+        name = plain(item)
         if name not in result:
             result.append(name)
     return tuple(result)
@@ -197,7 +201,7 @@ def check_image(value: Any, base_url: str, warnings: list[str] | None = None) ->
     if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 0):
         raise _Problem(f"{describe(length)} is not a size (expected a whole number of bytes)", "length")
     if caption is not None:
-        caption = _SPACES.sub(" ", clean_text(caption, warnings, "image.caption")).strip() or None
+        caption = plain(caption, warnings, "image.caption") or None
     return Image(url, caption, mime.lower() if mime else None, length)
 
 
@@ -256,7 +260,7 @@ def validate_record(record: Any, source: str, line: int, *, languages: Mapping[s
     if errors:
         return None, errors, []
     if values["summary"] is not None:
-        values["summary"] = _SPACES.sub(" ", values["summary"]).strip()
+        values["summary"] = plain(values["summary"])
     values["updated"] = values["updated"] or values["published"]
     warnings = [f"{source}:{line}: {w}" for w in warnings]
     return Article(**values, source=source, line=line), [], warnings

@@ -128,3 +128,21 @@ def test_generator_does_not_leak_feedgens_version(fixture_site, tmp_path):
     atom = xml(tmp_path / "vi" / "atom.xml")
     generator = atom.find(f"{ATOM}generator")
     assert generator.text == "feedpub" and generator.get("version") == feedpub.__version__
+
+
+def test_decomposed_vietnamese_comes_out_composed_and_shares_the_category(fixture_site, tmp_path):
+    import unicodedata
+    nfd = lambda text: unicodedata.normalize("NFD", text)  # noqa: E731
+    write_jsonl(fixture_site / "articles" / "nfd.jsonl",
+                record(id="vi-nfd", published="2023-01-01T08:00:00+07:00", title=nfd("Đời sống người dân"),
+                       summary=nfd("Tóm tắt"), categories=[nfd("Giáo dục")]),
+                record(id="vi-nfc", published="2023-01-02T08:00:00+07:00", title="Giáo dục", categories=["Giáo dục"]))
+    feedpub.build(fixture_site, tmp_path, now=NOW)
+    entry = next(e for e in xml(tmp_path / "vi" / "atom.xml").iter(f"{ATOM}entry")
+                 if e.findtext(f"{ATOM}id").endswith("/vi-nfd"))
+    assert entry.findtext(f"{ATOM}title") == "Đời sống người dân"
+    assert entry.findtext(f"{ATOM}summary") == "Tóm tắt"
+    category = xml(tmp_path / "vi" / "categories" / "giao-duc" / "atom.xml")
+    ids = [e.findtext(f"{ATOM}id").rsplit("/", 1)[1] for e in category.iter(f"{ATOM}entry")]
+    assert ids[:2] == ["vi-nfc", "vi-nfd"]
+    assert not (tmp_path / "vi" / "categories" / "giao-duc-2").exists()
