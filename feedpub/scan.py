@@ -335,8 +335,16 @@ class _Collector:
         elif self.limit is None:
             self.all_ranks.append(Rank(ts, ident, lang, line, offset, cats, key))
         elif cats and self.by_category:
-            rank = Rank(ts, ident, lang, line, offset, cats, key)
+            rank = None
             for heap_key in (lang, *((lang, cat) for cat in cats)):
+                heap = self.heaps.get(heap_key)
+                if heap is not None and len(heap) >= self.limit:
+                    low = heap[0]
+                    if ts < low[0] or (ts == low[0] and (ident, line) <= (low[1], low[2])):
+                        self.overflow = True
+                        continue
+                if rank is None:
+                    rank = Rank(ts, ident, lang, line, offset, cats, key)
                 self._push(heap_key, ts, ident, line, rank)
         else:
             heap = self.heaps.get(lang)
