@@ -18,7 +18,7 @@ from typing import Optional
 import typer
 
 from . import __version__
-from .errors import ConfigError, DateError, FeedpubError, LockedError, RejectedError
+from .errors import DateError, FeedpubError, LockedError, RejectedError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 4
 
@@ -73,20 +73,7 @@ def build(
 ) -> None:
     """Build every feed of the site into OUT (exit 0 ok, 1 records rejected, 3 nothing published, 4 locked)."""
     from .pipeline import build as run_build
-    try:
-        report = run_build(data, out, now=_parse_now(now, data), strict=strict, state_path=state,
-                           wait=wait, full=full)
-    except LockedError as exc:
-        _err(f"feedpub: {exc}")
-        raise typer.Exit(EXIT_LOCKED) from None
-    except RejectedError as exc:
-        for line in exc.errors:
-            _err(line)
-        _err(f"feedpub: {exc}")
-        raise typer.Exit(EXIT_FAILED) from None
-    except FeedpubError as exc:
-        _err(f"feedpub: {exc}")
-        raise typer.Exit(EXIT_FAILED) from None
+    report = run_build(data, out, now=_parse_now(now, data), strict=strict, state_path=state, wait=wait, full=full)
     for line in report.errors:
         _err(line)
     if not quiet:
@@ -124,11 +111,7 @@ def check(
 ) -> None:
     """Validate feedpub.toml and every record without writing anything (exit 0 clean, 1 rejected, 3 unusable)."""
     from .pipeline import check as run_check
-    try:
-        report = run_check(data, now=_parse_now(now, data))
-    except FeedpubError as exc:
-        _err(f"feedpub: {exc}")
-        raise typer.Exit(EXIT_FAILED) from None
+    report = run_check(data, now=_parse_now(now, data))
     for line in report.errors:
         _err(line)
     for line in report.warnings:
@@ -148,11 +131,7 @@ def serve(
 ) -> None:
     """Preview OUT in a browser or feed reader on a local web server (exit 3 if it cannot start)."""
     from .serve import serve as run_serve
-    try:
-        run_serve(out, host=host, port=port, watch_site=data if watch else None)
-    except FeedpubError as exc:
-        _err(f"feedpub: {exc}")
-        raise typer.Exit(EXIT_FAILED) from None
+    run_serve(out, host=host, port=port, watch_site=data if watch else None)
 
 
 @app.command()
@@ -162,12 +141,7 @@ def snippet(
 ) -> None:
     """Print the <link rel="alternate"> autodiscovery tags to paste into the <head> of the site's pages."""
     from .pages import snippet as make_snippet
-    try:
-        text = make_snippet(data, lang or None)
-    except FeedpubError as exc:
-        _err(f"feedpub: {exc}")
-        raise typer.Exit(EXIT_FAILED) from None
-    typer.echo(text, nl=False)
+    typer.echo(make_snippet(data, lang or None), nl=False)
 
 
 @app.command()
@@ -195,7 +169,15 @@ def main() -> None:
     except KeyboardInterrupt:
         _err("feedpub: interrupted")
         sys.exit(130)
-    except ConfigError as exc:      # raised while reading --now's zone
+    except LockedError as exc:
+        _err(f"feedpub: {exc}")
+        sys.exit(EXIT_LOCKED)
+    except RejectedError as exc:
+        for line in exc.errors:
+            _err(line)
+        _err(f"feedpub: {exc}")
+        sys.exit(EXIT_FAILED)
+    except FeedpubError as exc:     # every other user error: one line, nothing published
         _err(f"feedpub: {exc}")
         sys.exit(EXIT_FAILED)
     except Exception as exc:        # a bug, not a user error: one line, no traceback, nothing half-published

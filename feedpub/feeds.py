@@ -26,7 +26,7 @@ def feed_dir(lang: str, slug: str | None = None) -> str:
     return f"{lang}/categories/{slug}" if slug else lang
 
 
-def category_slugs(config: Config, categories: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+def category_slugs(categories: dict[str, set[str]]) -> dict[str, dict[str, str]]:
     """Per language, a stable URL slug for every category name."""
     return {lang: unique_slugs(sorted(names)) for lang, names in categories.items()}
 
@@ -49,7 +49,7 @@ def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Articl
     for (lang, cat) in chosen:
         if cat is not None:
             names[lang].add(cat)
-    slugs = category_slugs(config, names)
+    slugs = category_slugs(names)
     feeds = []
     for (lang, cat), articles in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         entries = []

@@ -11,7 +11,8 @@ import msgspec
 from .config import Config
 from .errors import SiteError
 from .model import Article
-from .scan import BOM, signature
+from .scan import BOM
+from .sources import signature
 from .validate import validate_record
 
 _ANY = msgspec.json.Decoder()

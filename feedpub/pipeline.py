@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -204,24 +205,29 @@ def _select(config: Config, scans: dict, now_ts: float):
                   now_ts=now_ts, category_feeds=config.category_feeds)
 
 
+def _rescan(config: Config, site_dir: Path, now_ts: float, scans: dict, fresh: set, encoded: dict,
+            paths, **how) -> None:
+    """Read these files again (keeping every candidate, or with the full validator)."""
+    from .scan import scan_file
+    for path in paths:
+        scans[path] = scan_file(site_dir, path, config, now_ts, **how)
+        encoded.pop(path, None)
+        fresh.add(path)
+
+
 def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_ts: float, *,
              strict: bool, full: bool, inherited: tuple[int, ...] = ()) -> BuildReport:
     from .loader import Unloadable, load_articles
-    from .scan import scan_file
 
     last_outputs, last_content = state.meta.get("outputs"), state.meta.get("content")
     last_summary = state.meta.get("summary", {})
     encoded: dict[str, bytes] = {}
     scans, fresh = _scan_all(config, site_dir, state, sigs, now_ts, full, inherited, encoded)
+    rescan = partial(_rescan, config, site_dir, now_ts, scans, fresh, encoded)
     selection = _select(config, scans, now_ts)
     if selection.starved:
-        for path in selection.starved:
-            scans[path] = scan_file(site_dir, path, config, now_ts, keep_all=True)
-            encoded.pop(path, None)
-            fresh.add(path)
+        rescan(selection.starved, keep_all=True)
         selection = _select(config, scans, now_ts)
-    if strict and (selection.errors or any(s.errors for s in scans.values())):
-        raise RejectedError([e for p in sorted(scans) for e in scans[p].errors] + selection.errors)
     for _ in range(3):
         try:
             articles, warnings = load_articles(site_dir, _wanted(selection), config,
@@ -229,10 +235,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
             break
         except Unloadable as bad:        # the fast scan let a broken record through: read its file fully
             unloadable = bad.paths
-            for path in unloadable:
-                scans[path] = scan_file(site_dir, path, config, now_ts, thorough=True)
-                encoded.pop(path, None)
-                fresh.add(path)
+            rescan(unloadable, thorough=True)
             selection = _select(config, scans, now_ts)
     else:
         raise SiteError(f"{', '.join(sorted(unloadable))}: records keep changing while feedpub reads them; run again")
@@ -243,7 +246,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     racy_before = time.time() - RACY_SECONDS
     state.save_scans(scans, fresh, racy={p for p, sig in sigs.items() if sig[1] / 1e9 >= racy_before},
                      encoded=encoded)
-    del scans, encoded                                   # the per-record index is not needed past this point
+    del scans, encoded, rescan                           # the per-record index is not needed past this point
     chosen = {key: [articles[(p.path, p.rank.line)] for p in picks] for key, picks in selection.feeds.items()}
     translations = _titled(selection.translations, articles)
     content = _content_fingerprint(chosen, translations)
@@ -257,7 +260,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
         return report
     from .feeds import build_feeds
     feeds = build_feeds(config, chosen, translations, version=_version())
-    previous = set(state.meta.get("outputs", {})) | published_layout(out)
+    previous = set(last_outputs or {}) | published_layout(out)
     changed = publish_files(out, render_outputs(config, feeds), remove=previous)
     items = {}
     for feed in feeds:

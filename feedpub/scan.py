@@ -21,7 +21,7 @@ from . import validate as v
 from .config import Config
 from .dates import parse_datetime
 from .errors import DateError, RecordError
-from .sources import RECORD_SUFFIXES, record_files, signature  # noqa: F401  (re-exported)
+from .sources import signature
 
 CHUNK = 1 << 20
 MARGIN = 16          # extra candidates kept per list, so a few cross-file duplicate ids never starve a feed
@@ -146,7 +146,6 @@ class _Ok(NamedTuple):
     cats: tuple[str, ...]
     key: str | None
     url: str
-    title: str
     draft: bool
 
 
@@ -203,7 +202,7 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz, origin: str) -> _Ok 
             return None
     if memoryview(rec.summary)[0] not in _STRING_OR_NULL or memoryview(rec.content)[0] not in _STRING_OR_NULL:
         return None
-    return _Ok(published.timestamp(), ident, rec.lang, cats or (), key, url, title, bool(rec.draft))
+    return _Ok(published.timestamp(), ident, rec.lang, cats or (), key, url, bool(rec.draft))
 
 
 _GOOD_MIME: set[str] = set()
@@ -315,10 +314,10 @@ class _Collector:
         if self.thorough:
             self.warnings.extend(warnings)
         self._accept(_Ok(article.published.timestamp(), article.id, article.lang, article.categories,
-                         article.translation_key, article.url, article.title, article.draft), line, offset)
+                         article.translation_key, article.url, article.draft), line, offset)
 
     def _accept(self, ok: _Ok, line: int, offset: int) -> None:
-        ts, ident, lang, cats, key, url, _, draft = ok
+        ts, ident, lang, cats, key, url, draft = ok
         if key is not None and not draft:
             self.t_index.append(len(self.ids))
             self.t_key.append(key)

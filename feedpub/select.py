@@ -29,7 +29,6 @@ class Selection:
     errors: list[str] = field(default_factory=list)        # duplicate ids
     starved: list[str] = field(default_factory=list)       # files to rescan keeping every candidate
     next_due: float | None = None                          # earliest scheduled record still in the future
-    published: int = 0                                     # eligible records, all languages
 
 
 def _sort_key(pick: Pick) -> tuple[float, str]:
@@ -62,8 +61,7 @@ def select(scans: list[FileScan], *, languages, max_items: int, now_ts: float,
         feeds.setdefault((lang, None), [])
     keys = {p.rank.key for picks in feeds.values() for p in picks if p.rank.key is not None}
     return Selection(feeds=feeds, translations=_translations(scans, keys, first, now_ts),
-                     errors=errors, starved=starved, next_due=next_due,
-                     published=sum(len(p) for (lang, cat), p in pools.items() if cat is None))
+                     errors=errors, starved=starved, next_due=next_due)
 
 
 def _first_occurrences(scans: list[FileScan]) -> tuple[dict[str, tuple[str, int]], list[str], Counter]:
