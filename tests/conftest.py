@@ -9,6 +9,11 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,3 +77,84 @@ def published(out: Path) -> dict[str, bytes]:
         if path.is_file() and not rel.startswith(".feedpub"):
             result[rel] = path.read_bytes()
     return result
+
+
+def copy_site(dest: Path) -> Path:
+    """A copy of the sample site whose files all carry an mtime well in the past."""
+    shutil.copytree(DATA, dest)
+    past = time.time() - 7200
+    for path in dest.rglob("*"):
+        os.utime(path, (past, past))
+    return dest
+
+
+# --- a real WebSub hub endpoint on 127.0.0.1 ----------------------------------------------------
+
+
+class Hub:
+    """A scripted hub: answers statuses in order (the last one repeats) and records every POST."""
+
+    def __init__(self, statuses: list[int], headers: dict[str, str] | None = None, delay: float = 0.0):
+        self.statuses = list(statuses)
+        self.headers = headers or {}
+        self.delay = delay
+        self.release = threading.Event()
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        self.url = ""
+
+    def next_status(self) -> int:
+        with self.lock:
+            return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+
+
+@pytest.fixture
+def no_proxy(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("NO_PROXY", "*")
+
+
+@pytest.fixture
+def start_hub(no_proxy) -> Iterator[Callable[..., Hub]]:
+    servers: list[tuple[ThreadingHTTPServer, threading.Thread, Hub]] = []
+
+    def start(statuses: list[int], **kwargs) -> Hub:
+        hub = Hub(statuses, **kwargs)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length).decode("ascii")
+                with hub.lock:
+                    hub.requests.append({
+                        "path": self.path,
+                        "form": parse_qs(body, keep_blank_values=True),
+                        "content_type": self.headers.get("Content-Type"),
+                        "user_agent": self.headers.get("User-Agent"),
+                    })
+                if hub.delay:
+                    hub.release.wait(hub.delay)
+                self.send_response(hub.next_status())
+                for name, value in hub.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        thread.start()
+        hub.url = f"http://127.0.0.1:{server.server_address[1]}/hub"
+        servers.append((server, thread, hub))
+        return hub
+
+    yield start
+    for server, thread, hub in servers:
+        hub.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=2)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 import feedparser
 import pytest
 
-from conftest import published, run_cli
+from conftest import copy_site, published, run_cli
 import feedpub
 from feedpub.errors import LockedError
 from feedpub.publish import TMP_SUFFIX, OutputLock
@@ -39,13 +38,6 @@ BAD_RECORD = {"id": "en-broken", "lang": "en", "title": "A record with no date",
 # --------------------------------------------------------------------------- helpers
 
 
-def copy_site(dest: Path) -> Path:
-    """A copy of the sample site whose files all carry an mtime well in the past."""
-    shutil.copytree(DATA, dest)
-    past = time.time() - 7200
-    for path in dest.rglob("*"):
-        os.utime(path, (past, past))
-    return dest
 
 
 def edit_title(site: Path, rel: str, title: str) -> None:

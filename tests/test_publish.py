@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import published, run_cli
+from conftest import copy_site, published, run_cli
 import feedpub
 from feedpub import publish
 from feedpub.errors import PublishError
@@ -34,13 +34,6 @@ CLI_TIMEOUT = 30
 # --------------------------------------------------------------------------- helpers
 
 
-def copy_site(dest: Path) -> Path:
-    """A copy of the sample site whose files all carry an mtime well in the past."""
-    shutil.copytree(DATA, dest)
-    past = time.time() - 7200
-    for path in dest.rglob("*"):
-        os.utime(path, (past, past))
-    return dest
 
 
 def edit_title(site: Path, rel: str, title: str, when: float) -> None:

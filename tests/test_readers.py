@@ -2,9 +2,6 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import feedparser
 import pytest
@@ -16,34 +13,15 @@ from conftest import NOW, record, write_jsonl
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
+@pytest.fixture(autouse=True)
+def _loopback_without_proxy(no_proxy):
+    """Pings go straight to 127.0.0.1 whatever proxy the environment names."""
+
+
 @pytest.fixture
-def hub(monkeypatch):
-    """A real WebSub hub endpoint on 127.0.0.1 that records every publish ping."""
-    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
-    pings: list[dict] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("ascii")
-            pings.append(parse_qs(body))
-            self.send_response(204)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    server.pings = pings
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/hub"
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=2)
+def hub(start_hub):
+    """A real WebSub hub endpoint on 127.0.0.1 that answers 204 and records every publish ping."""
+    return start_hub([204])
 
 
 def with_hub(site, url):
@@ -52,9 +30,9 @@ def with_hub(site, url):
                       encoding="utf-8")
 
 
-def topics(pings):
-    assert all(p["hub.mode"] == ["publish"] for p in pings)
-    return sorted(p["hub.url"][0] for p in pings)
+def topics(requests):
+    assert all(r["form"]["hub.mode"] == ["publish"] for r in requests)
+    return sorted(r["form"]["hub.url"][0] for r in requests)
 
 
 def test_one_ping_per_changed_feed_and_none_when_nothing_changed(fixture_site, tmp_path, hub):
@@ -62,17 +40,17 @@ def test_one_ping_per_changed_feed_and_none_when_nothing_changed(fixture_site, t
     out = tmp_path / "out"
     first = feedpub.build(fixture_site, out, now=NOW)
     feed_files = [f.path for f in first.feeds]
-    assert topics(hub.pings) == sorted(f"https://news.example.vn/feeds/{p}" for p in feed_files)
+    assert topics(hub.requests) == sorted(f"https://news.example.vn/feeds/{p}" for p in feed_files)
     assert all(r.ok for r in first.pings)
 
-    hub.pings.clear()
+    hub.requests.clear()
     again = feedpub.build(fixture_site, out, now=NOW, full=True)      # everything re-rendered, nothing changed
-    assert again.changed == [] and hub.pings == []
+    assert again.changed == [] and hub.requests == []
 
     write_jsonl(fixture_site / "articles" / "new.jsonl",
                 record(id="en-new", lang="en", title="New", url="/en/new", published="2023-01-01T08:00:00+07:00"))
     third = feedpub.build(fixture_site, out, now=NOW)
-    assert topics(hub.pings) == [f"https://news.example.vn/feeds/en/{n}" for n in ("atom.xml", "feed.json", "rss.xml")]
+    assert topics(hub.requests) == [f"https://news.example.vn/feeds/en/{n}" for n in ("atom.xml", "feed.json", "rss.xml")]
     assert sorted(third.changed) == ["en/atom.xml", "en/feed.json", "en/rss.xml"]
 
 

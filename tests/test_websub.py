@@ -2,11 +2,7 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 
@@ -16,73 +12,9 @@ TOPICS = ["https://site.example/vi/feed.xml", "https://site.example/en/atom.xml?
 NO_SLEEP = {"sleep": lambda s: None, "timeout": 2.0}
 
 
-class Hub:
-    """A scripted hub: answers statuses in order (the last one repeats) and records every POST."""
-
-    def __init__(self, statuses: list[int], headers: dict[str, str] | None = None, delay: float = 0.0):
-        self.statuses = list(statuses)
-        self.headers = headers or {}
-        self.delay = delay
-        self.release = threading.Event()
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        self.url = ""
-
-    def next_status(self) -> int:
-        with self.lock:
-            return self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
-
-
 @pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch):
-    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("no_proxy", "*")
-    monkeypatch.setenv("NO_PROXY", "*")
-
-
-@pytest.fixture
-def start_hub() -> Iterator[Callable[..., Hub]]:
-    servers: list[tuple[ThreadingHTTPServer, threading.Thread, Hub]] = []
-
-    def start(statuses: list[int], **kwargs) -> Hub:
-        hub = Hub(statuses, **kwargs)
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length).decode("ascii")
-                with hub.lock:
-                    hub.requests.append({
-                        "path": self.path,
-                        "form": parse_qs(body, keep_blank_values=True),
-                        "content_type": self.headers.get("Content-Type"),
-                        "user_agent": self.headers.get("User-Agent"),
-                    })
-                if hub.delay:
-                    hub.release.wait(hub.delay)
-                self.send_response(hub.next_status())
-                for name, value in hub.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        hub.url = f"http://127.0.0.1:{server.server_address[1]}/hub"
-        servers.append((server, thread, hub))
-        return hub
-
-    yield start
-    for server, thread, hub in servers:
-        hub.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=2)
+def _loopback_without_proxy(no_proxy):
+    """Pings go straight to 127.0.0.1 whatever proxy the environment names."""
 
 
 def test_one_publish_ping_per_topic_with_form_fields(start_hub):
