@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from .text import XML_FORBIDDEN
+
 __all__ = ["FileResult", "Finding", "format_results", "validate_bytes", "validate_output"]
 
 ERROR = "error"
@@ -367,7 +369,6 @@ def _rfc3339(value: str, *, upper: bool) -> tuple[list[str], str | None, datetim
 _XML_DECL = re.compile(rb"""<\?xml\s+version\s*=\s*(["'])([^"']*)\1"""
                        rb"""(?:\s+encoding\s*=\s*(["'])([^"']*)\3)?"""
                        rb"""(?:\s+standalone\s*=\s*(["'])(yes|no)\5)?\s*\?>""")
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _C1 = re.compile("[\x80-\x9f]")
 
 
@@ -454,7 +455,7 @@ def check_xml_encoding(data: bytes, report: _Report) -> str | None:
 def check_xml_characters(text: str, report: _Report) -> bool:
     """No character XML 1.0 forbids; no C1 control (U+0080..U+009F). False if XML-illegal ones."""
     ok = True
-    illegal = list(_XML_ILLEGAL.finditer(text))
+    illegal = list(XML_FORBIDDEN.finditer(text))
     if illegal:
         first = illegal[0]
         more = f" ({len(illegal) - 1} more)" if len(illegal) > 1 else ""

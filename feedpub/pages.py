@@ -15,7 +15,6 @@ article content (HTML) is not shown on the pages at all.
 from __future__ import annotations
 
 import posixpath
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -27,6 +26,7 @@ from .config import Config
 from .dates import format_local, format_rfc3339, format_rfc822, site_time
 from .feeds import STYLESHEET, feed_dir
 from .model import Feed, FeedUrls
+from .text import strip_illegal_xml
 
 __all__ = ["INDEX", "OPML", "autodiscovery", "label_set", "render_pages", "render_snippet", "snippet"]
 
@@ -101,8 +101,6 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# XML 1.0 forbids these code points even as character references.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def _primary(lang: str) -> str:
@@ -133,7 +131,7 @@ def local_date(dt: datetime, lang: str, config: Config) -> str:
 
 
 def _xml_text(text: str | None) -> str:
-    return _NOT_XML.sub("", text or "")
+    return strip_illegal_xml(text or "")[0]
 
 
 # --- autodiscovery --------------------------------------------------------------------------

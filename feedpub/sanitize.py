@@ -26,6 +26,8 @@ from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from .text import strip_illegal_xml
+
 DEFAULT_ALLOWED_TAGS: frozenset[str] = frozenset({
     "p", "br", "hr", "div", "span", "a", "strong", "em", "b", "i", "u", "s",
     "sub", "sup", "small", "mark", "abbr", "time", "cite", "q", "blockquote",
@@ -77,7 +79,6 @@ _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 _C0_OR_SPACE = "".join(chr(c) for c in range(0x21))
 _DESCRIPTOR = re.compile(r"(\d+w|\d+h|\d+(\.\d+)?x)\Z")
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x80-\x9f\ud800-\udfff\ufffe\uffff]")
 _WHITESPACE = re.compile(r"\s+")
 # nh3 always serialises an iframe as <iframe attrs>raw text</iframe>, with "<"
 # and ">" escaped inside attribute values; raw text cannot contain "</iframe>".
@@ -142,8 +143,8 @@ DEFAULT_POLICY = HtmlPolicy()
 
 
 def strip_illegal_xml_chars(text: str) -> tuple[str, int]:
-    """Remove chars illegal in XML 1.0 (and C1 controls) so feeds stay well-formed; return (clean, count removed)."""
-    return _ILLEGAL_XML.subn("", text)
+    """Remove what feedpub never writes into XML (text.ILLEGAL_XML); return (clean, count removed)."""
+    return strip_illegal_xml(text)
 
 
 @lru_cache(maxsize=1024)

@@ -22,6 +22,7 @@ from .config import Config
 from .dates import parse_datetime
 from .errors import DateError, RecordError
 from .sources import signature
+from .text import ILLEGAL_XML as _ILLEGAL
 
 CHUNK = 1 << 20
 MARGIN = 16          # extra candidates kept per list, so a few cross-file duplicate ids never starve a feed
@@ -130,7 +131,6 @@ def _array(typecode: str, data: bytes) -> array:
     result = array(typecode)
     result.frombytes(data)
     return result
-_ILLEGAL = v._ILLEGAL_XML
 _ROOT_PATH, _origin = v._ROOT_PATH, v._origin
 _IMAGE_KEYS = frozenset(("url", "caption", "type", "length"))
 _STRING_OR_NULL = (ord('"'), ord("n"))

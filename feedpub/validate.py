@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from .dates import parse_datetime
 from .errors import DateError, RecordError
 from .model import Article, Author, Image
+from .text import ILLEGAL_XML, has_illegal_xml, strip_illegal_xml
 
 MISSING = object()
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,9 +54,8 @@ def describe(value: Any) -> str:
 
 def clean_text(value: str, warnings: list[str] | None = None, field: str = "") -> str:
     """Strip characters XML 1.0 cannot carry (warning once per field), keep the rest."""
-    if _ILLEGAL_XML.search(value):
-        count = len(_ILLEGAL_XML.findall(value))
-        value = _ILLEGAL_XML.sub("", value)
+    value, count = strip_illegal_xml(value)
+    if count:
         if warnings is not None:
             warnings.append(f'field "{field}": removed {count} control character(s) that XML cannot carry')
     return value
@@ -76,7 +75,7 @@ def _string(value: Any, expected: str) -> str:
 
 def check_id(value: Any) -> str:
     text = _string(value, "a non-empty string, unique across the site").strip()
-    if not text or _ILLEGAL_XML.search(text):
+    if not text or has_illegal_xml(text):
         raise _Problem(f"{describe(value)} is not a usable id (expected a non-empty string without control characters)")
     return text
 
@@ -116,7 +115,7 @@ def check_url(value: Any, base_url: str, *, expected: str = "an absolute http(s)
         return _origin(base_url) + text if "/." not in text else urljoin(base_url + "/", text)
     if _ABS_URL.fullmatch(text):
         return text
-    if not text or any(c.isspace() for c in text) or _ILLEGAL_XML.search(text):
+    if not text or any(c.isspace() for c in text) or has_illegal_xml(text):
         raise _Problem(f"{describe(value)} is not a URL (expected {expected})")
     raise _Problem(f"{describe(value)} is not an http(s) URL (expected {expected})")
 
