@@ -65,3 +65,17 @@ class DateError(ValueError):
     Raised by the pure date parser, which knows nothing of files; the record
     validator turns it into a RecordError with the location.
     """
+
+
+class OutputConflictError(PublishError):
+    """Files feedpub would write exist in OUT and are not its own: nothing was published."""
+
+    def __init__(self, out_dir, conflicts: list[tuple[str, str]]):
+        self.out_dir = out_dir
+        self.conflicts = list(conflicts)
+        shown = "; ".join(f"{path} {reason}" for path, reason in self.conflicts[:5])
+        more = f" (and {len(self.conflicts) - 5} more)" if len(self.conflicts) > 5 else ""
+        super().__init__(
+            f"{out_dir}: {shown}{more}: nothing was published; feedpub overwrites only files it wrote itself "
+            f"(listed in {out_dir}/.feedpub/manifest.json): move the file away, or give feedpub an "
+            "output directory (or a folder of it) of its own")

@@ -8,7 +8,6 @@ cheap as start-up.
 from __future__ import annotations
 
 import os
-import re
 import time
 from functools import partial
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ from typing import Iterator
 
 from .config import Config, load_config
 from .errors import RejectedError, SiteError
-from .publish import OutputLock, prepare_dir, publish_files, remove_stale_temps
+from .layout import INDEX, OPML, STYLESHEET, feed_files
+from .publish import OutputLock, folders_of, prepare_dir, publish_files, remove_stale_temps
 from .state import State
 
 STATE_NAME = ".feedpub/state.sqlite"
@@ -108,9 +108,11 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     sigs = _stat_files(site_dir)
     out = prepare_dir(out_dir)
     with OutputLock(out, wait) as lock:
-        remove_stale_temps(out)
+        from .manifest import read_manifest
+        owned = read_manifest(out).files          # before the cache: an old cache may list what it published
         state = State(Path(state_path) if state_path else out / STATE_NAME)
         state.open(version=_version(), fingerprint=config.fingerprint)
+        remove_stale_temps(out, folders_of(state.meta.get("outputs") or ()))
         try:
             if not full and _nothing_to_do(state, sigs, now_ts, out):
                 report = _stored_report(state.meta)
@@ -118,7 +120,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
                     raise RejectedError(report.errors)
                 return report
             return _rebuild(config, site_dir, out, state, sigs, now_ts, strict=strict, full=full,
-                            inherited=(lock.fd,))
+                            inherited=(lock.fd,), owned=owned)
         finally:
             state.close()
 
@@ -216,7 +218,8 @@ def _rescan(config: Config, site_dir: Path, now_ts: float, scans: dict, fresh: s
 
 
 def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_ts: float, *,
-             strict: bool, full: bool, inherited: tuple[int, ...] = ()) -> BuildReport:
+             strict: bool, full: bool, inherited: tuple[int, ...] = (),
+             owned: frozenset[str] = frozenset()) -> BuildReport:
     from .loader import Unloadable, load_articles
 
     last_outputs, last_content = state.meta.get("outputs"), state.meta.get("content")
@@ -260,13 +263,14 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
         return report
     from .feeds import build_feeds
     feeds = build_feeds(config, chosen, translations, version=_version())
-    previous = set(last_outputs or {}) | published_layout(out)
-    changed = publish_files(out, render_outputs(config, feeds), remove=previous)
+    planned = planned_outputs(feeds)
+    remove_stale_temps(out, folders_of(owned | planned))
+    changed = publish_files(out, render_outputs(config, feeds), planned=planned, owned=owned)
     items = {}
     for feed in feeds:
-        base = feed_base(feed)
-        for name in ("rss.xml", "atom.xml", "feed.json"):
-            items[f"{base}/{name}"] = len(feed.entries)
+        for key, rel in feed_files(feed.lang, feed.category_slug).items():
+            if key != "page":
+                items[rel] = len(feed.entries)
     report = BuildReport(
         feeds=[FeedReport(rel, items[rel], changed[rel]) for rel in sorted(changed) if rel in items],
         errors=errors, warnings=warnings, records=records,
@@ -287,24 +291,6 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
     return report
 
 
-_LAYOUT = re.compile(r"(?:index\.html|feeds\.opml|feed\.css|[a-z][a-z0-9-]*/(?:categories/[a-z0-9]+(?:-[a-z0-9]+)*/)?"
-                     r"(?:rss\.xml|atom\.xml|feed\.json|index\.html))")
-
-
-def published_layout(out: Path) -> set[str]:
-    """Files in OUT laid out as feedpub lays out its own, so that feeds no longer produced are
-    removed even when the cache that listed them was lost."""
-    found = set()
-    for dirpath, dirnames, filenames in os.walk(out):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        rel_dir = Path(dirpath).relative_to(out).as_posix()
-        for name in filenames:
-            rel = name if rel_dir == "." else f"{rel_dir}/{name}"
-            if _LAYOUT.fullmatch(rel):
-                found.add(rel)
-    return found
-
-
 def _warm_up() -> None:
     """Import the renderers and compile the page templates: done while scan workers read files."""
     from . import feeds, render_json, render_xml, sanitize  # noqa: F401
@@ -314,9 +300,12 @@ def _warm_up() -> None:
         env.get_template(name)
 
 
-def feed_base(feed) -> str:
-    from .feeds import feed_dir
-    return feed_dir(feed.lang, feed.category_slug)
+def planned_outputs(feeds) -> frozenset[str]:
+    """Every file a publish of these feeds writes: three formats and a page per feed, and the site files."""
+    paths = {INDEX, OPML, STYLESHEET}
+    for feed in feeds:
+        paths.update(feed_files(feed.lang, feed.category_slug).values())
+    return frozenset(paths)
 
 
 def render_outputs(config: Config, feeds) -> Iterator[tuple[str, bytes]]:
@@ -325,8 +314,8 @@ def render_outputs(config: Config, feeds) -> Iterator[tuple[str, bytes]]:
     from .render_json import render_json
     from .render_xml import render_atom, render_rss
     for feed in feeds:
-        base = feed_base(feed)
-        yield f"{base}/rss.xml", render_rss(feed)
-        yield f"{base}/atom.xml", render_atom(feed)
-        yield f"{base}/feed.json", render_json(feed)
+        files = feed_files(feed.lang, feed.category_slug)
+        yield files["rss"], render_rss(feed)
+        yield files["atom"], render_atom(feed)
+        yield files["json"], render_json(feed)
     yield from render_pages(config, feeds).items()

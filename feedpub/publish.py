@@ -10,11 +10,13 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import time
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
-from .errors import LockedError, PublishError
+from .errors import LockedError, OutputConflictError, PublishError
+from .manifest import MANIFEST, find_conflicts, manifest_bytes
 
 TMP_SUFFIX = ".feedpub-tmp"
 LOCK_NAME = ".feedpub.lock"
@@ -116,32 +118,62 @@ def write_atomic(path: Path, data: bytes) -> bool:
     return True
 
 
-def remove_stale_temps(out_dir: Path) -> None:
-    """Delete temporary files a killed run left behind (only feedpub's own)."""
-    for tmp in Path(out_dir).rglob(f"*{TMP_SUFFIX}"):
+def remove_stale_temps(out_dir: Path, folders: Iterable[str]) -> None:
+    """Delete temporary files a killed run left in the folders feedpub writes to (only its own:
+    hidden, named after a file, a process id and TMP_SUFFIX)."""
+    for folder in sorted(set(folders)):
         try:
-            tmp.unlink()
+            names = os.listdir(Path(out_dir, folder))
         except OSError:
-            pass
+            continue
+        for name in names:
+            if _TEMP_NAME.fullmatch(name):
+                _unlink(Path(out_dir, folder, name))
 
 
-def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]],
-                  remove: Iterable[str] = ()) -> dict[str, bool]:
-    """Write every file (relative POSIX path -> bytes); return path -> changed. Then delete `remove`.
+_TEMP_NAME = re.compile(r"\..+\.[0-9]+" + re.escape(TMP_SUFFIX))
 
-    Every changed file is first written and fsynced to a temporary file; only
-    when all of them are on disk are they renamed into place, so a failure
-    while writing (a full disk, say) leaves every old feed as it was. `files`
-    may be a lazy iterable: each file's bytes are dropped once its temporary
-    file is written, so memory holds one rendered file at a time.
+
+def folders_of(paths: Iterable[str]) -> set[str]:
+    """OUT itself and every folder that holds one of these files."""
+    return {"."} | {str(PurePosixPath(p).parent) for p in paths}
+
+
+def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], *,
+                  planned: Iterable[str] | None = None, owned: frozenset[str] = frozenset()) -> dict[str, bool]:
+    """Write every file (relative POSIX path -> bytes) and return path -> changed; remove the
+    files feedpub published before (`owned`) that this run no longer produces.
+
+    Nothing is written when a planned file exists and is not feedpub's own
+    (OutputConflictError). Every changed file is first written and fsynced to a
+    temporary file; only when all of them are on disk are they renamed into
+    place, so a failure while writing (a full disk, say) leaves every old feed
+    as it was. The manifest lists, at every instant, every file feedpub may
+    have put in OUT. `files` may be a lazy iterable (then `planned` names its
+    paths in advance): each file's bytes are dropped once its temporary file
+    is written, so memory holds one rendered file at a time.
     """
-    items = files.items() if isinstance(files, Mapping) else files
+    out_dir = Path(out_dir)
+    if isinstance(files, Mapping):
+        planned = set(files) if planned is None else set(planned)
+        items: Iterable[tuple[str, bytes]] = files.items()
+    else:
+        if planned is None:
+            raise ValueError("publish_files needs `planned` when files is not a mapping")
+        planned, items = set(planned), files
+    for rel in planned:
+        safe_target(out_dir, rel)
+    conflicts = find_conflicts(out_dir, planned, owned)
+    if conflicts:
+        raise OutputConflictError(out_dir, [(c.path, c.reason) for c in conflicts])
     changed: dict[str, bool] = {}
     pending: list[tuple[Path, Path]] = []
     try:
         for rel, data in items:
             if rel in changed:
                 raise PublishError(f"{rel}: produced twice in one run (two feeds map to one file)")
+            if rel not in planned:
+                raise PublishError(f"{rel}: produced but not planned; nothing was published")
             target = safe_target(out_dir, rel)
             changed[rel] = not _unchanged(target, data)
             if changed[rel]:
@@ -151,16 +183,21 @@ def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str
         for tmp, _ in pending:
             _unlink(tmp)
         raise
+    stale = sorted(owned - planned)
+    if pending or stale or not (out_dir / MANIFEST).is_file():
+        write_atomic(out_dir / MANIFEST, manifest_bytes(owned | planned))    # covers the swap below
     _swap_in(sorted(pending, key=lambda pair: str(pair[1])))
-    for rel in sorted(set(remove) - set(changed)):
+    for rel in stale:
         target = safe_target(out_dir, rel)
         try:
-            target.unlink()
+            if not target.is_symlink() and target.is_file():
+                target.unlink()
         except FileNotFoundError:
             pass
         except OSError as exc:
             raise PublishError(f"{rel}: cannot remove a feed that is no longer produced: {exc.strerror}") from None
-        _prune_empty(target.parent, Path(out_dir))
+        _prune_empty(target.parent, out_dir)
+    write_atomic(out_dir / MANIFEST, manifest_bytes(planned))
     return changed
 
 

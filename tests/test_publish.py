@@ -21,6 +21,7 @@ from conftest import copy_site, published, run_cli
 import feedpub
 from feedpub import publish
 from feedpub.errors import PublishError
+from feedpub.manifest import read_manifest
 from feedpub.publish import TMP_SUFFIX, publish_files, remove_stale_temps, safe_target, write_atomic
 
 REPO = Path(__file__).resolve().parents[1]
@@ -206,7 +207,7 @@ def test_remove_stale_temps_removes_only_feedpub_temps(tmp_path):
     for path, data in kept.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    remove_stale_temps(tmp_path)
+    remove_stale_temps(tmp_path, [".", "vi", "vi/categories/y-te"])
     assert temps(tmp_path) == []
     for path, data in kept.items():
         assert path.read_bytes() == data
@@ -258,10 +259,12 @@ def test_publish_files_reports_changes_and_removes_dropped(tmp_path):
     out = tmp_path / "out"
     first = publish_files(out, {"a/rss.xml": b"1", "b/rss.xml": b"2"})
     assert first == {"a/rss.xml": True, "b/rss.xml": True}
-    second = publish_files(out, {"a/rss.xml": b"1", "c/rss.xml": b"3"}, remove=["b/rss.xml", "gone/x"])
+    second = publish_files(out, {"a/rss.xml": b"1", "c/rss.xml": b"3"},
+                           owned=frozenset({"a/rss.xml", "b/rss.xml", "gone/x"}))
     assert second == {"a/rss.xml": False, "c/rss.xml": True}
-    assert not (out / "b" / "rss.xml").exists()
+    assert not (out / "b").exists()
     assert (out / "c" / "rss.xml").read_bytes() == b"3"
+    assert read_manifest(out).files == {"a/rss.xml", "c/rss.xml"}
 
 
 # --------------------------------------------------------------------------- OUT that cannot be written

@@ -1,0 +1,59 @@
+"""Where everything lives in OUT: feed folders, file names and their public URLs (pure).
+
+The only module that spells out the output layout; feeds, pages, the run and
+the preview server all ask here. Which of those files feedpub itself wrote is
+the manifest's business (manifest.py).
+
+    OUT/index.html  feeds.opml  feed.css
+    OUT/<lang>/rss.xml  atom.xml  feed.json  index.html
+    OUT/<lang>/categories/<slug>/rss.xml  atom.xml  feed.json  index.html
+    OUT/.feedpub/   the manifest and the cache (never published)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FEED_FILES", "FORMATS", "INDEX", "OPML", "PRIVATE_DIR", "STYLESHEET", "FeedFormat",
+           "feed_dir", "feed_files", "is_feed_file", "stylesheet_href"]
+
+INDEX = "index.html"          # the human-readable page of a feed folder, and of OUT itself
+OPML = "feeds.opml"
+STYLESHEET = "feed.css"
+PRIVATE_DIR = ".feedpub"      # manifest and cache: under OUT, never published
+
+
+@dataclass(frozen=True, slots=True)
+class FeedFormat:
+    key: str                  # attribute of model.FeedUrls
+    name: str                 # as pages name it
+    file: str                 # file name inside a feed folder
+    media_type: str           # what readers expect to be served
+
+
+FORMATS = (
+    FeedFormat("rss", "RSS", "rss.xml", "application/rss+xml"),
+    FeedFormat("atom", "Atom", "atom.xml", "application/atom+xml"),
+    FeedFormat("json", "JSON Feed", "feed.json", "application/feed+json"),
+)
+FEED_FILES = frozenset(f.file for f in FORMATS)
+
+
+def feed_dir(lang: str, slug: str | None = None) -> str:
+    """Folder of a language's feed, or of one of its category feeds, relative to OUT."""
+    return f"{lang}/categories/{slug}" if slug else lang
+
+
+def feed_files(lang: str, slug: str | None = None) -> dict[str, str]:
+    """Format key -> path relative to OUT, for one feed (plus "page" for its index.html)."""
+    base = feed_dir(lang, slug)
+    return {**{f.key: f"{base}/{f.file}" for f in FORMATS}, "page": f"{base}/{INDEX}"}
+
+
+def is_feed_file(relpath: str) -> bool:
+    """True for an RSS, Atom or JSON Feed file as feedpub names them."""
+    return relpath.rsplit("/", 1)[-1] in FEED_FILES and "/" in relpath
+
+
+def stylesheet_href(lang: str, slug: str | None = None) -> str:
+    """The stylesheet, relative to a feed folder, so a feed reads well wherever OUT is served."""
+    return "../" * (feed_dir(lang, slug).count("/") + 1) + STYLESHEET
