@@ -4,13 +4,13 @@
     report = feedpub.build("data", "public")
 """
 from .config import Config, load_config
-from .errors import (ConfigError, FeedpubError, LockedError, PublishError, RecordError, RejectedError,
-                     SiteError)
+from .errors import (CacheError, ConfigError, FeedpubError, LockedError, OutputConflictError, PublishError,
+                     RecordError, RejectedError, SiteError)
 from .pipeline import BuildReport, FeedReport, build, check
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BuildReport", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError", "PublishError",
-    "RecordError", "RejectedError", "SiteError", "__version__", "build", "check", "load_config",
+    "BuildReport", "CacheError", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError",
+    "OutputConflictError", "PublishError", "RecordError", "RejectedError", "SiteError", "__version__", "build", "check", "load_config",
 ]

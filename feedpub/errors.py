@@ -6,6 +6,8 @@ FeedpubError
  ├── RecordError        one field of one record is wrong (file, line, field, message)
  │    └── DateError     a date that cannot be read (raised by dates.parse_datetime without a location)
  ├── PublishError       the output directory cannot be written; old feeds stay as they were
+ │    └── OutputConflictError  a file feedpub would write is not its own: nothing was published
+ ├── CacheError         the --state path holds a file that is not feedpub's cache: left untouched
  ├── LockedError        another run holds the output lock past --wait
  └── RejectedError      --strict and some records were rejected: nothing was written
 
@@ -28,6 +30,10 @@ class SiteError(FeedpubError):
 
 class PublishError(FeedpubError):
     """A feed could not be written; existing feeds are left untouched."""
+
+
+class CacheError(FeedpubError):
+    """The cache path (--state) holds a file that is not feedpub's cache; it was left untouched."""
 
 
 class LockedError(FeedpubError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -106,50 +107,57 @@ def find_conflicts(out: Path, paths: Iterable[str], owned: frozenset[str]) -> li
     root = os.path.realpath(out)
     conflicts: list[Conflict] = []
     checked_dirs: dict[str, str | None] = {}
+    reported: set[str] = set()
     for rel in sorted(set(paths)):
-        problem = _parent_problem(out, root, rel, checked_dirs)
-        if problem is None:
-            try:
-                st = os.lstat(out / rel)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                problem = f"cannot be examined: {exc.strerror}"
+        folder = _parent_problem(out, root, rel, checked_dirs)
+        if folder is not None:
+            if folder not in reported:
+                reported.add(folder)
+                conflicts.append(Conflict(folder, checked_dirs[folder]))
+            continue
+        try:
+            st = os.lstat(out / rel)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            problem = f"cannot be examined: {exc.strerror}"
+        else:
+            if stat.S_ISDIR(st.st_mode):
+                problem = "is a directory"
+            elif rel not in owned:
+                problem = "exists and was not written by feedpub"
+            elif not stat.S_ISREG(st.st_mode):
+                problem = "is no longer a regular file"
             else:
-                import stat
-                if stat.S_ISDIR(st.st_mode):
-                    problem = "is a directory"
-                elif rel not in owned:
-                    problem = "exists and was not written by feedpub"
-                elif not stat.S_ISREG(st.st_mode):
-                    problem = "is no longer a regular file"
+                problem = None
         if problem is not None:
             conflicts.append(Conflict(rel, problem))
     return conflicts
 
 
 def _parent_problem(out: Path, root: str, rel: str, checked: dict[str, str | None]) -> str | None:
-    """Why the folders leading to rel cannot hold a file of feedpub's, or None."""
+    """The first folder leading to rel that cannot hold a file of feedpub's (its problem goes
+    into `checked`), or None."""
     parts = PurePosixPath(rel).parts[:-1]
     for depth in range(1, len(parts) + 1):
         folder = "/".join(parts[:depth])
         if folder not in checked:
-            checked[folder] = _folder_problem(out / folder, root, folder)
+            checked[folder] = _folder_problem(out / folder, root)
         if checked[folder] is not None:
-            return checked[folder]
+            return folder
     return None
 
 
-def _folder_problem(path: Path, root: str, folder: str) -> str | None:
+def _folder_problem(path: Path, root: str) -> str | None:
     try:
         os.lstat(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
-        return f"its folder {folder}/ cannot be examined: {exc.strerror}"
+        return f"cannot be examined: {exc.strerror}"
     if not path.is_dir():
-        return f"its folder {folder}/ exists and is not a directory"
+        return "is a file where feedpub needs a folder"
     real = os.path.realpath(path)
     if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
-        return f"its folder {folder}/ leads outside the output directory"
+        return "is a folder that leads outside the output directory"
     return None

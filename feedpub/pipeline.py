@@ -17,11 +17,11 @@ from typing import Iterator
 
 from .config import Config, load_config
 from .errors import RejectedError, SiteError
-from .layout import INDEX, OPML, STYLESHEET, feed_files
+from .layout import INDEX, OPML, PRIVATE_DIR, STYLESHEET, feed_files
 from .publish import OutputLock, folders_of, prepare_dir, publish_files, remove_stale_temps
 from .state import State
 
-STATE_NAME = ".feedpub/state.sqlite"
+STATE_NAME = f"{PRIVATE_DIR}/state.sqlite"
 RACY_SECONDS = 2.0          # files modified this recently are read again next run (mtime granularity)
 DEFAULT_WAIT = 60.0
 
@@ -110,7 +110,9 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     with OutputLock(out, wait) as lock:
         from .manifest import read_manifest
         owned = read_manifest(out).files          # before the cache: an old cache may list what it published
-        state = State(Path(state_path) if state_path else out / STATE_NAME)
+        state_file = Path(state_path) if state_path else out / STATE_NAME
+        private = os.path.realpath(state_file.parent) == os.path.realpath(out / PRIVATE_DIR)
+        state = State(state_file, private=private)
         state.open(version=_version(), fingerprint=config.fingerprint)
         remove_stale_temps(out, folders_of(state.meta.get("outputs") or ()))
         try:

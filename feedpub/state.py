@@ -14,22 +14,101 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-SCHEMA = 5
+SCHEMA = 6
+APPLICATION_ID = 0x46504231          # "FPB1" in the SQLite header: a feedpub cache, positively
+SIGNATURE = "feedpub cache"          # ... and the one row of its signature table
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def identify(path: Path) -> str | None:
+    """None when path is missing or is a feedpub cache (ours to change or rebuild); otherwise why
+    it is not one. A file feedpub did not create is never deleted, truncated or altered."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"cannot be examined: {exc.strerror}"
+    import stat
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file"
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(100)
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    if not header.startswith(_SQLITE_MAGIC) or len(header) < 100:
+        return "is not an SQLite database"
+    app_id = int.from_bytes(header[68:72], "big")
+    if app_id == APPLICATION_ID:
+        return None if _signed(path) else "carries feedpub's application id but not its signature table"
+    if app_id == 0 and _legacy_cache(path):
+        return None
+    return "is an SQLite database of another application"
+
+
+def _signed(path: Path) -> bool:
+    """The signature table says feedpub; a file too damaged to tell is ours by its header alone."""
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return True
+    try:
+        return db.execute("SELECT signature FROM feedpub_cache").fetchone() == (SIGNATURE,)
+    except sqlite3.OperationalError as exc:
+        return "no such table" not in str(exc)
+    except sqlite3.DatabaseError:
+        return True
+    finally:
+        db.close()
+
+
+def _legacy_cache(path: Path) -> bool:
+    """A cache written by a feedpub that set no application id: its two tables and its meta row."""
+    try:
+        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables != {"meta", "files"}:
+            return False
+        row = db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
+        meta = json.loads(row[0]) if row else {}
+        return isinstance(meta, dict) and (not meta or {"schema", "version", "fingerprint"} <= set(meta))
+    except (sqlite3.Error, ValueError, TypeError, RecursionError):
+        return False
+    finally:
+        db.close()
 
 
 class State:
     """One state database; every method swallows nothing but treats damage as "empty"."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, private: bool = False):
         self.path = Path(path)
+        self.private = private          # in OUT/.feedpub: a file there that is not a cache is damage
         self.db: sqlite3.Connection | None = None
         self.meta: dict[str, Any] = {}
         self.sigs: dict[str, tuple[int, int, int]] = {}
 
     def open(self, *, version: str, fingerprint: str) -> "State":
-        """Open (or create) the database; forget its content if it belongs to another version or config."""
+        """Open (or create) the database; forget its content if it belongs to another version or config.
+
+        Raises CacheError, touching nothing, when the path holds a file that is not a feedpub cache.
+        """
+        problem = identify(self.path)
+        if problem is not None and self.private and self.path.is_file() and not self.path.is_symlink():
+            self._discard()                 # feedpub's own folder: whatever lies there is a damaged cache
+            problem = None
+        if problem is not None:
+            from .errors import CacheError
+            raise CacheError(f"{self.path}: {problem}, not a feedpub cache; feedpub never changes a file it "
+                             "did not create (give --state a new path, or remove the file yourself)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                self._create()
             self._connect()
             row = self.db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
             self.meta = json.loads(row[0]) if row else {}
@@ -44,6 +123,28 @@ class State:
         self.meta.update(schema=SCHEMA, version=version, fingerprint=fingerprint)
         return self
 
+    def _create(self) -> None:
+        """A new, signed cache, made beside the path and linked into place only once complete, so
+        that the path never holds a file that could not be recognised as ours."""
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
+        try:
+            db = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                db.execute("CREATE TABLE feedpub_cache (signature TEXT NOT NULL)")
+                db.execute("INSERT INTO feedpub_cache VALUES (?)", (SIGNATURE,))
+            finally:
+                db.close()
+            try:
+                os.link(tmp, self.path)         # never replaces a file that appeared meanwhile
+            except FileExistsError:
+                pass
+        finally:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
     def _connect(self) -> None:
         self.db = sqlite3.connect(self.path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=DELETE")
@@ -54,13 +155,17 @@ class State:
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
             " ino INTEGER, scan BLOB NOT NULL);")
+        if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:     # a legacy cache
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self.db.execute("CREATE TABLE IF NOT EXISTS feedpub_cache (signature TEXT NOT NULL)")
+            self.db.execute("INSERT INTO feedpub_cache VALUES (?)", (SIGNATURE,))
 
     def _reset(self) -> None:
         self.db.executescript("DELETE FROM meta; DELETE FROM files;")
         self.meta = {}
 
     def _discard(self) -> None:
-        """A damaged database is deleted and started afresh."""
+        """A damaged cache (identified as ours when opened) is deleted and started afresh."""
         if self.db is not None:
             try:
                 self.db.close()
@@ -73,6 +178,7 @@ class State:
                 pass
         self.meta, self.sigs = {}, {}
         try:
+            self._create()
             self._connect()
         except (sqlite3.DatabaseError, OSError):
             self.db = None

@@ -4,15 +4,16 @@ import feedpub
 
 def test_exported_members():
     assert sorted(feedpub.__all__) == sorted([
-        "BuildReport", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError", "PublishError",
-        "RecordError", "RejectedError", "SiteError", "__version__", "build", "check", "load_config",
+        "BuildReport", "CacheError", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError",
+        "OutputConflictError", "PublishError", "RecordError", "RejectedError", "SiteError", "__version__", "build", "check", "load_config",
     ])
     for name in feedpub.__all__:
         assert hasattr(feedpub, name), name
 
 
 def test_every_user_error_is_a_feedpub_error():
-    for name in ("ConfigError", "LockedError", "PublishError", "RecordError", "RejectedError", "SiteError"):
+    for name in ("CacheError", "ConfigError", "LockedError", "OutputConflictError", "PublishError", "RecordError",
+                 "RejectedError", "SiteError"):
         assert issubclass(getattr(feedpub, name), feedpub.FeedpubError)
 
 

@@ -96,7 +96,8 @@ class Builds:
 
     def __init__(self, site: Site, tmp: Path):
         self.site, self.tmp = site, tmp
-        self.out, self.state = tmp / "out", tmp / "state" / "state.sqlite"
+        self.out = tmp / "out"
+        self.state = self.out / ".feedpub" / "state.sqlite"     # the default place: feedpub's own folder
         self._fresh = itertools.count(1)
 
     def incremental(self, **kwargs) -> feedpub.BuildReport:
@@ -360,7 +361,8 @@ def test_damaged_state_from_the_command_line_is_no_traceback(builds):
 
 
 def test_lost_state_without_input_change_rewrites_nothing(builds):
-    stamps = {p: p.stat().st_mtime_ns for p in builds.out.rglob("*") if p.is_file()}
+    stamps = {p: p.stat().st_mtime_ns for p in builds.out.rglob("*")
+              if p.is_file() and ".feedpub" not in p.relative_to(builds.out).parts[0]}
     builds.state.unlink()
     report = builds.incremental()
     assert report.files_read == RECORD_FILES and not report.skipped

@@ -357,7 +357,7 @@ def test_feed_folder_blocked_by_a_file_is_a_clean_error(site, tmp_path):
     before = snapshot(out)
     proc = run_cli("build", "--data", site, "--out", out, "--now", NOW_ARG, cwd=tmp_path)
     assert proc.returncode == 3, (proc.stdout, proc.stderr)
-    assert_one_line_error(proc, str(out / "vi"))
+    assert_one_line_error(proc, f"{out}: vi is a file where feedpub needs a folder")
     assert temps(out) == []
     assert snapshot(out) == before
 
