@@ -43,7 +43,17 @@ def _main(version: bool = typer.Option(False, "--version", callback=_version_cal
 
 
 def _err(line: str) -> None:
-    typer.echo(line, err=True)
+    """One line on stderr; whatever data it quotes cannot forge another line or drive the terminal."""
+    from .text import printable
+    typer.echo(printable(line), err=True)
+
+
+def _wait_seconds(value: float) -> float:
+    """--wait must be a real number of seconds a cron job can afford: 0 to one day."""
+    import math
+    if not math.isfinite(value) or not 0 <= value <= 86400:
+        raise typer.BadParameter(f"{value:g} is not a number of seconds from 0 to 86400")
+    return value
 
 
 def _parse_now(now: Optional[str], data: Path) -> Optional[datetime]:
@@ -67,7 +77,8 @@ def build(
                                       help="Build as if it were this time (site zone unless an offset is given)."),
     strict: bool = typer.Option(False, "--strict", help="Publish nothing if any record is rejected (exit 3)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when all is well; problems still go to stderr."),
-    wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", help="How long to wait for another run's lock (exit 4 after)."),
+    wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", callback=_wait_seconds,
+                               help="How long to wait for another run's lock, 0 to 86400 (exit 4 after)."),
     state: Optional[Path] = typer.Option(None, "--state", help="Cache file for fast reruns (default: OUT/.feedpub/state.sqlite)."),
     full: bool = typer.Option(False, "--full", help="Ignore the cache and read every record file."),
 ) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
+from .text import has_illegal_xml
 
 CONFIG_NAME = "feedpub.toml"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -53,8 +54,29 @@ class Config:
         return f"{self.feeds_url}/{path}"
 
 
+# Every key feedpub reads, per table: anything else is a mistake worth stopping for (a misspelt
+# max_items would otherwise do nothing at all).
+KNOWN_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("site", "languages", "html"),
+    "site": ("base_url", "feeds_url", "timezone", "max_items", "title", "hub", "category_feeds"),
+    "languages.*": ("title", "description", "author", "copyright", "link"),
+}
+
+
 def _where(table: str, key: str) -> str:
     return f"{CONFIG_NAME}: [{table}] {key}"
+
+
+def _reject_unknown(table: Mapping, name: str, known_as: str | None = None) -> None:
+    """ConfigError for the first key feedpub does not know, with the nearest one it does."""
+    import difflib
+    known = KNOWN_KEYS[known_as if known_as is not None else name]
+    for key in table:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = f"did you mean {near[0]}?" if near else "expected one of: " + ", ".join(known)
+            where = f"{CONFIG_NAME}: [{name}] {key}" if name else f"{CONFIG_NAME}: {key}"
+            raise ConfigError(f"{where}: unknown key ({hint})")
 
 
 def _string(table: Mapping, name: str, key: str, *, required: bool = False, default: str | None = None) -> str | None:
@@ -65,6 +87,9 @@ def _string(table: Mapping, name: str, key: str, *, required: bool = False, defa
         return None
     if not isinstance(value, str) or (required and not value.strip()):
         raise ConfigError(f"{_where(name, key)}: {value!r} is not valid (expected a non-empty string)")
+    if has_illegal_xml(value):
+        raise ConfigError(f"{_where(name, key)}: {value!r} holds a control character "
+                          "(expected text that a feed can carry)")
     return value.strip()
 
 
@@ -83,9 +108,11 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{CONFIG_NAME}: not valid TOML: {exc}") from None
+    _reject_unknown(data, "")
     site = data.get("site")
     if not isinstance(site, dict):
         raise ConfigError(f"{CONFIG_NAME}: missing [site] table (expected base_url, timezone, max_items)")
+    _reject_unknown(site, "site")
     base_url = _http_url(site, "site", "base_url", required=True)
     tz_name = _string(site, "site", "timezone", default=DEFAULT_TIMEZONE)
     try:
@@ -136,6 +163,7 @@ def _languages(table: Any, base_url: str) -> dict[str, LanguageConfig]:
             raise ConfigError(f"{CONFIG_NAME}: [{name}]: {code!r} is not a language code (expected lower-case BCP 47, e.g. 'vi' or 'en')")
         if not isinstance(lang, dict):
             raise ConfigError(f"{CONFIG_NAME}: [{name}] must be a table")
+        _reject_unknown(lang, name, "languages.*")
         result[code] = LanguageConfig(
             code=code,
             title=_string(lang, name, "title", required=True),

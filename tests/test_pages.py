@@ -337,11 +337,11 @@ def test_opml_stays_valid_xml_with_awkward_titles(tmp_path):
     site = Path(shutil.copytree(DATA, tmp_path / "site"))
     toml = site / "feedpub.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(
-        'title = "Tin Long An"', 'title = "Tin <Long> & \\"An\\" \\u0001"'), encoding="utf-8")
+        'title = "Tin Long An"', 'title = "Tin <Long> & \\"An\\" ]]> --"'), encoding="utf-8")
     out = tmp_path / "out"
     feedpub.build(site, out, now=NOW)
     root = etree.parse(str(out / "feeds.opml")).getroot()
-    assert root.findtext("head/title") == 'Tin <Long> & "An" '
+    assert root.findtext("head/title") == 'Tin <Long> & "An" ]]> --'
     assert page(out / "index.html").xpath("//p[@class='site-name']")[0].text_content().startswith("Tin <Long> &")
 
 
