@@ -59,10 +59,11 @@ class RecordError(FeedpubError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        from .text import printable
         where = f"{self.source}:{self.line}" if self.line else self.source
         if self.field:
-            return f'{where}: field "{self.field}": {self.message}'
-        return f"{where}: {self.message}"
+            return printable(f'{where}: field "{self.field}": {self.message}')
+        return printable(f"{where}: {self.message}")
 
 
 class DateError(ValueError):

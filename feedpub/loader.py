@@ -6,16 +6,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
-import msgspec
 
 from .config import Config
-from .errors import SiteError
 from .model import Article
-from .scan import BOM
-from .sources import signature
+from .jsonrecords import BadRecord, decode_one, duplicate_keys, json_file_records, without_bom
+from .text import printable
+from .sources import open_record_file, signature
 from .validate import validate_record
 
-_ANY = msgspec.json.Decoder()
 
 
 class Unloadable(Exception):
@@ -28,26 +26,34 @@ class Unloadable(Exception):
         self.paths = paths
 
 
-def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int]], config: Config,
-                  signatures: dict[str, tuple[int, int, int]]) -> tuple[dict[tuple[str, int], Article], list[str]]:
-    """Articles for (path, line, offset) triples, keyed by (path, line); plus their warnings.
+def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int, str]], config: Config,
+                  signatures: dict[str, tuple[int, int, int, int]]
+                  ) -> tuple[dict[tuple[str, int], Article], list[str]]:
+    """Articles for (path, line, offset, id) of chosen records, keyed by (path, line); plus warnings.
 
-    A file whose signature differs from the scan's changed during the run: the
-    build stops (SiteError) rather than publish records it did not validate.
-    Records that no longer pass validation in an unchanged file raise Unloadable.
+    Every record is validated again and must still carry the id the scan saw
+    there. A file that was replaced, truncated or rewritten since its scan (a
+    record that is not where the scan found it, or no longer valid) raises
+    Unloadable: the run reads that file again rather than publish records it
+    did not validate. A file that only grew (a writer appending) is fine.
     """
-    by_file: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for path, line, offset in wanted:
-        by_file[path].append((line, offset))
+    by_file: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    for path, line, offset, ident in wanted:
+        by_file[path].append((line, offset, ident))
     articles: dict[tuple[str, int], Article] = {}
     warnings: list[str] = []
     bad: set[str] = set()
     tz = config.tz
     for path in sorted(by_file):
-        for line, obj in _read(Path(site_dir), path, sorted(by_file[path]), signatures[path]):
+        spots = sorted(set(by_file[path]))
+        found = _read(Path(site_dir), path, spots, signatures[path], warnings)
+        if found is None:
+            bad.add(path)
+            continue
+        for (line, _, ident), obj in zip(spots, found):
             article, errors, notes = (None, [], []) if obj is _BAD else validate_record(
                 obj, path, line, languages=config.languages, base_url=config.base_url, tz=tz)
-            if article is None:
+            if article is None or article.id != ident:
                 bad.add(path)
                 continue
             articles[(path, line)] = article
@@ -60,26 +66,41 @@ def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int]], config
 _BAD = object()
 
 
-def _read(site_dir: Path, path: str, spots: list[tuple[int, int]], sig) -> list[tuple[int, object]]:
+def _duplicates(path: str, line: int, text: bytes) -> list[str]:
+    where = f"{path}:{line}" if line else path
+    return [printable(f'{where}: key "{key}" appears more than once in one object; the last value was used')
+            for key in duplicate_keys(text)]
+
+
+def _read(site_dir: Path, path: str, spots: list[tuple[int, int, str]], sig,
+          warnings: list[str]) -> list[object] | None:
+    """The decoded value at each spot (or _BAD), or None when the file is no longer the one scanned."""
+    size, _, inode, _ = sig
     try:
-        with open(site_dir / path, "rb") as handle:
-            if signature(os.fstat(handle.fileno())) != tuple(sig):
-                raise SiteError(f"{path}: changed while feedpub was reading it; run again")
+        with open(open_record_file(site_dir / path), "rb") as handle:
+            st = os.fstat(handle.fileno())
+            if st.st_ino != inode or st.st_size < size:
+                return None
             if not path.endswith(".jsonl"):
-                data = handle.read()
-                records = _ANY.decode(data[3:] if data.startswith(BOM) else data)
-                records = records if isinstance(records, list) else [records]
-                return [(line, records[line - 1]) for line, _ in spots]
-            result = []
-            for line, offset in spots:
+                data = handle.read(size + 1)
+                if len(data) != size or signature(os.fstat(handle.fileno())) != tuple(sig):
+                    return None
+                records = json_file_records(data)
+                warnings.extend(_duplicates(path, 0, data))
+                return [_BAD if line > len(records) or isinstance(records[line - 1], BadRecord)
+                        else records[line - 1] for line, _, _ in spots]
+            result: list[object] = []
+            for line, offset, _ in spots:
                 handle.seek(offset)
                 text = handle.readline()
-                if offset == 0 and text.startswith(BOM):
-                    text = text[3:]
+                if offset == 0:
+                    text = without_bom(text)
                 try:
-                    result.append((line, _ANY.decode(text)))
-                except msgspec.DecodeError:
-                    result.append((line, _BAD))
+                    result.append(decode_one(text))
+                except BadRecord:
+                    result.append(_BAD)
+                    continue
+                warnings.extend(_duplicates(path, line, text))
             return result
-    except (OSError, msgspec.DecodeError, IndexError) as exc:
-        raise SiteError(f"{path}: changed while feedpub was reading it ({exc}); run again") from None
+    except (OSError, BadRecord):
+        return None

@@ -64,15 +64,11 @@ def _now_ts(now: datetime | None) -> float:
     return now.timestamp()
 
 
-def _stat_files(site_dir: Path) -> dict[str, tuple[int, int, int]]:
-    from .sources import record_files, signature
-    sigs = {}
-    for rel, full in record_files(site_dir):
-        try:
-            sigs[rel] = signature(full.stat())
-        except OSError:
-            sigs[rel] = (0, 0, 0)
-    return sigs
+def _stat_files(site_dir: Path, warnings: list[str]) -> dict[str, tuple[int, int, int, int]]:
+    from .sources import site_files
+    found = site_files(site_dir)
+    warnings.extend(found.skipped)
+    return found.signatures
 
 
 def check(site_dir: str | os.PathLike = "data", *, now: datetime | None = None) -> BuildReport:
@@ -82,11 +78,12 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | None = None) 
     site_dir = Path(site_dir)
     config = load_config(site_dir)
     now_ts = _now_ts(now)
-    sigs = _stat_files(site_dir)
+    skipped: list[str] = []
+    sigs = _stat_files(site_dir, skipped)
     scans = [scan_file(site_dir, path, config, now_ts, thorough=True) for path in sorted(sigs)]
     selection = select(scans, languages=config.languages, max_items=config.max_items, now_ts=now_ts,
                        category_feeds=False)
-    report = BuildReport(records=sum(s.records for s in scans), files_read=len(scans))
+    report = BuildReport(records=sum(s.records for s in scans), files_read=len(scans), warnings=skipped)
     for s in scans:
         report.errors.extend(s.errors)
         report.warnings.extend(s.warnings)
@@ -103,9 +100,12 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     (strict and some record rejected); in each case no feed was changed.
     """
     site_dir, out_dir = Path(site_dir), Path(out_dir)
+    if not (isinstance(wait, (int, float)) and 0 <= wait <= 86400):       # NaN fails both comparisons
+        raise ValueError(f"wait must be a number of seconds from 0 to 86400, not {wait!r}")
     config = load_config(site_dir)
     now_ts = _now_ts(now)
-    sigs = _stat_files(site_dir)
+    skipped: list[str] = []
+    sigs = _stat_files(site_dir, skipped)
     out = prepare_dir(out_dir)
     with OutputLock(out, wait) as lock:
         from .manifest import read_manifest
@@ -120,9 +120,11 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
                 report = _stored_report(state.meta)
                 if strict and report.errors:
                     raise RejectedError(report.errors)
-                return report
-            return _rebuild(config, site_dir, out, state, sigs, now_ts, strict=strict, full=full,
-                            inherited=(lock.fd,), owned=owned)
+            else:
+                report = _rebuild(config, site_dir, out, state, sigs, now_ts, strict=strict, full=full,
+                                  inherited=(lock.fd,), owned=owned)
+            report.warnings[:0] = skipped
+            return report
         finally:
             state.close()
 
@@ -152,10 +154,11 @@ def _outputs_intact(out: Path, outputs: dict) -> bool:
     return True
 
 
-def _wanted(selection) -> set[tuple[str, int, int]]:
-    """(path, line, offset) of every chosen record and of its published translations."""
-    wanted = {(p.path, p.rank.line, p.rank.offset) for picks in selection.feeds.values() for p in picks}
-    wanted |= {(t.path, t.line, t.offset) for versions in selection.translations.values() for t in versions.values()}
+def _wanted(selection) -> set[tuple[str, int, int, str]]:
+    """(path, line, offset, id) of every chosen record and of its published translations."""
+    wanted = {(p.path, p.rank.line, p.rank.offset, p.rank.id) for picks in selection.feeds.values() for p in picks}
+    wanted |= {(t.path, t.line, t.offset, t.id) for versions in selection.translations.values()
+               for t in versions.values()}
     return wanted
 
 

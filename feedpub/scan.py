@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import os
+import time
 import unicodedata
 from array import array
 from pathlib import Path
@@ -21,12 +22,12 @@ from . import validate as v
 from .config import Config
 from .dates import parse_datetime
 from .errors import DateError, RecordError
-from .sources import signature
-from .text import ILLEGAL_XML as _ILLEGAL
+from .sources import open_record_file, signature
+from .jsonrecords import BOM, BadRecord, decode_one, duplicate_keys, json_file_records, without_bom
+from .text import ILLEGAL_XML as _ILLEGAL, printable
 
 CHUNK = 1 << 20
 MARGIN = 16          # extra candidates kept per list, so a few cross-file duplicate ids never starve a feed
-BOM = b"\xef\xbb\xbf"
 
 
 class Rank(msgspec.Struct, array_like=True, frozen=True):
@@ -65,7 +66,7 @@ class FileScan(msgspec.Struct):
     """
 
     path: str                                 # relative to the site directory, POSIX
-    sig: tuple[int, int, int]                 # size, mtime_ns, inode: changed file = rescan
+    sig: tuple[int, int, int, int]            # size, mtime_ns, inode, ctime_ns: changed file = rescan
     scan_ts: float                            # "now" of the scan: ranks hold records published by then
     complete: bool                            # ranks hold every published record, not just the top
     ids: list[str]                            # every valid record, drafts included
@@ -158,7 +159,8 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz, origin: str) -> _Ok 
     full validator, which reports it.
     """
     ident, title, image, cats = rec.id, rec.title, rec.image, rec.categories
-    if not ident or rec.lang not in languages or ident[0].isspace() or ident[-1].isspace():
+    if (not ident or rec.lang not in languages or len(ident) > v.MAX_ID_LENGTH or not ident.isprintable()
+            or ident[0] == " " or ident[-1] == " "):
         return None
     text = ident + title
     if image is not None and image.caption is not None:
@@ -267,7 +269,7 @@ class _Collector:
         if not self.thorough:
             try:
                 records = _FAST.decode_lines(block)
-            except (msgspec.DecodeError, msgspec.ValidationError):
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 records = None
         if records is None or len(records) != len(starts) - 1:
             for i in range(len(starts) - 1):
@@ -287,23 +289,41 @@ class _Collector:
     def error(self, line: int, message: str) -> None:
         self.errors.append(str(RecordError(self.path, line, None, message)))
 
+    def warn_duplicates(self, line: int, text: bytes) -> None:
+        for key in duplicate_keys(text):
+            where = f"{self.path}:{line}" if line else self.path
+            self.warnings.append(printable(f'{where}: key "{key}" appears more than once in one object; '
+                                           "the last value was used"))
+
     def add_raw(self, line: int, offset: int, data: bytes) -> None:
         """Decode one record's JSON text, fast when it is clean, thoroughly when it is not."""
         ok = None
         if not self.thorough:
             try:
                 ok = _fast_check(_FAST.decode(data), self.languages, self.base_url, self.tz, self.origin)
-            except (msgspec.DecodeError, msgspec.ValidationError):
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 pass
         if ok is None:
             try:
-                obj = _ANY.decode(data)
-            except msgspec.DecodeError as exc:
-                self.error(line, _json_problem(exc, data))
+                obj = decode_one(data)
+            except BadRecord as bad:
+                self.error(line, str(bad))
                 return
+            if self.thorough:
+                self.warn_duplicates(line, data)
             self.add_object(line, offset, obj)
             return
         self._accept(ok, line, offset)
+
+    def add_tail(self, line: int, offset: int, data: bytes, grew) -> None:
+        """The last line of a file that has no newline yet: a record if it is one; if it is not
+        JSON and the file is still growing, half a record its writer is busy with (left for later)."""
+        try:
+            decode_one(data)
+        except BadRecord:
+            if grew():
+                return
+        self.add_raw(line, offset, data)
 
     def add_object(self, line: int, offset: int, obj: Any) -> None:
         article, errors, warnings = v.validate_record(
@@ -379,48 +399,58 @@ class _Collector:
                         self.langs)
 
 
-def _json_problem(exc: Exception, data: bytes) -> str:
-    text = str(exc)
-    if "UTF-8" in text:
-        return "not UTF-8 text (expected a UTF-8 encoded JSON record)"
-    return f"not valid JSON: {text} (expected one JSON object)"
+def _scan_jsonl(handle, collector: _Collector, limit: int) -> int:
+    """Feed runs of whole lines among the first `limit` bytes to the collector, read about CHUNK
+    bytes at a time into one reused buffer (fresh buffers cost page faults; a memory map would die
+    of SIGBUS if the file were truncated by its writer meanwhile). Returns the bytes read.
 
-
-def _scan_jsonl(handle, collector: _Collector) -> None:
-    """Feed runs of whole lines to the collector, read about CHUNK bytes at a time into one
-    reused buffer (fresh buffers cost page faults; a memory map would die of SIGBUS if the
-    file were truncated by its writer meanwhile)."""
+    Bytes a writer appends after the run opened the file are left for the next run; an
+    unterminated last line that is not a whole record is left too if the file is still growing.
+    """
     buf = bytearray(CHUNK)
     filled = offset = 0                 # bytes held in buf; file offset of buf[0]
     line = 1
     while True:
         if filled == len(buf):          # a line longer than the buffer: grow it
             buf.extend(bytes(len(buf)))
+        want = min(len(buf) - filled, limit - offset - filled)
         with memoryview(buf) as view:
-            n = handle.readinto(view[filled:])
+            n = handle.readinto(view[filled:filled + want]) if want > 0 else 0
         filled += n
         if not filled:
-            return
-        cut = buf.rfind(b"\n", 0, filled) + 1 if n else filled
-        if cut == 0:
+            return offset
+        cut = buf.rfind(b"\n", 0, filled) + 1
+        if cut == 0 and n:
             continue
         skip = 3 if offset == 0 and buf.startswith(BOM) else 0
-        find = buf.find
-        starts = [0]
-        nl = find(b"\n", skip, cut)
-        while nl != -1:
-            starts.append(nl + 1 - skip)
-            nl = find(b"\n", nl + 1, cut)
-        if starts[-1] != cut - skip:
-            starts.append(cut - skip + 1)
-        with memoryview(buf) as view, view[skip:cut] as block:
-            line += collector.add_block(block, line, offset + skip, starts)
+        if cut > skip:
+            find = buf.find
+            starts = [0]
+            nl = find(b"\n", skip, cut)
+            while nl != -1:
+                starts.append(nl + 1 - skip)
+                nl = find(b"\n", nl + 1, cut)
+            with memoryview(buf) as view, view[skip:cut] as block:
+                line += collector.add_block(block, line, offset + skip, starts)
+        else:
+            cut = skip if cut < skip else cut
+        if not n:                                      # end of what was there: an unterminated tail
+            tail = bytes(buf[cut:filled])
+            if tail.strip():
+                collector.add_tail(line, offset + cut, tail, lambda: _grew(handle, offset + filled))
+            return offset + filled
         rest = buf[cut:filled]
         buf[:len(rest)] = rest
         filled -= cut
         offset += cut
-        if not n:
-            return
+
+
+def _grew(handle, size: int) -> bool:
+    """The file is longer now than what was read: a writer is appending."""
+    try:
+        return os.fstat(handle.fileno()).st_size > size
+    except OSError:
+        return False
 
 
 def scan_file(site_dir: Path, path: str, config: Config, now_ts: float, *,
@@ -428,37 +458,61 @@ def scan_file(site_dir: Path, path: str, config: Config, now_ts: float, *,
     """Scan one record file; unreadable or malformed files become error lines, never exceptions.
 
     keep_all keeps every candidate instead of the top ones; thorough validates
-    every record with the full validator and collects its warnings too.
+    every record with the full validator and collects its warnings too. A file
+    rewritten or truncated while it was read is read again (a few times); one
+    that only grew keeps what was there when it was opened.
     """
     full = Path(site_dir) / path
-    try:
-        handle = open(full, "rb")
-    except OSError as exc:
-        return _unreadable(path, exc)
-    with handle:
-        sig = signature(os.fstat(handle.fileno()))
-        collector = _Collector(path, sig, config, now_ts, keep_all, thorough)
+    for attempt in range(READ_ATTEMPTS):
         try:
-            if path.endswith(".jsonl"):
-                _scan_jsonl(handle, collector)
-            else:
-                _scan_json(handle.read(), collector)
+            handle = open(open_record_file(full), "rb")
         except OSError as exc:
             return _unreadable(path, exc)
-    return collector.result()
+        with handle:
+            sig = signature(os.fstat(handle.fileno()))
+            collector = _Collector(path, sig, config, now_ts, keep_all, thorough)
+            try:
+                if path.endswith(".jsonl"):
+                    got = _scan_jsonl(handle, collector, sig[0])
+                    after = os.fstat(handle.fileno())
+                    steady = got == sig[0] and after.st_size >= sig[0]
+                else:
+                    data = handle.read(sig[0] + 1)
+                    after = os.fstat(handle.fileno())
+                    steady = len(data) == sig[0] and signature(after)[:2] == sig[:2]
+                    if steady:
+                        _scan_json(data, collector)
+            except OSError as exc:
+                return _unreadable(path, exc)
+        if steady:
+            return collector.result()
+        time.sleep(0.05 * (attempt + 1))
+    return _unreadable(path, OSError(0, "it kept being rewritten while feedpub read it; it is read again "
+                                        "next run"))
+
+
+READ_ATTEMPTS = 3
 
 
 def _scan_json(data: bytes, collector: _Collector) -> None:
-    if data.startswith(BOM):
-        data = data[3:]
+    data = without_bom(data)
     try:
-        obj = _ANY.decode(data)
-    except msgspec.DecodeError as exc:
-        collector.error(_line_of(exc, data), _json_problem(exc, data))
+        records = json_file_records(data)
+    except BadRecord as bad:
+        try:
+            _ANY.decode(data)
+        except msgspec.DecodeError as exc:
+            collector.error(_line_of(exc, data), str(bad))
+        else:
+            collector.error(1, str(bad))
         return
-    records = obj if isinstance(obj, list) else [obj]
+    if collector.thorough:
+        collector.warn_duplicates(0, data)
     for index, record in enumerate(records, 1):
-        collector.add_object(index, -1, record)
+        if isinstance(record, BadRecord):
+            collector.error(index, str(record))
+        else:
+            collector.add_object(index, -1, record)
 
 
 def _line_of(exc: Exception, data: bytes) -> int:
@@ -480,7 +534,7 @@ def _line_of(exc: Exception, data: bytes) -> int:
 
 def _unreadable(path: str, exc: OSError) -> FileScan:
     message = str(RecordError(path, 0, None, f"cannot be read: {exc.strerror or exc} (expected a readable file)"))
-    return FileScan(path, (0, 0, 0), 0.0, True, [], b"", [], [], b"", [], b"", [], b"", b"", [message], [])
+    return FileScan(path, (0, 0, 0, 0), 0.0, True, [], b"", [], [], b"", [], b"", [], b"", b"", [message], [])
 
 
 PARALLEL_BYTES = 32 << 20      # below this, starting a second process costs more than it saves

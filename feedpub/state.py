@@ -90,7 +90,7 @@ class State:
         self.private = private          # in OUT/.feedpub: a file there that is not a cache is damage
         self.db: sqlite3.Connection | None = None
         self.meta: dict[str, Any] = {}
-        self.sigs: dict[str, tuple[int, int, int]] = {}
+        self.sigs: dict[str, tuple[int, int, int, int]] = {}
 
     def open(self, *, version: str, fingerprint: str) -> "State":
         """Open (or create) the database; forget its content if it belongs to another version or config.
@@ -116,8 +116,8 @@ class State:
                     self.meta.get("schema"), self.meta.get("version"), self.meta.get("fingerprint")) != (
                     SCHEMA, version, fingerprint):
                 self._reset()
-            self.sigs = {p: (s, m, i) for p, s, m, i in self.db.execute(
-                "SELECT path, size, mtime_ns, ino FROM files")}
+            self.sigs = {p: (s, m, i, c) for p, s, m, i, c in self.db.execute(
+                "SELECT path, size, mtime_ns, ino, ctime_ns FROM files")}
         except (sqlite3.DatabaseError, ValueError, TypeError, AttributeError, OSError):
             self._discard()
         self.meta.update(schema=SCHEMA, version=version, fingerprint=fingerprint)
@@ -154,7 +154,7 @@ class State:
         self.db.executescript(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
             "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
-            " ino INTEGER, scan BLOB NOT NULL);")
+            " ino INTEGER, ctime_ns INTEGER, scan BLOB NOT NULL);")
         if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:     # a legacy cache
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self.db.execute("CREATE TABLE IF NOT EXISTS feedpub_cache (signature TEXT NOT NULL)")
@@ -227,9 +227,9 @@ class State:
             self.db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(gone)])
             for path in sorted(changed | racy):
                 scan = scans[path]
-                size, mtime, ino = (-1, -1, -1) if path in racy else scan.sig
-                self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                                (path, size, mtime, ino, encoded.get(path) or encoder.encode(scan)))
+                size, mtime, ino, ctime = (-1, -1, -1, -1) if path in racy else scan.sig
+                self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
+                                (path, size, mtime, ino, ctime, encoded.get(path) or encoder.encode(scan)))
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
             self.db.execute("COMMIT")
         except sqlite3.DatabaseError:

@@ -23,7 +23,7 @@ from .text import ILLEGAL_XML, has_illegal_xml, strip_illegal_xml
 MISSING = object()
 _SPACES = re.compile(r"\s+")
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+")
 
 
 class _Problem(Exception):
@@ -41,7 +41,11 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return f"the number {value!r}"
+        try:
+            shown = repr(value)
+        except ValueError:                                  # an integer of thousands of digits
+            return "a number too long to show"
+        return f"the number {shown if len(shown) <= 40 else shown[:37] + '...'}"
     if isinstance(value, str):
         shown = value if len(value) <= 60 else value[:57] + "…"
         return '"' + shown.replace("\n", " ") + '"'
@@ -73,10 +77,19 @@ def _string(value: Any, expected: str) -> str:
     return value
 
 
+MAX_ID_LENGTH = 200
+_ID_EXPECTED = (f"1 to {MAX_ID_LENGTH} printable characters, unique across the site: no control, format, "
+                "bidi or line-break characters, no whitespace but plain spaces")
+
+
 def check_id(value: Any) -> str:
-    text = _string(value, "a non-empty string, unique across the site").strip()
-    if not text or has_illegal_xml(text):
-        raise _Problem(f"{describe(value)} is not a usable id (expected a non-empty string without control characters)")
+    """An id is the item's identity forever (it is in every guid): short, printable, one line.
+    str.isprintable() is exactly that rule: no Unicode "Other" or "Separator" but the ASCII space."""
+    text = _string(value, "a non-empty string, unique across the site").strip(" ")
+    if not text or not text.isprintable():
+        raise _Problem(f"{describe(value)} is not a usable id (expected {_ID_EXPECTED})")
+    if len(text) > MAX_ID_LENGTH:
+        raise _Problem(f"is {len(text)} characters long (expected {_ID_EXPECTED})")
     return text
 
 
@@ -148,10 +161,10 @@ def check_author(value: Any, base_url: str) -> Author | None:
     if not isinstance(value, dict):
         raise _Problem(f'{describe(value)} is not an author (expected a name or {{"name": …, "email": …, "uri": …}})')
     name = value.get("name")
-    if not isinstance(name, str) or not name.strip():
+    if not isinstance(name, str) or not plain(name):
         raise _Problem("missing or empty (expected a non-empty name)", "name")
     email = value.get("email")
-    if email is not None and (not isinstance(email, str) or not _EMAIL.match(email)):
+    if email is not None and (not isinstance(email, str) or not _EMAIL.fullmatch(email) or has_illegal_xml(email)):
         raise _Problem(f"{describe(email)} is not an e-mail address (expected name@example.vn)", "email")
     uri = value.get("uri")
     if uri is not None:
@@ -169,9 +182,9 @@ def check_categories(value: Any) -> tuple[str, ...]:
         raise _Problem(f"{describe(value)} is not a list (expected a list of strings)")
     result: list[str] = []
     for item in value:
-        if not isinstance(item, str) or not _SPACES.sub(" ", item).strip():
+        name = plain(item) if isinstance(item, str) else ""
+        if not name:
             raise _Problem(f"contains {describe(item)} (expected a list of non-empty strings)")
-        name = plain(item)
         if name not in result:
             result.append(name)
     return tuple(result)

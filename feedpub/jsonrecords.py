@@ -1,0 +1,123 @@
+"""Turn the bytes of a record file into JSON values, one record at a time, whatever the bytes hold.
+
+Shared by the scan and the loader so that both read a file alike: a UTF-8 BOM
+is skipped, a record nested too deeply for the decoder is one bad record (not a
+crashed run, and not a lost file: the other records of a JSON array are still
+read), and keys that occur twice in one object can be found for a warning.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+import msgspec
+
+BOM = b"\xef\xbb\xbf"
+TOO_DEEP = "nested too deeply to be read (expected a record of plain values, lists and objects)"
+
+_ANY = msgspec.json.Decoder()
+_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.S)
+
+
+class BadRecord(Exception):
+    """A record whose JSON text cannot be decoded; the message says why, for an error line."""
+
+
+def without_bom(data: bytes) -> bytes:
+    return data[3:] if data.startswith(BOM) else data
+
+
+def decode_one(text: bytes) -> Any:
+    """One JSON value (a JSONL line); BadRecord when it is not JSON or is too deep."""
+    try:
+        return _ANY.decode(text)
+    except RecursionError:
+        raise BadRecord(TOO_DEEP) from None
+    except msgspec.DecodeError as exc:
+        raise BadRecord(json_problem(exc)) from None
+
+
+def json_problem(exc: Exception) -> str:
+    text = str(exc)
+    if "UTF-8" in text:
+        return "not UTF-8 text (expected a UTF-8 encoded JSON record)"
+    return f"not valid JSON: {text} (expected one JSON object)"
+
+
+def json_file_records(data: bytes) -> list[Any | BadRecord]:
+    """The records of a .json file (one value or an array of them), in order. A record too deep
+    to decode becomes a BadRecord in its place; a file that is not JSON raises BadRecord."""
+    data = without_bom(data)
+    try:
+        value = _ANY.decode(data)
+    except RecursionError:
+        return _split_array(data)
+    except msgspec.DecodeError as exc:
+        raise BadRecord(json_problem(exc)) from None
+    return value if isinstance(value, list) else [value]
+
+
+def _split_array(data: bytes) -> list[Any | BadRecord]:
+    """A top-level array decoded element by element (only after the whole failed for depth):
+    a scan of brackets, commas and strings finds where each element starts and ends."""
+    records: list[Any | BadRecord] = []
+    depth, start = 0, 0
+    for m in _TOKENS.finditer(data):
+        token = m.group()
+        if token[:1] == b'"':
+            continue
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth == 1:
+                if token != b"[" or data[:m.start()].strip():
+                    raise BadRecord(TOO_DEEP)
+                start = m.end()
+        elif token in (b"]", b"}"):
+            depth -= 1
+            if depth == 0:
+                piece = data[start:m.start()]
+                if piece.strip() or records:
+                    records.append(_element(piece))
+                return records
+        elif depth == 1:                                  # a comma between two records
+            records.append(_element(data[start:m.start()]))
+            start = m.end()
+    raise BadRecord(TOO_DEEP)
+
+
+def _element(text: bytes) -> Any | BadRecord:
+    text = text.strip()
+    try:
+        return decode_one(text)
+    except BadRecord as bad:
+        return bad
+
+
+def duplicate_keys(text: bytes) -> list[str]:
+    """Keys that occur more than once in one object of this JSON text, in order of discovery
+    (the decoders keep the last value silently)."""
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        seen: set[str] = set()
+        for key, _ in items:
+            if key in seen and key not in found:
+                found.append(key)
+            seen.add(key)
+        return dict(items)
+
+    try:
+        json.loads(without_bom(text), object_pairs_hook=pairs)
+    except (ValueError, RecursionError):
+        return []
+    return found
+
+
+def iter_lines(data: bytes) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, byte offset, text) of every non-blank line of a JSONL buffer."""
+    offset = 3 if data.startswith(BOM) else 0
+    for number, line in enumerate(data[offset:].split(b"\n"), 1):
+        if line.strip():
+            yield number, offset, line
+        offset += len(line) + 1
