@@ -22,6 +22,7 @@ import shutil
 import sqlite3
 import subprocess
 import threading
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -414,7 +415,7 @@ def _newsboat_one(newsboat: str, url: str, home: Path) -> dict:
                             capture_output=True, text=True, timeout=TIMEOUT, env=env, stdin=subprocess.DEVNULL)
     if result.returncode != 0:
         return {"error": f"newsboat exited {result.returncode}: {result.stderr[-500:]}"}
-    with sqlite3.connect(home / "cache.db") as db:
+    with closing(sqlite3.connect(home / "cache.db")) as db:
         rows = db.execute("SELECT guid, url, title, pubDate, author, content, enclosure_url FROM rss_item "
                           "WHERE feedurl = ?", (url,)).fetchall()
     return {"items": [{
