@@ -1033,11 +1033,21 @@ def check_jsonfeed_top(doc: dict, report: _Report) -> None:
 
 
 def _check_json_authors(obj: dict, where: str, report: _Report) -> None:
+    """JSON Feed 1.1 lets a feed keep 1.0's "author" beside "authors" for older readers; alone it is
+    deprecated, and beside "authors" it must name the same first author."""
+    authors = obj.get("authors")
     if "author" in obj:
-        report.warn(f'{where}"author" is deprecated in JSON Feed 1.1 (expected "authors", an array)')
+        if "authors" not in obj:
+            report.warn(f'{where}"author" is deprecated in JSON Feed 1.1 (expected "authors", an array)')
+        if not isinstance(obj["author"], dict):
+            report.error(f'{where}"author" is a {_json_type(obj["author"])} (expected an object)')
+        else:
+            _check_json_author(obj["author"], f'{where}"author" ', report)
+            if isinstance(authors, list) and authors and obj["author"] != authors[0]:
+                report.error(f'{where}"author" differs from the first of "authors" '
+                             "(expected the same author, kept for JSON Feed 1.0 readers)")
     if "authors" not in obj:
         return
-    authors = obj["authors"]
     if not isinstance(authors, list):
         report.error(f'{where}"authors" is a {_json_type(authors)} (expected an array of objects)')
         return
@@ -1045,14 +1055,18 @@ def _check_json_authors(obj: dict, where: str, report: _Report) -> None:
         if not isinstance(author, dict):
             report.error(f"{where}author {j} is a {_json_type(author)} (expected an object)")
             continue
-        if not any(k in author for k in ("name", "url", "avatar")):
-            report.error(f'{where}author {j} has none of "name", "url", "avatar" (expected at least one)')
-        for k in ("name", "url", "avatar"):
-            if k in author and not isinstance(author[k], str):
-                report.error(f'{where}author {j} "{k}" is a {_json_type(author[k])} (expected a string)')
-        for k in ("url", "avatar"):
-            if isinstance(author.get(k), str) and not _is_http_url(author[k]):
-                report.error(f'{where}author {j} "{k}" {_q(author[k])} is not an absolute http(s) URL')
+        _check_json_author(author, f"{where}author {j} ", report)
+
+
+def _check_json_author(author: dict, where: str, report: _Report) -> None:
+    if not any(k in author for k in ("name", "url", "avatar")):
+        report.error(f'{where}has none of "name", "url", "avatar" (expected at least one)')
+    for k in ("name", "url", "avatar"):
+        if k in author and not isinstance(author[k], str):
+            report.error(f'{where}"{k}" is a {_json_type(author[k])} (expected a string)')
+    for k in ("url", "avatar"):
+        if isinstance(author.get(k), str) and not _is_http_url(author[k]):
+            report.error(f'{where}"{k}" {_q(author[k])} is not an absolute http(s) URL')
 
 
 def check_jsonfeed_item(item: Any, index: int, report: _Report, seen: dict[str, int]) -> None:

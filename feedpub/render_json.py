@@ -45,6 +45,7 @@ def _item(entry) -> dict:
         if a.author.uri:
             author["url"] = a.author.uri
         item["authors"] = [author]
+        item["author"] = author     # JSON Feed 1.0's field, which 1.1 lets feeds keep for older readers
     if a.categories:
         item["tags"] = list(a.categories)
     item["language"] = a.lang

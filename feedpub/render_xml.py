@@ -5,9 +5,10 @@ each is defeated here:
 - Atom entry links lose every attribute but href (upstream #135): _FixedLinksEntry re-applies them.
 - add_entry() prepends: entries are appended to a list already sorted newest first.
 - lastBuildDate/updated and entry updated default to now(): all are set explicitly.
-- the RSS <link> is the last link added: the self link goes first, the home page (or the
-  item's own alternate) last.
-- enclosure without a length writes length="None": RSS gets an enclosure only with a known length.
+- the RSS channel <link> is the last link added: the self link goes first, the home page last.
+  An item's <link> is its last alternate link; RSS items carry only their own.
+- enclosure without a length writes length="None": the length is always given, "0" when unknown
+  (the RSS Profile's advice for a size the publisher cannot determine).
 - RSS carries only one atom:link (self): hub links and the stylesheet are added by _FeedExtras.
 - name-only authors vanish from RSS: the byline goes to dc:creator instead.
 """
@@ -44,7 +45,7 @@ class _FixedLinksEntry(FeedEntry):
     def atom_entry(self, extensions=True):
         entry = super().atom_entry(extensions=extensions)
         elements = [e for e in entry if e.tag == "link"]
-        for element, data in zip(elements, self.link() or []):
+        for element, data in zip(elements, self.link() or [], strict=True):   # same links, same order
             for key in _LINK_ATTRS:
                 if data.get(key) not in (None, ""):
                     element.set(key, str(data[key]))
@@ -143,9 +144,9 @@ def render_rss(feed: Feed) -> bytes:
                 fe.content(a.content, type="html")
         else:
             fe.description(a.content or html.escape(a.title, quote=False))
-        if a.image and a.image.length is not None:
-            fe.enclosure(a.image.url, str(a.image.length), a.image.type or "image/jpeg")
-        fe.link(href=a.url, rel="alternate")                  # last: it becomes the item <link>
+        fe.link(href=a.url, rel="alternate")                  # the only alternate: the item <link>
+        if a.image:                                           # readers without Media RSS need the enclosure
+            fe.enclosure(a.image.url, str(a.image.length or 0), a.image.type or "image/jpeg")
         fe.extras.creator = a.author.name if a.author else None
         fe.extras.image = a.image
     return _RSS_TITLE.sub(_plain_title, fg.rss_str(pretty=True))
@@ -168,12 +169,19 @@ def render_atom(feed: Feed) -> bytes:
             fe.content(a.content, type="html")
         if a.author:
             fe.author(name=a.author.name, email=a.author.email, uri=a.author.uri)
+        # Readers disagree on which alternate link is "the" link: gofeed, SimplePie, XML::Feed and
+        # rss-parser take the first (Ruby's rss the first <link> of any kind), feedparser and
+        # newsboat the last. So the entry's own page comes first, its translations after it, and,
+        # when there are translations, the own page once more without hreflang (a distinct
+        # type/hreflang pair, as RFC 4287 requires) after them; the image comes last.
+        fe.link(href=a.url, rel="alternate", type="text/html", hreflang=a.lang)
+        for t in entry.translations:
+            fe.link(href=t.url, rel="alternate", type="text/html", hreflang=t.lang, title=t.title)
+        if entry.translations:
+            fe.link(href=a.url, rel="alternate", type="text/html")
         if a.image:
             fe.link(href=a.image.url, rel="enclosure", type=a.image.type,
                     length=str(a.image.length) if a.image.length is not None else None)
-        for t in entry.translations:
-            fe.link(href=t.url, rel="alternate", type="text/html", hreflang=t.lang, title=t.title)
-        fe.link(href=a.url, rel="alternate", type="text/html", hreflang=a.lang)
     return fg.atom_str(pretty=True)
 
 

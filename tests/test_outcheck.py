@@ -833,3 +833,20 @@ def test_real_build_passes(tmp_path):
         r.path for r in results}
     problems = [str(f) for r in results for f in r.errors]
     assert problems == [], format_results(results)
+
+
+def test_json_author_beside_authors_is_the_compatible_form():
+    """JSON Feed 1.1 lets a feed keep 1.0's "author" for older readers; alone it is only deprecated."""
+    author = '"authors": [{"name": "Nguyễn Văn An", "url": "https://news.example.vn/tac-gia/an"}],'
+    both = edit(JSONFEED, author, author + '\n      "author": {"name": "Nguyễn Văn An", '
+                                           '"url": "https://news.example.vn/tac-gia/an"},')
+    assert found(both, "vi/feed.json") == []
+    alone = edit(JSONFEED, author, '"author": {"name": "Nguyễn Văn An"},')
+    assert found(alone, "vi/feed.json") == [
+        ("warning", f'{I1}"author" is deprecated in JSON Feed 1.1 (expected "authors", an array)')]
+    other = edit(JSONFEED, author, author + '\n      "author": {"name": "Trần Thị Bình"},')
+    assert found(other, "vi/feed.json") == [
+        ("error", f'{I1}"author" differs from the first of "authors" (expected the same author, kept for '
+                  "JSON Feed 1.0 readers)")]
+    broken = edit(JSONFEED, author, author + '\n      "author": "Nguyễn Văn An",')
+    assert found(broken, "vi/feed.json") == [("error", f'{I1}"author" is a string (expected an object)')]

@@ -36,6 +36,27 @@ def test_atom_entry_links_keep_rel_type_hreflang_and_length(fixture_site, tmp_pa
     assert len(own) == 1 and own[0]["rel"] == "alternate"
 
 
+def test_atom_entry_opens_its_own_page_first_and_last(fixture_site, tmp_path):
+    """Readers take the first alternate link (or the first link of any kind), or the last alternate:
+    both are the entry's own page; translations sit between them, the image after them."""
+    build(fixture_site, tmp_path)
+    for lang, other in (("vi", "en"), ("en", "vi")):
+        for entry in xml(tmp_path / lang / "atom.xml").iter(f"{ATOM}entry"):
+            links = [(l.get("rel"), l.get("hreflang"), l.get("href")) for l in entry.findall(f"{ATOM}link")]
+            own = links[0][2]
+            assert links[0] == ("alternate", lang, own) and f"/{lang}/" in own, links
+            alternates = [l for l in links if l[0] == "alternate"]
+            assert alternates[-1][2] == own, links
+            if entry.findtext(f"{ATOM}id").endswith("-bridge"):
+                assert [(rel, hreflang) for rel, hreflang, _ in links] == [
+                    ("alternate", lang), ("alternate", other), ("alternate", None), ("enclosure", None)]
+            if not any(hreflang == other for _, hreflang, _ in links):
+                assert alternates == [links[0]], links          # no translation: one alternate, no repeat
+    vi_only = [e for e in xml(tmp_path / "vi" / "atom.xml").iter(f"{ATOM}entry")
+               if e.findtext(f"{ATOM}id").endswith("/vi-school")]
+    assert [l.get("hreflang") for l in vi_only[0].findall(f"{ATOM}link")] == ["vi"]
+
+
 def test_rss_item_link_is_the_items_own_url_not_its_translation(fixture_site, tmp_path):
     build(fixture_site, tmp_path)
     rss = xml(tmp_path / "vi" / "rss.xml")
@@ -64,7 +85,7 @@ def test_entries_are_appended_newest_first(fixture_site, tmp_path):
     assert guids == ["vi-school", "vi-bridge", "vi-escape"]
 
 
-def test_no_length_none_and_no_enclosure_without_length(fixture_site, tmp_path):
+def test_an_image_of_unknown_size_is_an_enclosure_of_length_0(fixture_site, tmp_path):
     write_jsonl(fixture_site / "articles" / "img.jsonl",
                 record(id="vi-img", published="2023-01-01T08:00:00+07:00",
                        image={"url": "/images/x.png", "caption": "Chú thích"}))
@@ -72,8 +93,11 @@ def test_no_length_none_and_no_enclosure_without_length(fixture_site, tmp_path):
     rss_bytes = (tmp_path / "vi" / "rss.xml").read_bytes()
     assert b"None" not in rss_bytes and b"None" not in (tmp_path / "vi" / "atom.xml").read_bytes()
     item = xml(tmp_path / "vi" / "rss.xml").find("channel/item")
-    assert item.find("enclosure") is None
-    assert item.find("media:content", namespaces=NS).get("type") == "image/png"
+    assert dict(item.find("enclosure").attrib) == {"url": "https://news.example.vn/images/x.png", "length": "0",
+                                                   "type": "image/png"}
+    media = item.find("media:content", namespaces=NS)
+    assert media.get("type") == "image/png" and media.get("fileSize") is None
+    assert media.findtext("media:description", namespaces=NS) == "Chú thích"
     entry = xml(tmp_path / "vi" / "atom.xml").find(f"{ATOM}entry")
     enclosure = [l for l in entry.findall(f"{ATOM}link") if l.get("rel") == "enclosure"]
     assert enclosure[0].get("length") is None and enclosure[0].get("type") == "image/png"
