@@ -13,7 +13,8 @@
   accepts it (with Vary: Accept-Encoding), HEAD, and directory -> index.html.
 - With a site directory (``--watch``) it rebuilds OUT with feedpub.build()
   whenever a file of the site changes, polling modification times once a
-  second in a background thread.
+  second in a background thread. A failed rebuild is one line on the log;
+  the previous feeds stay served and the next change is built again.
 - Made to take a browser's or a feed reader's bursts: a listen backlog of
   at least 1024 connections, one thread per connection, idle connections
   closed after IDLE_TIMEOUT seconds, no traceback when a client hangs up,
@@ -408,15 +409,19 @@ class SiteWatcher:
         return _site_signature(self.site_dir, self.out_dir)
 
     def rebuild(self) -> None:
-        """Build once now; a failure is reported, and the previous feeds stay served."""
+        """Build once now; a failure is reported as one line, and the previous feeds stay served."""
         build = self._build
         if build is None:
             from .pipeline import build
         try:
             report = build(self.site_dir, self.out_dir)
         except FeedpubError as exc:
-            self.last_error = str(exc)
-            self._say(f"feedpub: rebuild failed: {exc}")
+            self._failed(str(exc))
+        except Exception as exc:        # a bug must not end the watching: say so, as the command would
+            if os.environ.get("FEEDPUB_DEBUG"):
+                self._say(traceback.format_exc().rstrip())
+            self._failed(f"internal error: {type(exc).__name__}: {printable(str(exc))} "
+                         "(set FEEDPUB_DEBUG=1 for details)")
         else:
             self.last_error = None
             changed = len(report.changed) if hasattr(report, "changed") else 0
@@ -435,6 +440,10 @@ class SiteWatcher:
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+
+    def _failed(self, message: str) -> None:
+        self.last_error = message
+        self._say(f"feedpub: rebuild failed: {message}")
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

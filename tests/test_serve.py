@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import feedpub
-from feedpub.serve import IDLE_TIMEOUT, RETRY_AFTER, content_type, make_server, wants_page
+from feedpub.serve import IDLE_TIMEOUT, RETRY_AFTER, SiteWatcher, content_type, make_server, wants_page
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -442,6 +442,81 @@ def test_watch_reports_a_broken_config_and_keeps_serving(tmp_path):
         assert served.get("/vi/rss.xml")[2] == before
     finally:
         _stop(server, thread)
+
+
+class _Lines(list):
+    """A log that tests can wait on."""
+
+    def after(self, index: int, text: str) -> int | None:
+        """The index of the first line from `index` on that holds text."""
+        return next((i for i in range(index, len(self)) if text in self[i]), None)
+
+
+def test_watch_reports_a_failed_rebuild_in_one_line_and_rebuilds_after_the_fix(tmp_path, capsys):
+    site = Path(shutil.copytree(DATA, tmp_path / "site"))
+    out = tmp_path / "public"
+    config = (site / "feedpub.toml").read_text(encoding="utf-8")
+    lines = _Lines()
+    server = make_server(out, "127.0.0.1", 0, site, log=lines.append, interval=0.1)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    served = Served(server, site, out, tmp_path)
+    try:
+        (site / "feedpub.toml").write_text("[site\n", encoding="utf-8")
+        _wait_for(lambda: lines.after(0, "rebuild failed") is not None, what="the failure being reported")
+        failed = lines.after(0, "rebuild failed")
+        assert lines[failed].startswith("feedpub: rebuild failed: ") and "feedpub.toml" in lines[failed]
+        assert server.watcher.last_error is not None
+
+        # Broken another way: a control character in a feed title (a failure deep in rendering).
+        title = 'title = "Tin Long An - Tin mới nhất"'
+        assert title in config
+        (site / "feedpub.toml").write_text(config.replace(title, 'title = "Tin Long An\\u0001"'), encoding="utf-8")
+        _wait_for(lambda: lines.after(failed + 1, "rebuild failed") is not None, what="the second failure")
+        failed = lines.after(failed + 1, "rebuild failed")
+        assert lines[failed].startswith("feedpub: rebuild failed: ")
+
+        (site / "feedpub.toml").write_text(config, encoding="utf-8")
+        _write_record(site, "zz-fixed.jsonl", _record(id="vi-fixed", title="Tin sau khi sửa cấu hình",
+                                                      published="2021-12-31T08:00:00+07:00"))
+        _wait_for(lambda: lines.after(failed, "rebuilt") is not None, what="a rebuild after the fix")
+        assert "Tin sau khi sửa cấu hình".encode() in served.get("/vi/rss.xml")[2]
+        assert server.watcher.last_error is None and server.watcher._thread.is_alive()
+    finally:
+        _stop(server, thread)
+    assert not any("Traceback" in line for line in lines)
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_watch_survives_an_internal_error_in_a_rebuild(tmp_path, capsys):
+    site = Path(shutil.copytree(DATA, tmp_path / "site"))
+    out = tmp_path / "public"
+    feedpub.build(site, out, now=NOW)
+    calls = []
+
+    def flaky(site_dir, out_dir):
+        calls.append(site_dir)
+        if len(calls) == 1:
+            raise OverflowError("date value out of range\x1b[2J")
+        return feedpub.build(site_dir, out_dir)
+
+    lines = _Lines()
+    watcher = SiteWatcher(site, out, interval=0.1, log=lines.append, build=flaky)
+    watcher.start()
+    try:
+        _write_record(site, "zz-one.jsonl", _record(id="vi-one"))
+        _wait_for(lambda: lines.after(0, "rebuild failed") is not None, what="the failure being reported")
+        failed = lines.after(0, "rebuild failed")
+        assert lines[failed] == ("feedpub: rebuild failed: internal error: OverflowError: date value out of range"
+                                 "\\x1b[2J (set FEEDPUB_DEBUG=1 for details)")
+        _write_record(site, "zz-two.jsonl", _record(id="vi-two", title="Tin thứ hai"))
+        _wait_for(lambda: lines.after(failed, "rebuilt") is not None, what="the next change being built")
+        assert watcher._thread.is_alive() and watcher.last_error is None
+    finally:
+        watcher.stop()
+    assert not watcher._thread.is_alive()
+    assert len(lines) == len([line for line in lines if "Traceback" not in line])
+    assert "Traceback" not in capsys.readouterr().err
 
 
 # --- bursts, idle clients, hang-ups, files that cannot be opened ---------------------------------
