@@ -117,8 +117,9 @@ def test_a_hub_answering_503_retry_after_30_costs_the_run_seconds_not_an_hour(si
     result = run_cli("build", "--data", site, "--out", tmp_path / "out", "--now", NOW_ARG, timeout=300)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr                    # a failed ping never fails the run
-    # Before: 2 x 30 s of Retry-After for each of the 54 changed feed files, inside the lock.
-    assert elapsed < 15, elapsed
+    # Before: 2 x 30 s of Retry-After for each of the 54 changed feed files, inside the lock; now the
+    # first 503 ends the pings (about 1 s for the whole run, more on a busy machine, never one wait).
+    assert elapsed < 30, elapsed
     feeds = [p for p in (tmp_path / "out").rglob("*") if p.name in ("rss.xml", "atom.xml", "feed.json")]
     assert len(hub.requests) == 1
     warnings = [line for line in result.stderr.splitlines() if "WebSub" in line]
