@@ -90,14 +90,27 @@ def build(
     if not quiet:
         for line in report.warnings:
             _err(f"warning: {line}")
-        for ping in report.pings:
-            if not ping.ok:
-                _err(f"warning: WebSub ping for {ping.topic} failed after {ping.attempts} attempt(s): {ping.detail}")
+        _ping_warnings(report.pings)
         _summary(report, out)
     if report.errors:
         if quiet:
             _err(f"feedpub: {len(report.errors)} record(s) rejected; the others were published")
         raise typer.Exit(EXIT_REJECTED)
+
+
+def _ping_warnings(pings) -> None:
+    """One line per failed ping; the topics skipped after it (hub unreachable, deadline passed) summed up."""
+    skipped: dict[str, int] = {}
+    for ping in pings:
+        if ping.ok:
+            continue
+        if ping.attempts == 0 and ping.detail.startswith("skipped: "):
+            reason = ping.detail.removeprefix("skipped: ")
+            skipped[reason] = skipped.get(reason, 0) + 1
+        else:
+            _err(f"warning: WebSub ping for {ping.topic} failed after {ping.attempts} attempt(s): {ping.detail}")
+    for reason, count in skipped.items():
+        _err(f"warning: WebSub: {count} more changed feed file(s) not pinged: {reason}")
 
 
 def _summary(report, out: Path) -> None:

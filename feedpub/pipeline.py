@@ -93,8 +93,13 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | None = None) 
 
 def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "public", *,
           now: datetime | None = None, strict: bool = False, state_path: str | os.PathLike | None = None,
-          wait: float = DEFAULT_WAIT, full: bool = False) -> BuildReport:
+          wait: float = DEFAULT_WAIT, full: bool = False, ping_deadline: float | None = None) -> BuildReport:
     """Publish every feed of the site in SITE into OUT; see BuildReport.
+
+    With a WebSub hub configured, the hub is told about the changed feeds once
+    they are published and the lock is released, within ping_deadline seconds
+    for all the pings together (None: websub.DEFAULT_DEADLINE, 10 s); their
+    outcome is in report.pings and never fails the build.
 
     Raises ConfigError, SiteError, PublishError, LockedError, or RejectedError
     (strict and some record rejected); in each case no feed was changed.
@@ -124,9 +129,18 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
                 report = _rebuild(config, site_dir, out, state, sigs, now_ts, strict=strict, full=full,
                                   inherited=(lock.fd,), owned=owned)
             report.warnings[:0] = skipped
-            return report
         finally:
             state.close()
+    # Outside the lock: a slow or dead hub must not keep the next run from publishing.
+    if config.hub and report.changed:
+        report.pings = _ping(config, report.changed, ping_deadline)
+    return report
+
+
+def _ping(config: Config, changed: list[str], deadline: float | None) -> list:
+    from .websub import DEFAULT_DEADLINE, ping_hub
+    return ping_hub(config.hub, [config.out_url(rel) for rel in changed], user_agent=f"feedpub/{_version()}",
+                    deadline=DEFAULT_DEADLINE if deadline is None else deadline)
 
 
 def _nothing_to_do(state: State, sigs, now_ts: float, out: Path) -> bool:
@@ -289,10 +303,6 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
         "summary": {"feeds": [[f.path, f.items] for f in report.feeds], "errors": errors,
                     "records": report.records},
     })
-    if config.hub and report.changed:
-        from .websub import ping_hub
-        urls = [config.out_url(rel) for rel in report.changed]
-        report.pings = ping_hub(config.hub, urls, user_agent=f"feedpub/{_version()}")
     return report
 
 

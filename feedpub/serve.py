@@ -13,7 +13,13 @@
   accepts it (with Vary: Accept-Encoding), HEAD, and directory -> index.html.
 - With a site directory (``--watch``) it rebuilds OUT with feedpub.build()
   whenever a file of the site changes, polling modification times once a
-  second in a background thread.
+  second in a background thread. A failed rebuild is one line on the log;
+  the previous feeds stay served and the next change is built again.
+- Made to take a browser's or a feed reader's bursts: a listen backlog of
+  at least 1024 connections, one thread per connection, idle connections
+  closed after IDLE_TIMEOUT seconds, no traceback when a client hangs up,
+  and 503 with Retry-After (not 404) for a file that exists but cannot be
+  opened right now (out of file descriptors, say).
 
 Built on the standard library's http.server; meant for previews on
 127.0.0.1, not for production hosting.
@@ -21,12 +27,15 @@ Built on the standard library's http.server; meant for previews on
 from __future__ import annotations
 
 import email.utils
+import errno
 import gzip
 import hashlib
 import os
 import socket
 import sys
 import threading
+import time
+import traceback
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,6 +44,7 @@ from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import FeedpubError
+from .text import printable
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "FeedServer", "SiteWatcher", "content_type", "make_server", "serve"]
 
@@ -42,6 +52,17 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 POLL_SECONDS = 1.0
 GZIP_MIN_BYTES = 256
+IDLE_TIMEOUT = 30.0         # seconds a connection may send (or take) nothing before it is closed
+LISTEN_BACKLOG = max(1024, socket.SOMAXCONN)    # the kernel caps it at net.core.somaxconn
+RETRY_AFTER = 5             # seconds, in a 503 for a file that cannot be opened right now
+
+# An open() or stat() failing with one of these means the file is not there; any other
+# error (EMFILE, ENFILE, EACCES, EIO, ...) means it may be, and the answer is 503.
+_MISSING = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.ENAMETOOLONG})
+# accept() failing with one of these will fail again at once: pause instead of spinning.
+_OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# What a client hanging up or going silent looks like to the handler: never worth a traceback.
+_CLIENT_GONE = (ConnectionError, TimeoutError)
 
 # By file name first (the feed formats), then by suffix.
 _BY_NAME = {
@@ -166,9 +187,17 @@ class _FileCache:
 
 
 class _Refused(Exception):
-    def __init__(self, status: HTTPStatus):
+    def __init__(self, status: HTTPStatus, cause: OSError | None = None):
         super().__init__(status.phrase)
         self.status = status
+        self.cause = cause
+
+
+def _refusal(exc: OSError) -> _Refused:
+    """404 for a path that is not there; 503 for a file the server cannot open or stat right now."""
+    if exc.errno in _MISSING:
+        return _Refused(HTTPStatus.NOT_FOUND)
+    return _Refused(HTTPStatus.SERVICE_UNAVAILABLE, exc)
 
 
 class FeedHandler(BaseHTTPRequestHandler):
@@ -181,6 +210,10 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def setup(self) -> None:
+        self.timeout = self.server.idle_timeout       # applied to the connection by StreamRequestHandler
+        super().setup()
 
     def do_GET(self) -> None:
         self._respond(head=False)
@@ -211,7 +244,9 @@ class FeedHandler(BaseHTTPRequestHandler):
         candidate = root.joinpath(*parts)
         try:
             resolved = candidate.resolve(strict=True)
-        except (OSError, RuntimeError):
+        except OSError as exc:
+            raise _refusal(exc) from None
+        except RuntimeError:                                # a symlink loop
             raise _Refused(HTTPStatus.NOT_FOUND) from None
         if resolved != root and not resolved.is_relative_to(root):
             raise _Refused(HTTPStatus.FORBIDDEN)            # a symlink leading out of OUT
@@ -221,7 +256,9 @@ class FeedHandler(BaseHTTPRequestHandler):
             resolved = (resolved / "index.html")
             try:
                 resolved = resolved.resolve(strict=True)
-            except (OSError, RuntimeError):
+            except OSError as exc:
+                raise _refusal(exc) from None
+            except RuntimeError:
                 raise _Refused(HTTPStatus.NOT_FOUND) from None
             if not resolved.is_relative_to(root):
                 raise _Refused(HTTPStatus.FORBIDDEN)
@@ -235,7 +272,10 @@ class FeedHandler(BaseHTTPRequestHandler):
         try:
             path, redirect = self._target()
         except _Refused as refused:
-            self.send_error(refused.status)
+            self._refuse(refused, head)
+            return
+        except OSError as exc:                              # is_dir()/is_file() on an unreadable path
+            self._refuse(_refusal(exc), head)
             return
         except UnicodeDecodeError:
             self.send_error(HTTPStatus.BAD_REQUEST)
@@ -252,8 +292,8 @@ class FeedHandler(BaseHTTPRequestHandler):
         ctype = content_type(path.name, browser=browser)
         try:
             st, rep = self.server.cache.get(path, _compressible(ctype))
-        except OSError:
-            self.send_error(HTTPStatus.NOT_FOUND)
+        except OSError as exc:
+            self._refuse(_refusal(exc), head)
             return
         use_gzip = rep.gzip_body is not None and _accepts_gzip(self.headers.get("Accept-Encoding"))
         etag = rep.etag(gzip=use_gzip, browser=browser)
@@ -273,6 +313,24 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
         self._validators(etag, last_modified, vary)
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.end_headers()
+        if not head:
+            self.wfile.write(body)
+
+    def _refuse(self, refused: _Refused, head: bool) -> None:
+        if refused.status is not HTTPStatus.SERVICE_UNAVAILABLE:
+            self.send_error(refused.status)
+            return
+        self.log_message("cannot open %s: %s", urlsplit(self.path).path, refused.cause.strerror or refused.cause)
+        body = (f"503 Service Unavailable: the file exists but cannot be opened now; "
+                f"retry in {RETRY_AFTER} s\n").encode()
+        self.close_connection = True                        # frees this connection's descriptor too
+        self.send_response(HTTPStatus.SERVICE_UNAVAILABLE)
+        self.send_header("Retry-After", str(RETRY_AFTER))
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Connection", "close")
         self.end_headers()
         if not head:
             self.wfile.write(body)
@@ -306,7 +364,7 @@ class FeedHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (http.server's signature)
         if self.server.log is not None:
-            self.server.log(f"{self.address_string()} - {format % args}")
+            self.server.log(f"{self.address_string()} - {printable(format % args)}")
 
 
 def _site_signature(site_dir: Path, skip: Path | None = None) -> tuple:
@@ -351,15 +409,19 @@ class SiteWatcher:
         return _site_signature(self.site_dir, self.out_dir)
 
     def rebuild(self) -> None:
-        """Build once now; a failure is reported, and the previous feeds stay served."""
+        """Build once now; a failure is reported as one line, and the previous feeds stay served."""
         build = self._build
         if build is None:
             from .pipeline import build
         try:
             report = build(self.site_dir, self.out_dir)
         except FeedpubError as exc:
-            self.last_error = str(exc)
-            self._say(f"feedpub: rebuild failed: {exc}")
+            self._failed(str(exc))
+        except Exception as exc:        # a bug must not end the watching: say so, as the command would
+            if os.environ.get("FEEDPUB_DEBUG"):
+                self._say(traceback.format_exc().rstrip())
+            self._failed(f"internal error: {type(exc).__name__}: {printable(str(exc))} "
+                         "(set FEEDPUB_DEBUG=1 for details)")
         else:
             self.last_error = None
             changed = len(report.changed) if hasattr(report, "changed") else 0
@@ -379,6 +441,10 @@ class SiteWatcher:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
+    def _failed(self, message: str) -> None:
+        self.last_error = message
+        self._say(f"feedpub: rebuild failed: {message}")
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             signature = self._scan()
@@ -397,9 +463,10 @@ class FeedServer(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
+    request_queue_size = LISTEN_BACKLOG     # socketserver's default of 5 drops most of a burst's SYNs
 
     def __init__(self, address: tuple[str, int], root: Path, *, log: Callable[[str], None] | None,
-                 watcher: SiteWatcher | None = None):
+                 watcher: SiteWatcher | None = None, idle_timeout: float | None = IDLE_TIMEOUT):
         host = address[0]
         if ":" in host:
             self.address_family = socket.AF_INET6
@@ -407,7 +474,28 @@ class FeedServer(ThreadingHTTPServer):
         self.log = log
         self.cache = _FileCache()
         self.watcher = watcher
+        self.idle_timeout = idle_timeout
         super().__init__(address, FeedHandler)
+
+    def get_request(self):
+        try:
+            return super().get_request()
+        except OSError as exc:
+            # Out of descriptors: the connection waits in the backlog; retrying at once would spin.
+            if exc.errno in _OUT_OF_RESOURCES:
+                time.sleep(0.05)
+            raise
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hung up or went silent is not an error; anything else is one line, not a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, _CLIENT_GONE) or self.log is None:
+            return
+        if os.environ.get("FEEDPUB_DEBUG"):
+            self.log(traceback.format_exc().rstrip())
+            return
+        self.log(f"feedpub serve: internal error answering {client_address[0]}: "
+                 f"{type(exc).__name__}: {printable(str(exc))} (set FEEDPUB_DEBUG=1 for details)")
 
     @property
     def url(self) -> str:
@@ -427,12 +515,13 @@ def _stderr(line: str) -> None:
 
 def make_server(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                 watch_site: str | os.PathLike | None = None, *, log: Callable[[str], None] | None = _stderr,
-                interval: float = POLL_SECONDS) -> FeedServer:
+                interval: float = POLL_SECONDS, idle_timeout: float | None = IDLE_TIMEOUT) -> FeedServer:
     """A bound FeedServer for OUT (not yet serving: call serve_forever(), then shutdown() and server_close()).
 
     With watch_site, OUT is built from that site first and rebuilt whenever the site changes.
-    port=0 picks a free port (see server.url). Raises FeedpubError when OUT is not a directory
-    or the address cannot be bound.
+    port=0 picks a free port (see server.url). idle_timeout: seconds a connection may send
+    nothing (or read nothing of a response) before it is closed; None never closes it.
+    Raises FeedpubError when OUT is not a directory or the address cannot be bound.
     """
     out = Path(out_dir)
     watcher = None
@@ -442,7 +531,7 @@ def make_server(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST,
     if not out.is_dir():
         raise FeedpubError(f"{out}: not a directory (expected the output directory of feedpub build)")
     try:
-        server = FeedServer((host, port), out.resolve(), log=log, watcher=watcher)
+        server = FeedServer((host, port), out.resolve(), log=log, watcher=watcher, idle_timeout=idle_timeout)
     except OSError as exc:
         raise FeedpubError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if watcher is not None:

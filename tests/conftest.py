@@ -92,12 +92,19 @@ def copy_site(dest: Path) -> Path:
 
 
 class Hub:
-    """A scripted hub: answers statuses in order (the last one repeats) and records every POST."""
+    """A scripted hub: answers statuses in order (the last one repeats) and records every POST.
 
-    def __init__(self, statuses: list[int], headers: dict[str, str] | None = None, delay: float = 0.0):
+    headers are sent with every answer (Retry-After, say); delay: seconds it sits on a request before
+    answering (a hung hub: a long delay); drip: seconds between the bytes of an answer that never ends.
+    Stopping the hub (release) ends delays and drips.
+    """
+
+    def __init__(self, statuses: list[int], headers: dict[str, str] | None = None, delay: float = 0.0,
+                 drip: float = 0.0):
         self.statuses = list(statuses)
         self.headers = headers or {}
         self.delay = delay
+        self.drip = drip
         self.release = threading.Event()
         self.requests: list[dict] = []
         self.lock = threading.Lock()
@@ -136,11 +143,28 @@ def start_hub(no_proxy) -> Iterator[Callable[..., Hub]]:
                     })
                 if hub.delay:
                     hub.release.wait(hub.delay)
-                self.send_response(hub.next_status())
-                for name, value in hub.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                try:
+                    if hub.drip:
+                        self.drip()
+                        return
+                    self.send_response(hub.next_status())
+                    for name, value in hub.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:
+                    self.close_connection = True            # the client gave up first
+
+            def drip(self):
+                """A byte at a time: a status line, then header lines without end."""
+                answer = f"HTTP/1.1 {hub.next_status()} OK\r\n".encode()
+                while not hub.release.is_set():
+                    for byte in answer:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        if hub.release.wait(hub.drip):
+                            return
+                    answer = b"X-Drip: still here\r\n"
 
             def log_message(self, *args):
                 pass

@@ -207,10 +207,11 @@ class Site:
 
 
 def _articles(site: Path, config) -> list:
-    from feedpub.sources import record_files
+    from feedpub.sources import site_files
     from feedpub.validate import validate_record
     articles = []
-    for rel, path in record_files(site):
+    for rel in site_files(site).signatures:
+        path = site / rel
         text = path.read_text(encoding="utf-8-sig")
         if path.suffix == ".jsonl":
             records = [json.loads(line) for line in text.splitlines() if line.strip()]

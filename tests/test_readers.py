@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 
 import feedparser
 import pytest
 from lxml import etree
 
 import feedpub
-from conftest import NOW, record, write_jsonl
+from conftest import NOW, NOW_ARG, record, run_cli, write_jsonl
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -73,6 +76,62 @@ def test_a_failed_ping_is_reported_and_never_fails_the_publish(fixture_site, tmp
     report = feedpub.build(fixture_site, tmp_path, now=NOW)
     assert report.pings and not any(p.ok for p in report.pings)
     assert feedparser.parse((tmp_path / "vi" / "rss.xml").read_bytes()).entries
+
+
+def test_a_hung_hub_holds_neither_the_lock_nor_the_run_for_long(fixture_site, tmp_path, start_hub):
+    hub = start_hub([204], delay=120)                 # takes the ping and never answers
+    with_hub(fixture_site, hub.url)
+    out = tmp_path / "out"
+    first = {}
+
+    def run():
+        started = time.monotonic()
+        first["report"] = feedpub.build(fixture_site, out, now=NOW)     # the default 10 s deadline
+        first["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not hub.requests:
+        assert time.monotonic() < deadline, "the first run never pinged"
+        time.sleep(0.02)
+    # The first run is pinging now; the lock is already free for the next one (before, wait=0 raised
+    # LockedError here, and a cron run exited 4 for as long as the pings lasted).
+    second = feedpub.build(fixture_site, out, now=NOW, wait=0)
+    assert second.skipped and thread.is_alive()
+    thread.join(60)
+    assert not thread.is_alive()
+    report = first["report"]
+    assert first["seconds"] < 30, first["seconds"]
+    assert report.pings[0].detail == "timed out: the 10 s ping deadline passed"
+    assert {p.detail for p in report.pings[1:]} == {"skipped: the 10 s ping deadline passed"}
+    assert len(hub.requests) == report.pings[0].attempts                # retried within the deadline only
+    assert {r["form"]["hub.url"][0] for r in hub.requests} == {report.pings[0].topic}
+    assert feedparser.parse((out / "vi" / "rss.xml").read_bytes()).entries
+
+
+def test_a_hub_answering_503_retry_after_30_costs_the_run_seconds_not_an_hour(site, tmp_path, start_hub):
+    hub = start_hub([503], headers={"Retry-After": "30"})
+    with_hub(site, hub.url)
+    started = time.monotonic()
+    result = run_cli("build", "--data", site, "--out", tmp_path / "out", "--now", NOW_ARG, timeout=300)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr                    # a failed ping never fails the run
+    # Before: 2 x 30 s of Retry-After for each of the 54 changed feed files, inside the lock; now the
+    # first 503 ends the pings (about 1 s for the whole run, more on a busy machine, never one wait).
+    assert elapsed < 30, elapsed
+    feeds = [p for p in (tmp_path / "out").rglob("*") if p.name in ("rss.xml", "atom.xml", "feed.json")]
+    assert len(hub.requests) == 1
+    warnings = [line for line in result.stderr.splitlines() if "WebSub" in line]
+    assert len(warnings) == 2, result.stderr
+    assert re.fullmatch(r"warning: WebSub ping for https://\S+ failed after 1 attempt\(s\): "
+                        r"HTTP 503 \(a retry in 30 s would pass the 10 s ping deadline\)", warnings[0])
+    assert warnings[1] == (f"warning: WebSub: {len(feeds) - 1} more changed feed file(s) not pinged: "
+                           "hub unreachable (HTTP 503)")
+
+    quiet = run_cli("build", "--data", site, "--out", tmp_path / "quiet", "--now", NOW_ARG, "--quiet", timeout=300)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+    assert len(hub.requests) == 2
 
 
 EVIL = ('<p onclick="steal()">Tin <b>đậm</b></p><script>alert(1)</script>'

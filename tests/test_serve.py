@@ -1,10 +1,15 @@
 """feedpub serve: a real server on an ephemeral 127.0.0.1 port, real HTTP requests (http.client)."""
 from __future__ import annotations
 
+import asyncio
+import errno
 import gzip
 import json
 import os
+import resource
 import shutil
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -17,7 +22,7 @@ from pathlib import Path
 import pytest
 
 import feedpub
-from feedpub.serve import content_type, make_server, wants_page
+from feedpub.serve import IDLE_TIMEOUT, RETRY_AFTER, SiteWatcher, content_type, make_server, wants_page
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -75,6 +80,96 @@ def _stop(server, thread) -> None:
     server.shutdown()
     server.server_close()
     thread.join(10)
+
+
+def _wait_for(predicate, timeout: float = 30.0, what: str = "the condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not happen within {timeout:g} s")
+        time.sleep(0.05)
+
+
+def _hang_up(sock: socket.socket) -> None:
+    """Close with a reset, as a client that crashes or is killed does."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+class _ServeProcess:
+    """`python -m feedpub serve OUT --port 0` (or another script) in its own process, its stderr in a file."""
+
+    def __init__(self, args: list[str], tmp: Path):
+        self.stderr_path = tmp / "serve-stderr.txt"
+        self._stderr = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen([sys.executable, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self._stderr, cwd=ROOT, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+        line = self.proc.stdout.readline().decode()
+        if not line:
+            self.close()
+            pytest.fail(f"the server did not start: {self.stderr}")
+        self.port = int(line.rsplit(":", 1)[1].split("/")[0]) if "http://" in line else int(line)
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+
+    def threads(self) -> int:
+        return len(os.listdir(f"/proc/{self.proc.pid}/task"))
+
+    def get(self, path: str, method: str = "GET"):
+        conn = HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.request(method, path)
+            response = conn.getresponse()
+            return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(30)
+        self.proc.stdout.close()
+        self.proc.stdin.close()
+        self._stderr.close()
+
+
+@pytest.fixture
+def serve_cli(built, tmp_path):
+    """The real command serving a copy of the built OUT."""
+    out = Path(shutil.copytree(built / "public", tmp_path / "public"))
+    started = []
+
+    def start(*extra: str) -> _ServeProcess:
+        process = _ServeProcess(["-m", "feedpub", "serve", str(out), "--port", "0", *extra], tmp_path)
+        started.append(process)
+        return process
+
+    start.out = out
+    yield start
+    for process in started:
+        process.close()
+
+
+@pytest.fixture
+def descriptors():
+    """Raise the soft descriptor limit for one test (children inherit it); skip when the hard limit is lower."""
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+
+    def at_least(count: int) -> None:
+        soft, hard = before
+        if soft != resource.RLIM_INFINITY and soft < count:
+            if hard != resource.RLIM_INFINITY and hard < count:
+                pytest.skip(f"needs {count} file descriptors; the hard limit is {hard}")
+            resource.setrlimit(resource.RLIMIT_NOFILE, (count, hard))
+
+    yield at_least
+    resource.setrlimit(resource.RLIMIT_NOFILE, before)
 
 
 @pytest.fixture(scope="module")
@@ -347,6 +442,246 @@ def test_watch_reports_a_broken_config_and_keeps_serving(tmp_path):
         assert served.get("/vi/rss.xml")[2] == before
     finally:
         _stop(server, thread)
+
+
+class _Lines(list):
+    """A log that tests can wait on."""
+
+    def after(self, index: int, text: str) -> int | None:
+        """The index of the first line from `index` on that holds text."""
+        return next((i for i in range(index, len(self)) if text in self[i]), None)
+
+
+def test_watch_reports_a_failed_rebuild_in_one_line_and_rebuilds_after_the_fix(tmp_path, capsys):
+    site = Path(shutil.copytree(DATA, tmp_path / "site"))
+    out = tmp_path / "public"
+    config = (site / "feedpub.toml").read_text(encoding="utf-8")
+    lines = _Lines()
+    server = make_server(out, "127.0.0.1", 0, site, log=lines.append, interval=0.1)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    served = Served(server, site, out, tmp_path)
+    try:
+        (site / "feedpub.toml").write_text("[site\n", encoding="utf-8")
+        _wait_for(lambda: lines.after(0, "rebuild failed") is not None, what="the failure being reported")
+        failed = lines.after(0, "rebuild failed")
+        assert lines[failed].startswith("feedpub: rebuild failed: ") and "feedpub.toml" in lines[failed]
+        assert server.watcher.last_error is not None
+
+        # Broken another way: a control character in a feed title (a failure deep in rendering).
+        title = 'title = "Tin Long An - Tin mới nhất"'
+        assert title in config
+        (site / "feedpub.toml").write_text(config.replace(title, 'title = "Tin Long An\\u0001"'), encoding="utf-8")
+        _wait_for(lambda: lines.after(failed + 1, "rebuild failed") is not None, what="the second failure")
+        failed = lines.after(failed + 1, "rebuild failed")
+        assert lines[failed].startswith("feedpub: rebuild failed: ")
+
+        (site / "feedpub.toml").write_text(config, encoding="utf-8")
+        _write_record(site, "zz-fixed.jsonl", _record(id="vi-fixed", title="Tin sau khi sửa cấu hình",
+                                                      published="2021-12-31T08:00:00+07:00"))
+        _wait_for(lambda: lines.after(failed, "rebuilt") is not None, what="a rebuild after the fix")
+        assert "Tin sau khi sửa cấu hình".encode() in served.get("/vi/rss.xml")[2]
+        assert server.watcher.last_error is None and server.watcher._thread.is_alive()
+    finally:
+        _stop(server, thread)
+    assert not any("Traceback" in line for line in lines)
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_watch_survives_an_internal_error_in_a_rebuild(tmp_path, capsys):
+    site = Path(shutil.copytree(DATA, tmp_path / "site"))
+    out = tmp_path / "public"
+    feedpub.build(site, out, now=NOW)
+    calls = []
+
+    def flaky(site_dir, out_dir):
+        calls.append(site_dir)
+        if len(calls) == 1:
+            raise OverflowError("date value out of range\x1b[2J")
+        return feedpub.build(site_dir, out_dir)
+
+    lines = _Lines()
+    watcher = SiteWatcher(site, out, interval=0.1, log=lines.append, build=flaky)
+    watcher.start()
+    try:
+        _write_record(site, "zz-one.jsonl", _record(id="vi-one"))
+        _wait_for(lambda: lines.after(0, "rebuild failed") is not None, what="the failure being reported")
+        failed = lines.after(0, "rebuild failed")
+        assert lines[failed] == ("feedpub: rebuild failed: internal error: OverflowError: date value out of range"
+                                 "\\x1b[2J (set FEEDPUB_DEBUG=1 for details)")
+        _write_record(site, "zz-two.jsonl", _record(id="vi-two", title="Tin thứ hai"))
+        _wait_for(lambda: lines.after(failed, "rebuilt") is not None, what="the next change being built")
+        assert watcher._thread.is_alive() and watcher.last_error is None
+    finally:
+        watcher.stop()
+    assert not watcher._thread.is_alive()
+    assert len(lines) == len([line for line in lines if "Traceback" not in line])
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# --- bursts, idle clients, hang-ups, files that cannot be opened ---------------------------------
+
+
+BURST = 1000
+
+
+async def _burst(port: int, path: str, count: int, timeout: float) -> list[bytes | BaseException]:
+    """count connections opened at once, each sending one GET and reading the whole answer."""
+    async def one() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+            return await reader.read()
+        finally:
+            writer.close()
+
+    return await asyncio.gather(*(asyncio.wait_for(one(), timeout) for _ in range(count)), return_exceptions=True)
+
+
+def test_a_burst_of_concurrent_gets_is_answered_in_full(serve_cli, descriptors):
+    descriptors(2 * BURST + 500)               # the client's sockets here, the server's in its process
+    server = serve_cli()
+    expected = (serve_cli.out / "vi" / "rss.xml").read_bytes()
+    started = time.monotonic()
+    answers = asyncio.run(_burst(server.port, "/vi/rss.xml", BURST, timeout=120))
+    elapsed = time.monotonic() - started
+    failed = [a for a in answers if isinstance(a, BaseException)]
+    answered = [a for a in answers if isinstance(a, bytes) and a.startswith(b"HTTP/1.1 200 ")
+                and a.endswith(b"\r\n\r\n" + expected)]
+    assert not failed and len(answered) == BURST, (len(answered), failed[:3])
+    # With socketserver's backlog of 5 most connections waited for SYN retransmissions (1 s, 3 s,
+    # 7 s, ...) and a quarter of them outlasted a 10 s client timeout; the burst takes ~1 s now.
+    assert elapsed < 60, elapsed
+    assert "Traceback" not in server.stderr
+
+
+def test_an_idle_client_is_disconnected_and_the_others_are_served(served, capsys):
+    assert make_server(served.out, "127.0.0.1", 0, log=None).idle_timeout == IDLE_TIMEOUT == 30
+    lines: list[str] = []
+    server, thread = _start(served.out, idle_timeout=0.5)
+    server.log = lines.append
+    port = server.server_address[1]
+    try:
+        silent = socket.create_connection(("127.0.0.1", port), timeout=30)
+        halfway = socket.create_connection(("127.0.0.1", port), timeout=30)
+        halfway.sendall(b"GET /vi/rss.xml HT")
+        started = time.monotonic()
+        for _ in range(3):                       # others are served while those two sit there
+            conn = HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/vi/atom.xml")
+            assert conn.getresponse().status == 200
+            conn.close()
+        assert silent.recv(1024) == b""          # closed by the server, not by this client's 30 s timeout
+        assert halfway.recv(1024) == b""
+        assert time.monotonic() - started < 20
+        silent.close()
+        halfway.close()
+    finally:
+        _stop(server, thread)
+    assert not any("Traceback" in line for line in lines)
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_clients_hanging_up_mid_answer_never_print_a_traceback(serve_cli):
+    big = serve_cli.out / "big.bin"
+    big.write_bytes(b"x" * (32 << 20))          # larger than any socket buffer: the server is mid-write
+    server = serve_cli()
+    idle = server.threads()
+    for _ in range(10):
+        for close in (_hang_up, socket.socket.close):
+            sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            sock.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(64).startswith(b"HTTP/1.1 200")
+            close(sock)
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        sock.sendall(b"GET /vi/rss.xml HT")      # hangs up in the middle of its request
+        _hang_up(sock)
+        socket.create_connection(("127.0.0.1", server.port), timeout=30).close()
+    assert server.get("/vi/rss.xml")[0] == 200
+    _wait_for(lambda: server.threads() <= idle, what="every connection's thread ending")
+    assert server.get("/vi/atom.xml")[0] == 200
+    stderr = server.stderr
+    assert "GET /big.bin" in stderr                # the requests were logged ...
+    for sign in ("Traceback", "Error", "Exception"):
+        assert sign not in stderr                   # ... their hang-ups were not
+
+
+def test_the_log_escapes_control_characters_from_requests(served):
+    lines: list[str] = []
+    served.server.log = lines.append
+    with socket.create_connection(("127.0.0.1", served.port), timeout=30) as sock:
+        sock.sendall(b"GET /\x1b[2Jx\r HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        while sock.recv(65536):
+            pass
+    assert lines and all("\x1b" not in line and "\r" not in line for line in lines)
+    assert any("\\x1b[2Jx\\x0d" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("code", [errno.EMFILE, errno.ENFILE, errno.EACCES, errno.EIO])
+def test_a_file_that_exists_but_cannot_be_opened_is_503_not_404(served, monkeypatch, code):
+    def cannot_open(path, compress):
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(served.server.cache, "get", cannot_open)
+    status, headers, body = served.get("/vi/rss.xml")
+    assert status == 503
+    assert headers["retry-after"] == str(RETRY_AFTER)
+    assert headers["connection"] == "close"
+    assert b"<rss" not in body
+    status, headers, body = served.request("HEAD", "/vi/")
+    assert (status, body) == (503, b"") and headers["retry-after"] == str(RETRY_AFTER)
+
+
+def test_a_file_gone_between_lookup_and_open_is_still_404(served, monkeypatch):
+    def gone(path, compress):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+
+    monkeypatch.setattr(served.server.cache, "get", gone)
+    assert served.get("/vi/rss.xml")[0] == 404
+
+
+OUT_OF_DESCRIPTORS = """
+import os, resource, sys, threading
+from feedpub.serve import make_server
+
+server = make_server(sys.argv[1], "127.0.0.1", 0)
+resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+hog = []
+try:
+    while True:
+        hog.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+os.close(hog.pop())             # one descriptor left: enough to accept a connection, not to open a file
+
+
+def release():
+    sys.stdin.readline()
+    while hog:
+        os.close(hog.pop())
+
+
+threading.Thread(target=release, daemon=True).start()
+print(server.server_address[1], flush=True)
+server.serve_forever(poll_interval=0.1)
+"""
+
+
+def test_out_of_file_descriptors_answers_503_then_recovers(serve_cli, tmp_path):
+    script = tmp_path / "out_of_descriptors.py"
+    script.write_text(OUT_OF_DESCRIPTORS, encoding="utf-8")
+    server = _ServeProcess([str(script), str(serve_cli.out)], tmp_path)
+    try:
+        status, headers, body = server.get("/vi/rss.xml")
+        assert status == 503 and headers["retry-after"] == str(RETRY_AFTER)
+        assert "cannot open /vi/rss.xml: Too many open files" in server.stderr
+        server.proc.stdin.write(b"release\n")
+        server.proc.stdin.flush()
+        _wait_for(lambda: server.get("/vi/rss.xml")[0] == 200, what="a 200 once descriptors are free")
+        assert server.get("/vi/rss.xml")[2] == (serve_cli.out / "vi" / "rss.xml").read_bytes()
+        assert "Traceback" not in server.stderr
+    finally:
+        server.close()
 
 
 # --- the command ---------------------------------------------------------------------------------

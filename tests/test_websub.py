@@ -1,12 +1,15 @@
 """Tests for feedpub.websub against a real HTTP server on 127.0.0.1 (ephemeral port)."""
 from __future__ import annotations
 
+import gc
 import socket
+import threading
 import time
+import warnings
 
 import pytest
 
-from feedpub.websub import PingResult, ping_hub
+from feedpub.websub import DEFAULT_DEADLINE, PingResult, ping_hub
 
 TOPICS = ["https://site.example/vi/feed.xml", "https://site.example/en/atom.xml?x=1&y=2"]
 NO_SLEEP = {"sleep": lambda s: None, "timeout": 2.0}
@@ -52,11 +55,12 @@ def test_retries_503_then_succeeds_with_backoff(start_hub):
     assert sleeps == [0.5, 1.0]
 
 
-def test_always_500_gives_up_after_attempts_without_raising(start_hub):
+def test_always_500_gives_up_after_attempts_and_skips_the_other_topics(start_hub):
     hub = start_hub([500])
     results = ping_hub(hub.url, TOPICS, **NO_SLEEP)
-    assert results == [PingResult(t, False, 3, "HTTP 500") for t in TOPICS]
-    assert len(hub.requests) == 6
+    assert results == [PingResult(TOPICS[0], False, 3, "HTTP 500"),
+                       PingResult(TOPICS[1], False, 0, "skipped: hub unreachable (HTTP 500)")]
+    assert len(hub.requests) == 3
 
 
 def test_429_is_retried_honouring_retry_after(start_hub):
@@ -132,3 +136,131 @@ def test_an_unreachable_hub_costs_one_topics_retries_not_every_topics():
     assert [(r.ok, r.attempts) for r in results] == [(False, 3), (False, 0)]
     assert results[1].detail.startswith("skipped: hub unreachable")
     assert len(waits) == 2
+
+
+# --- one deadline for every ping of a call ---------------------------------------------------------
+
+MANY = [f"https://site.example/feed-{i}.xml" for i in range(54)]       # as many as the sample site changes
+
+
+def pinged(*args, **kwargs) -> tuple[list[PingResult], float]:
+    """ping_hub's results and wall time; it must leave no thread and no socket behind."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        started = time.monotonic()
+        results = ping_hub(*args, **kwargs)
+        elapsed = time.monotonic() - started
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+    assert not [t for t in threading.enumerate() if t.name == "feedpub-ping-deadline"]
+    return results, elapsed
+
+
+def test_the_default_deadline_is_ten_seconds():
+    assert DEFAULT_DEADLINE == 10
+
+
+def test_a_hub_dripping_its_answer_is_cut_off_at_the_deadline(start_hub):
+    hub = start_hub([204], drip=0.2)            # a byte every 0.2 s: no read ever waits 5 s
+    results, elapsed = pinged(hub.url, MANY, deadline=2.0, timeout=5.0)
+    # Before the deadline, the run went on for as long as the hub kept dripping.
+    assert elapsed < 8, elapsed
+    assert results[0] == PingResult(MANY[0], False, 1, "timed out: the 2 s ping deadline passed")
+    assert results[1:] == [PingResult(t, False, 0, "skipped: the 2 s ping deadline passed") for t in MANY[1:]]
+    assert len(hub.requests) == 1
+
+
+def test_a_hung_hub_is_cut_off_at_the_deadline(start_hub):
+    hub = start_hub([204], delay=120)
+    results, elapsed = pinged(hub.url, MANY, deadline=1.5, timeout=30.0)
+    assert elapsed < 8, elapsed
+    assert results[0] == PingResult(MANY[0], False, 1, "timed out: the 1.5 s ping deadline passed")
+    assert {r.detail for r in results[1:]} == {"skipped: the 1.5 s ping deadline passed"}
+
+
+def test_503_with_a_retry_after_past_the_deadline_is_not_waited_for(start_hub):
+    hub = start_hub([503], headers={"Retry-After": "30"})
+    results, elapsed = pinged(hub.url, MANY)                         # the real clock and sleep
+    # Before: 30 s between attempts, for every topic: about an hour for these 54.
+    assert elapsed < 5, elapsed
+    assert results[0] == PingResult(
+        MANY[0], False, 1, "HTTP 503 (a retry in 30 s would pass the 10 s ping deadline)")
+    assert results[1:] == [PingResult(t, False, 0, "skipped: hub unreachable (HTTP 503)") for t in MANY[1:]]
+    assert len(hub.requests) == 1
+
+
+def test_a_retry_after_within_the_deadline_is_waited_for(start_hub):
+    hub = start_hub([503, 204], headers={"Retry-After": "1"})
+    results, elapsed = pinged(hub.url, MANY[:2], deadline=10.0)
+    assert results == [PingResult(MANY[0], True, 2, "HTTP 204"), PingResult(MANY[1], True, 1, "HTTP 204")]
+    assert elapsed >= 1
+
+
+def test_429_counts_as_unreachable_once_its_retries_are_spent(start_hub):
+    hub = start_hub([429], headers={"Retry-After": "0"})
+    results, _ = pinged(hub.url, MANY[:3], attempts=2, sleep=lambda s: None)
+    assert [(r.attempts, r.detail) for r in results] == [
+        (2, "HTTP 429"), (0, "skipped: hub unreachable (HTTP 429)"), (0, "skipped: hub unreachable (HTTP 429)")]
+
+
+def test_a_slow_but_healthy_hub_gets_what_fits_in_the_deadline(start_hub):
+    hub = start_hub([204], delay=0.4)
+    results, elapsed = pinged(hub.url, MANY, deadline=1.5)
+    assert elapsed < 8, elapsed
+    done = [r for r in results if r.ok]
+    assert done == [PingResult(t, True, 1, "HTTP 204") for t in MANY[:len(done)]]
+    rest = results[len(done):]
+    assert rest[0].detail == "timed out: the 1.5 s ping deadline passed"
+    assert {r.detail for r in rest[1:]} == {"skipped: the 1.5 s ping deadline passed"}
+
+
+@pytest.mark.parametrize("deadline", [0, -1, float("nan")])
+def test_no_time_at_all_pings_nothing(start_hub, deadline):
+    hub = start_hub([204])
+    results, _ = pinged(hub.url, MANY[:2], deadline=deadline)
+    assert [r.detail for r in results] == ["skipped: the 0 s ping deadline passed"] * 2
+    assert hub.requests == []
+
+
+@pytest.fixture
+def tls_dripper():
+    """A bare TCP listener on 127.0.0.1 that starts a TLS record and then drips it, a byte every 0.2 s."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+    threads = []
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.sendall(b"\x16\x03\x03\x40\x00")          # handshake record, 16 KiB long ...
+                while not stop.wait(0.2):
+                    conn.sendall(b"\x00")                      # ... sent a byte at a time
+            except OSError:
+                pass
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            thread = threading.Thread(target=drip, args=(conn,), daemon=True)
+            thread.start()
+            threads.append(thread)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    yield f"https://127.0.0.1:{listener.getsockname()[1]}/hub"
+    stop.set()
+    acceptor.join(10)
+    for thread in threads:
+        thread.join(10)
+    listener.close()
+
+
+def test_a_tls_handshake_dripped_by_the_hub_is_cut_off_at_the_deadline(tls_dripper):
+    results, elapsed = pinged(tls_dripper, MANY[:3], deadline=1.5, timeout=5.0)
+    assert elapsed < 8, elapsed
+    assert results[0] == PingResult(MANY[0], False, 1, "timed out: the 1.5 s ping deadline passed")
+    assert {r.detail for r in results[1:]} == {"skipped: the 1.5 s ping deadline passed"}
