@@ -23,6 +23,7 @@ from .dates import parse_datetime
 from .errors import DateError, RecordError
 from .sources import signature
 from .text import ILLEGAL_XML as _ILLEGAL
+from .urls import PLAIN_ROOT_PATH as _ROOT_PATH, origin as _origin
 
 CHUNK = 1 << 20
 MARGIN = 16          # extra candidates kept per list, so a few cross-file duplicate ids never starve a feed
@@ -131,7 +132,6 @@ def _array(typecode: str, data: bytes) -> array:
     result = array(typecode)
     result.frombytes(data)
     return result
-_ROOT_PATH, _origin = v._ROOT_PATH, v._origin
 _IMAGE_KEYS = frozenset(("url", "caption", "type", "length"))
 _STRING_OR_NULL = (ord('"'), ord("n"))
 _ANY = msgspec.json.Decoder()

@@ -13,7 +13,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+
+from .urls import is_http_url
 
 MAX_RETRY_AFTER = 30.0  # seconds; a hub's Retry-After is honoured up to this
 
@@ -34,15 +36,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         """Follow no redirect."""
         return None
-
-
-def _is_http_url(url: str) -> bool:
-    """True for an absolute http(s) URL with a host: the only kind a hub or topic may be."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _retry_after(error: urllib.error.HTTPError) -> float:
@@ -86,7 +79,7 @@ def ping_hub(
     so a dead hub costs one topic's retries, not every topic's.
     """
     unique = list(dict.fromkeys(topics))
-    if not _is_http_url(hub):
+    if not is_http_url(hub):
         return [PingResult(t, False, 0, f"invalid hub URL: {hub!r}") for t in unique]
     opener = urllib.request.build_opener(_NoRedirect)
     results = []
@@ -95,7 +88,7 @@ def ping_hub(
         if unreachable is not None:
             results.append(PingResult(topic, False, 0, f"skipped: hub unreachable ({unreachable})"))
             continue
-        if not _is_http_url(topic):
+        if not is_http_url(topic):
             results.append(PingResult(topic, False, 0, f"invalid topic URL: {topic!r}"))
             continue
         body = urlencode([("hub.mode", "publish"), ("hub.url", topic)]).encode("ascii")
