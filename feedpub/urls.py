@@ -351,7 +351,7 @@ def reference_problem(value: str, *, iri: bool, absolute: bool) -> str | None:
     if ":" in value.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0] and not _SCHEME.fullmatch(scheme):
         return f'has an invalid scheme "{scheme}"'
     if absolute and not scheme:
-        return "is not absolute (expected a scheme such as https:)"
+        return "is not absolute: it has no scheme such as https:"
     ipath, iquery = (_IPATH, _IQUERY) if iri else (_PATH, _QUERY)
     if authority is not None:
         info, host, port = _split_authority(authority)

@@ -146,7 +146,7 @@ def test_resolve_refuses(value, kind):
     ("urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a", False, True, None),
     ("tag:x.vn,2021:a", False, True, None),
     ("../a/b?c#d", False, False, None),
-    ("../a/b", False, True, "is not absolute (expected a scheme such as https:)"),
+    ("../a/b", False, True, "is not absolute: it has no scheme such as https:"),
     ("https://x.vn/tức", True, True, None),
     ("https://x.vn/tức", False, True, 'contains "ứ", which a URI must percent-encode (an IRI is not a URI)'),
     ("https://x.vn/{a}", True, True, 'contains "{", which a URI must percent-encode'),
