@@ -301,3 +301,35 @@ def test_fast_scan_and_full_validator_agree_on_tricky_urls(tmp_path, field):
         assert urls["k2"] == urls["k1"]
         assert urls["k9"] == "https://xn--bo-mia.example.vn/t%E1%BB%A9c"
         assert len(fast.errors) == 13
+
+
+def test_a_site_full_of_vietnamese_urls_publishes_uris_in_every_format(fixture_site, tmp_path):
+    import re
+
+    from feedpub.feedcheck import validate_output
+    late = "2026-11-28T08:00:00+07:00"
+    write_jsonl(fixture_site / "articles" / "x-vi.jsonl",
+                record(id="vi-url", url="/vi/tin-tức/bài-1.html?trang=2#bình-luận", published=late,
+                       content='<p><a href="/vi/thời-tiết">x</a><img src="/ảnh/hai.jpg" alt=""></p>',
+                       image={"url": "/ảnh/một.jpg", "caption": "Ảnh", "length": 100},
+                       author={"name": "A", "uri": "/tác-giả/a"}, translation_key="k-vi"),
+                record(id="en-url", lang="en", url="https://báo.example.vn/en/news", published=late,
+                       translation_key="k-vi"))
+    out = tmp_path / "out"
+    report = feedpub.build(fixture_site, out, now=NOW)
+    assert report.errors == []
+    texts = {name: (out / "vi" / name).read_text("utf-8") for name in ("rss.xml", "atom.xml", "feed.json")}
+    page = f"{BASE}/vi/tin-t%E1%BB%A9c/b%C3%A0i-1.html?trang=2#b%C3%ACnh-lu%E1%BA%ADn"
+    image = f"{BASE}/%E1%BA%A3nh/m%E1%BB%99t.jpg"
+    for name, text in texts.items():
+        assert page.replace("&", "&amp;") in text or page in text, name
+        assert image in text, name
+        assert not re.search(r"(href|url|src)=\"[^\"]*[^\x00-\x7f]", text), name   # no raw IRI in any URL
+    assert f"<link>{page}</link>" in texts["rss.xml"]
+    assert f'<enclosure url="{image}"' in texts["rss.xml"] and f'<media:content url="{image}"' in texts["rss.xml"]
+    assert 'href="https://xn--bo-mia.example.vn/en/news"' in texts["atom.xml"]     # the translation link
+    assert f"{BASE}/t%C3%A1c-gi%E1%BA%A3/a" in texts["atom.xml"]
+    assert f'src="{BASE}/%E1%BA%A3nh/hai.jpg"' in texts["atom.xml"].replace("&quot;", '"')
+    assert f"<guid isPermaLink=\"false\">{BASE}/id/vi-url</guid>" in texts["rss.xml"]      # ids unchanged
+    problems = [str(f) for r in validate_output(out, expect_offset="+07:00") for f in r.errors]
+    assert problems == []
