@@ -14,7 +14,8 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
-from .text import has_illegal_xml
+from .text import has_illegal_xml, printable
+from .urls import UrlError, resolve
 
 CONFIG_NAME = "feedpub.toml"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -34,8 +35,8 @@ class LanguageConfig:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    base_url: str                 # absolute, no trailing slash
-    feeds_url: str                # where OUT/ is published, no trailing slash (default base_url/feeds)
+    base_url: str                 # absolute URI, no trailing slash
+    feeds_url: str                # where OUT/ is published, URI, no trailing slash (default base_url/feeds)
     timezone: str
     max_items: int
     languages: Mapping[str, LanguageConfig]
@@ -44,6 +45,14 @@ class Config:
     category_feeds: bool = True
     html_policy: Any = None       # sanitize.HtmlPolicy from the [html] table
     fingerprint: str = ""         # hash of the config file's bytes: state from another config is void
+    id_base: str = ""             # base_url as written (an IRI stays one): item ids derive from it
+    feed_id_base: str = ""        # feeds_url as written: feed ids derive from it
+
+    def __post_init__(self) -> None:
+        if not self.id_base:
+            object.__setattr__(self, "id_base", self.base_url)
+        if not self.feed_id_base:
+            object.__setattr__(self, "feed_id_base", self.feeds_url)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -52,6 +61,10 @@ class Config:
     def out_url(self, path: str = "") -> str:
         """Absolute URL of a file under OUT/ as published at feeds_url."""
         return f"{self.feeds_url}/{path}"
+
+    def feed_id(self, path: str) -> str:
+        """Atom id of the feed in folder path/ of OUT: feeds_url as written, so it never changes."""
+        return f"{self.feed_id_base}/{path}/"
 
 
 # Every key feedpub reads, per table: anything else is a mistake worth stopping for (a misspelt
@@ -93,13 +106,20 @@ def _string(table: Mapping, name: str, key: str, *, required: bool = False, defa
     return value.strip()
 
 
-def _http_url(table: Mapping, name: str, key: str, *, required: bool) -> str | None:
+def _http_url(table: Mapping, name: str, key: str, *, required: bool, raw: bool = False) -> str | None:
+    """An absolute http(s) URL without its trailing slash, as a URI (urls.resolve), or as written if raw."""
     value = _string(table, name, key, required=required)
     if value is None:
         return None
-    if not value.lower().startswith(("http://", "https://")) or "://" == value[-3:] or " " in value:
-        raise ConfigError(f"{_where(name, key)}: {value!r} is not an absolute URL (expected http:// or https://…)")
-    return value.rstrip("/")
+    try:
+        uri = resolve(value)
+    except UrlError as exc:
+        if exc.kind != "syntax":
+            raise ConfigError(f"{_where(name, key)}: {printable(repr(value))} is not an absolute URL "
+                              "(expected http:// or https://…)") from None
+        raise ConfigError(f"{_where(name, key)}: {printable(repr(value))} is not a valid URL: {printable(str(exc))} "
+                          "(expected an absolute http:// or https:// URL)") from None
+    return value.rstrip("/") if raw else uri.rstrip("/")
 
 
 def parse_config(text: str, *, fingerprint: str = "") -> Config:
@@ -114,6 +134,8 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         raise ConfigError(f"{CONFIG_NAME}: missing [site] table (expected base_url, timezone, max_items)")
     _reject_unknown(site, "site")
     base_url = _http_url(site, "site", "base_url", required=True)
+    id_base = _http_url(site, "site", "base_url", required=True, raw=True)
+    feeds_url = _http_url(site, "site", "feeds_url", required=False)
     tz_name = _string(site, "site", "timezone", default=DEFAULT_TIMEZONE)
     try:
         ZoneInfo(tz_name)
@@ -140,7 +162,7 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
     languages = _languages(data.get("languages"), base_url)
     return Config(
         base_url=base_url,
-        feeds_url=_http_url(site, "site", "feeds_url", required=False) or f"{base_url}/feeds",
+        feeds_url=feeds_url or f"{base_url}/feeds",
         timezone=tz_name,
         max_items=max_items,
         languages=MappingProxyType(languages),
@@ -149,6 +171,8 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         category_feeds=category_feeds,
         html_policy=html_policy,
         fingerprint=fingerprint,
+        id_base=id_base,
+        feed_id_base=_http_url(site, "site", "feeds_url", required=False, raw=True) or f"{id_base}/feeds",
     )
 
 

@@ -17,8 +17,12 @@ STYLESHEET = "feed.css"
 
 
 def guid(config: Config, record_id: str) -> str:
-    """The item's identity forever: base_url plus the record id, nothing else."""
-    return f"{config.base_url}/id/{quote(record_id, safe='')}"
+    """The item's identity forever: base_url as written plus the percent-encoded record id, nothing else.
+
+    Not base_url as converted to a URI: a site configured with a non-ASCII host keeps the ids it
+    always had (an IRI is a valid Atom id, and an RSS guid with isPermaLink="false" is any string).
+    """
+    return f"{config.id_base}/id/{quote(record_id, safe='')}"
 
 
 def feed_dir(lang: str, slug: str | None = None) -> str:
@@ -83,7 +87,7 @@ def _feed(config: Config, lang: str, cat: str | None, slug: str | None, entries:
         title=f"{lc.title} – {cat}" if cat else lc.title,
         description=lc.description,
         link=lc.link,
-        id=config.out_url(f"{base}/"),
+        id=config.feed_id(base),
         urls=urls,
         updated=site_time(newest, config.tz),
         entries=tuple(entries),

@@ -3,7 +3,11 @@
 clean_html runs nh3 with an allow-list policy. An attribute filter makes every
 URL absolute against the article URL (feed readers have no base URL) and
 rejects unsafe schemes, including in srcset, poster and cite, which nh3 does
-not check itself. Iframes need one extra pass: nh3 cannot drop an element from
+not check itself. An http(s) URL is written as a URI (urls.iri_to_uri): HTML
+itself would take an IRI, but then an image named in Vietnamese would appear
+under two spellings, percent-encoded as the feed's enclosure and raw in the
+body, and readers that match the two (or fetch the body's images through a
+proxy) would not. Iframes need one extra pass: nh3 cannot drop an element from
 its attribute filter, so the filter only removes an iframe's src when the host
 is not allowed, and a pass over nh3's canonical output then removes iframes
 without a src and empties the rest (an iframe's content is raw text, never
@@ -27,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 
 from .text import strip_illegal_xml
+from .urls import UrlError, iri_to_uri
 
 DEFAULT_ALLOWED_TAGS: frozenset[str] = frozenset({
     "p", "br", "hr", "div", "span", "a", "strong", "em", "b", "i", "u", "s",
@@ -187,6 +192,10 @@ def _absolute_url(value: str, base_url: str, schemes: frozenset[str]) -> str | N
         return None
     if parts.scheme.lower() in ("http", "https"):
         if not parts.hostname or "@" in parts.netloc or not _host_ok(parts.hostname):
+            return None
+        try:
+            return iri_to_uri(url)      # the same string as the record's own URLs (urls.py)
+        except UrlError:
             return None
     return url
 

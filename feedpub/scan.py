@@ -22,9 +22,10 @@ from . import validate as v
 from .config import Config
 from .dates import parse_datetime
 from .errors import DateError, RecordError
-from .sources import open_record_file, signature
 from .jsonrecords import BOM, BadRecord, decode_one, duplicate_keys, json_file_records, without_bom
+from .sources import open_record_file, signature
 from .text import ILLEGAL_XML as _ILLEGAL, printable
+from .urls import PLAIN_ROOT_PATH as _ROOT_PATH, origin as _origin
 
 CHUNK = 1 << 20
 MARGIN = 16          # extra candidates kept per list, so a few cross-file duplicate ids never starve a feed
@@ -132,7 +133,6 @@ def _array(typecode: str, data: bytes) -> array:
     result = array(typecode)
     result.frombytes(data)
     return result
-_ROOT_PATH, _origin = v._ROOT_PATH, v._origin
 _IMAGE_KEYS = frozenset(("url", "caption", "type", "length"))
 _STRING_OR_NULL = (ord('"'), ord("n"))
 _ANY = msgspec.json.Decoder()

@@ -12,13 +12,14 @@ import re
 import unicodedata
 from datetime import datetime
 from typing import Any, Callable, Mapping
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .dates import parse_datetime
 from .errors import DateError, RecordError
 from .model import Article, Author, Image
-from .text import ILLEGAL_XML, has_illegal_xml, strip_illegal_xml
+from .text import has_illegal_xml, printable, strip_illegal_xml
+from .urls import UrlError, resolve
 
 MISSING = object()
 _SPACES = re.compile(r"\s+")
@@ -107,30 +108,18 @@ def check_title(value: Any, warnings: list[str] | None = None) -> str:
     return text
 
 
-_ABS_URL = re.compile(r"https?://[^\s/?#\x00-\x1f\x7f-\x9f]+(?:[/?#][^\s\x00-\x1f\x7f-\x9f]*)?", re.I)
-_ROOT_PATH = re.compile(r"/(?!/)[^\s\x00-\x1f\x7f-\x9f]*")
-_ORIGINS: dict[str, str] = {}
-
-
-def _origin(base_url: str) -> str:
-    """scheme://host of base_url: a path starting with / resolves against it."""
-    origin = _ORIGINS.get(base_url)
-    if origin is None:
-        parts = urlsplit(base_url)
-        origin = _ORIGINS[base_url] = f"{parts.scheme}://{parts.netloc}"
-    return origin
-
-
 def check_url(value: Any, base_url: str, *, expected: str = "an absolute http(s) URL or a path starting with /") -> str:
-    """Resolve a record URL against base_url; only http(s) URLs survive."""
-    text = _string(value, expected).strip()
-    if _ROOT_PATH.fullmatch(text):
-        return _origin(base_url) + text if "/." not in text else urljoin(base_url + "/", text)
-    if _ABS_URL.fullmatch(text):
-        return text
-    if not text or any(c.isspace() for c in text) or has_illegal_xml(text):
-        raise _Problem(f"{describe(value)} is not a URL (expected {expected})")
-    raise _Problem(f"{describe(value)} is not an http(s) URL (expected {expected})")
+    """Resolve a record URL against base_url and convert it to a URI (urls.resolve); only http(s) URLs survive."""
+    text = _string(value, expected)
+    try:
+        return resolve(text, base_url)
+    except UrlError as exc:
+        shown = printable(describe(value))
+        if exc.kind == "shape":
+            raise _Problem(f"{shown} is not a URL (expected {expected})") from None
+        if exc.kind == "scheme":
+            raise _Problem(f"{shown} is not an http(s) URL (expected {expected})") from None
+        raise _Problem(f"{shown} is not a valid URL: {printable(str(exc))} (expected {expected})") from None
 
 
 def check_date(value: Any, tz: ZoneInfo, warnings: list[str] | None = None, field: str = "") -> datetime:

@@ -21,7 +21,9 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
+
+from .urls import is_http_url
 
 DEFAULT_DEADLINE = 10.0     # seconds for all the pings of one call together
 MAX_DEADLINE = 86400.0
@@ -145,15 +147,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _is_http_url(url: str) -> bool:
-    """True for an absolute http(s) URL with a host: the only kind a hub or topic may be."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
 def _retry_after(error: urllib.error.HTTPError) -> float:
     """Seconds asked for by a Retry-After header in delta-seconds form; 0 if absent or a date."""
     value = (error.headers.get("Retry-After") or "").strip() if error.headers else ""
@@ -231,7 +224,7 @@ def ping_hub(
     alone.
     """
     unique = list(dict.fromkeys(topics))
-    if not _is_http_url(hub):
+    if not is_http_url(hub):
         return [PingResult(t, False, 0, f"invalid hub URL: {hub!r}") for t in unique]
     results = []
     skipped = None
@@ -243,7 +236,7 @@ def ping_hub(
             if skipped is not None:
                 results.append(PingResult(topic, False, 0, skipped))
                 continue
-            if not _is_http_url(topic):
+            if not is_http_url(topic):
                 results.append(PingResult(topic, False, 0, f"invalid topic URL: {topic!r}"))
                 continue
             result, trouble = _ping_topic(opener, clock, hub, topic, attempts=attempts, timeout=timeout,

@@ -196,13 +196,66 @@ def test_validate_command_passes_a_fresh_build_and_fails_a_broken_feed(tmp_path)
     assert run_cli("build", "--out", out, "--now", NOW_ARG, "--quiet").returncode == 0
     result = run_cli("validate", out, "--expect-offset", "+07:00")
     assert result.returncode == 0, result.stdout
-    assert result.stdout.splitlines()[-1] == "54 files checked, 0 with errors"
+    assert result.stdout.splitlines()[-1] == "54 files checked, 0 with errors; 21 other files not checked (not feeds)"
     rss = out / "vi" / "rss.xml"
     rss.write_bytes(rss.read_bytes().replace(b"+0700</pubDate>", b"GMT+7</pubDate>", 1))
     result = run_cli("validate", out, "--expect-offset", "+07:00")
     assert result.returncode == 1
     assert any(line.startswith("FAIL vi/rss.xml (rss)") for line in result.stdout.splitlines())
-    assert result.stdout.splitlines()[-1] == "54 files checked, 1 with errors"
+    assert result.stdout.splitlines()[-1] == "54 files checked, 1 with errors; 21 other files not checked (not feeds)"
+
+
+ATOM_03 = """<?xml version="1.0" encoding="UTF-8"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#">
+  <title>Tin cũ</title><modified>2004-01-01T00:00:00Z</modified>
+</feed>
+"""
+
+
+def test_validate_never_passes_a_feed_file_it_cannot_identify(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("build", "--out", out, "--now", NOW_ARG, "--quiet").returncode == 0
+    (out / "vi" / "atom.xml").write_text(ATOM_03, encoding="utf-8")
+    for extra in ([], ["--spec-only"]):
+        result = run_cli("validate", out, *extra)
+        assert result.returncode == 1
+        assert "FAIL vi/atom.xml (unknown): 1 error(s)" in result.stdout.splitlines()
+        assert result.stdout.splitlines()[-1].startswith("54 files checked, 1 with errors")
+
+
+def test_validate_labels_feedpub_rules_and_spec_only_leaves_them_out(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    rss = ('<rss version="2.0"><channel><title>T</title><link>https://x.vn/</link><description>D</description>'
+           "<item><title>A</title><link>https://x.vn/a</link></item></channel></rss>")
+    (out / "rss.xml").write_text(rss, encoding="utf-8")
+    result = run_cli("validate", out)
+    assert result.returncode == 1
+    rules = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("feedpub rule:")]
+    assert rules == [
+        'feedpub rule: rss.xml: has no XML declaration (feedpub requires <?xml version="1.0" encoding="UTF-8"?> '
+        "on the first line) [feedpub: XML declaration]",
+        "feedpub rule: rss.xml: item 1 (https://x.vn/a): has no <guid> (feedpub requires a permanent unique id) "
+        "[feedpub: item guid]",
+        "feedpub rule: rss.xml: item 1 (https://x.vn/a): has no <pubDate> (feedpub requires the publication date; "
+        "readers sort items by it) [feedpub: item pubDate]"]
+    result = run_cli("validate", out, "--spec-only")
+    assert result.returncode == 0, result.stdout
+    assert "feedpub rule" not in result.stdout
+
+
+def test_a_language_with_no_records_builds_feeds_that_validate(fixture_site, tmp_path):
+    config = fixture_site / "feedpub.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[languages.fr]\ntitle = "Nouvelles"\n'
+                      'description = "Rien encore"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli("build", "--data", fixture_site, "--out", out, "--now", NOW_ARG, "--quiet").returncode == 0
+    assert (out / "fr" / "rss.xml").is_file()
+    result = run_cli("validate", out, "--expect-offset", "+07:00")
+    assert result.returncode == 0, result.stdout
+    assert "OK  fr/rss.xml (rss)" in result.stdout.splitlines()
+    assert "OK  fr/atom.xml (atom)" in result.stdout.splitlines()
+    assert "OK  fr/feed.json (jsonfeed)" in result.stdout.splitlines()
 
 
 def test_invalid_utf8_inside_a_body_is_rejected_with_its_line_and_the_rest_publishes(fixture_site, tmp_path):

@@ -133,6 +133,19 @@ def test_absolute_and_mailto_links_kept():
     )
 
 
+def test_vietnamese_urls_in_html_become_uris_like_the_record_urls():
+    html = ('<img src="/ảnh/một.jpg" srcset="/ảnh/một-2x.jpg 2x" alt="Ảnh">'
+            '<a href="https://báo.example.vn/tin-tức?trang=2#bình-luận">x</a>'
+            '<a href="/tin-t%E1%BB%A9c">encoded</a>')
+    assert clean(html) == (
+        '<img src="https://site.example/%E1%BA%A3nh/m%E1%BB%99t.jpg" '
+        'srcset="https://site.example/%E1%BA%A3nh/m%E1%BB%99t-2x.jpg 2x" alt="Ảnh">'
+        '<a href="https://xn--bo-mia.example.vn/tin-t%E1%BB%A9c?trang=2#b%C3%ACnh-lu%E1%BA%ADn" '
+        'rel="noopener noreferrer">x</a>'
+        '<a href="https://site.example/tin-t%E1%BB%A9c" rel="noopener noreferrer">encoded</a>')
+    assert clean(clean(html)) == clean(html)
+
+
 def test_srcset_absolutised_and_unsafe_candidates_dropped():
     html = '<img src="a.jpg" srcset="a.jpg 1x, /b.jpg 2x, javascript:x 3x, https://cdn.example/c.jpg 480w">'
     assert clean(html) == (

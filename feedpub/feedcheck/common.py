@@ -1,0 +1,46 @@
+"""Names and small helpers every XML format check uses."""
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+__all__ = ["A", "ATOM_LINK", "ATOM_NS", "C1", "CONTENT_ENCODED", "DC_CREATOR", "MEDIA_NS", "XHTML_NS", "XML_BASE",
+           "XML_LANG", "children", "line_col", "tag_name", "text_of"]
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+
+A = "{%s}" % ATOM_NS
+XML_LANG = "{%s}lang" % XML_NS
+XML_BASE = "{%s}base" % XML_NS
+ATOM_LINK = A + "link"
+CONTENT_ENCODED = "{%s}encoded" % CONTENT_NS
+DC_CREATOR = "{%s}creator" % DC_NS
+
+C1 = re.compile("[\x80-\x9f]")
+
+
+def text_of(el: etree._Element | None) -> str:
+    """All text inside el, stripped ("" for a missing element)."""
+    return "".join(el.itertext()).strip() if el is not None else ""
+
+
+def tag_name(el: etree._Element) -> str:
+    """The element's name as written (prefix:local)."""
+    qn = etree.QName(el)
+    return f"{el.prefix}:{qn.localname}" if el.prefix else qn.localname
+
+
+def children(el: etree._Element) -> list[etree._Element]:
+    """Child elements only (no comments or processing instructions)."""
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+def line_col(text: str, pos: int) -> str:
+    line = text.count("\n", 0, pos) + 1
+    return f"line {line}, column {pos - (text.rfind(chr(10), 0, pos) + 1) + 1}"
