@@ -302,7 +302,7 @@ def _dateutil_prose(text: str, tz: tzinfo) -> datetime | None:
     written, rest = _take(_NUMERIC_OFFSET, rest)
     clock, rest = _take(_TIME, rest)
     try:
-        offset = _pick_offset(_named_offset(named), _written_offset(written))
+        offset = _pick_offset(_pick_offset(_named_offset(named), _written_offset(written)), _clock_offset(clock))
         hour, minute, second, micro = _clock_fields(clock)
     except _Reject:
         return None

@@ -556,3 +556,14 @@ def test_dateutil_reads_other_english_prose_with_our_offsets(text, expected):
 def test_prose_that_is_incomplete_or_ambiguous_is_an_error(text):
     with pytest.raises(DateError):
         parse_datetime(text, HCM)
+
+
+@pytest.mark.parametrize("text", [
+    "Mar 1st 2026, 9:51 a.m. -0500 (GMT+7)",
+    "Thursday 2nd December 2021 11:30 PM +0800 UTC+7",
+])
+def test_prose_with_two_different_offsets_is_an_error_not_one_of_them(text):
+    """The offset written right after the time counts in prose read by dateutil too."""
+    with pytest.raises(DateError) as caught:
+        parse_datetime(text, HCM)
+    assert "it has two different offsets" in str(caught.value)
