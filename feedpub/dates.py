@@ -1,10 +1,12 @@
 """Read the dates news sites print, and write them back for feeds and pages.
 
-Policy (see the input contract, "Dates"):
+Policy (see the README, "Dates"):
 
 - An explicit offset (``+07:00``, ``+0700``, ``Z``, ``GMT+7``, ``UTC-5``, ``ICT``,
   ``GMT``) is taken as given and yields a fixed ``datetime.timezone``.
   ``GMT+7`` means seven hours *ahead* of UTC, as every news site means it.
+  Only offsets real zones use are accepted, ``OFFSET_RANGE`` (-12:00 to
+  +14:00); ``fixed_offset`` is the one place that says so.
 - A date without an offset is wall-clock time in the site zone, localised
   through the IANA database (``dt.replace(tzinfo=tz)``, fold=0), so a 1970
   Saigon date gets +08:00. Nothing here reads the machine's zone or locale.
@@ -27,12 +29,17 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from .errors import DateError
 
 __all__ = [
+    "OFFSET_RANGE",
+    "fixed_offset",
     "format_local",
     "format_rfc822",
     "format_rfc3339",
     "parse_datetime",
     "site_time",
 ]
+
+OFFSET_RANGE = range(-12 * 60, 14 * 60 + 1)
+"""UTC offsets, in minutes east of Greenwich, that real time zones use: -12:00 to +14:00."""
 
 _MINUTE = timedelta(minutes=1)
 _MAX_QUOTE = 60
@@ -54,7 +61,7 @@ _HINT_VN = "expected ngày D tháng M năm YYYY [HH:MM]"
 _HINT_EN = "expected Month D, YYYY or D Month YYYY [HH:MM]"
 _HINT_TIME = "expected HH:MM from 00:00 to 23:59"
 _HINT_12H = "expected an hour from 1 to 12 before AM/PM, SA/CH"
-_HINT_OFFSET = "expected an offset such as +07:00, GMT+7 or UTC-5, less than 24 hours"
+_HINT_OFFSET = "expected an offset from -12:00 to +14:00, such as +07:00, GMT+7 or UTC-5"
 _HINT_STAMP = "expected a string, or a Unix timestamp in seconds as a JSON number"
 
 # --- fast shapes -----------------------------------------------------------
@@ -65,7 +72,10 @@ _FAST_PAGE = re.compile(
     r"(?:(?: - |, | )([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
     r"(?: \((?:GMT|UTC)([+-])([0-9]{1,2})\)| (?:GMT|UTC)([+-])([0-9]{1,2}))?)?"
 )
-_FIXED_ZONES: dict[int, timezone] = {}
+_FIXED_ZONES: dict[int, timezone] = {0: timezone.utc}
+_REAL_OFFSETS = frozenset(timedelta(minutes=m) for m in OFFSET_RANGE)
+_REAL_OFFSET_TEXTS = frozenset(                         # "+07:00": cheaper to look up than a timedelta
+    f"{'-' if m < 0 else '+'}{abs(m) // 60:02d}:{abs(m) % 60:02d}" for m in OFFSET_RANGE)
 
 # --- pieces of a general date string (matched case-insensitively) ----------
 
@@ -175,6 +185,21 @@ def parse_datetime(value: str | int | float, tz: tzinfo) -> tuple[datetime, tupl
     )
 
 
+def fixed_offset(minutes: int) -> timezone:
+    """The fixed zone `minutes` east of UTC (UTC itself for 0), cached.
+
+    ValueError unless minutes is in OFFSET_RANGE: no real zone is further
+    from Greenwich than -12:00 or +14:00, so such an offset is a typo.
+    """
+    zone = _FIXED_ZONES.get(minutes)
+    if zone is None:
+        if minutes not in OFFSET_RANGE:
+            raise ValueError(f"offset {_offset_text(minutes, ':')} is out of range "
+                             "(expected an offset from -12:00 to +14:00)")
+        zone = _FIXED_ZONES[minutes] = timezone(timedelta(minutes=minutes))
+    return zone
+
+
 def site_time(dt: datetime, tz: tzinfo) -> datetime:
     """dt in the site zone, or in UTC when that offset has seconds, which feeds cannot write."""
     local = _require_aware(dt).astimezone(tz)
@@ -221,31 +246,26 @@ def _parse_fast(text: str, tz: tzinfo) -> datetime | None:
             dt = datetime.fromisoformat(text)
         except ValueError:
             return None
-        return dt if dt.tzinfo is not None else dt.replace(tzinfo=tz)
+        if dt.tzinfo is None:
+            return dt.replace(tzinfo=tz)
+        if text[-6:] in _REAL_OFFSET_TEXTS or dt.utcoffset() in _REAL_OFFSETS:
+            return dt
+        return None
     m = _FAST_PAGE.fullmatch(text)
     if m is None:
         return None
     day, _, month, year, hour, minute, second, sign, hours, sign2, hours2 = m.groups()
     if sign or sign2:
-        tz = _fixed_zone(sign or sign2, int(hours or hours2))
-        if tz is None:
+        minutes = int(hours or hours2) * 60
+        try:
+            tz = fixed_offset(minutes if (sign or sign2) == "+" else -minutes)
+        except ValueError:
             return None
     try:
         return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
-                         int(second or 0), tzinfo=tz)
+                        int(second or 0), tzinfo=tz)
     except ValueError:
         return None
-
-
-def _fixed_zone(sign: str, hours: int) -> timezone | None:
-    """A GMT+H marker read the way people mean it (east of Greenwich is +), cached."""
-    if hours > 14:
-        return None
-    minutes = hours * 60 if sign == "+" else -hours * 60
-    zone = _FIXED_ZONES.get(minutes)
-    if zone is None:
-        zone = _FIXED_ZONES[minutes] = timezone(timedelta(minutes=minutes))
-    return zone
 
 
 def _from_timestamp(value: int | float) -> datetime:
@@ -324,10 +344,7 @@ def _written_offset(m: re.Match[str] | None) -> timezone | None:
     """+HH:MM / -HHMM written after a time."""
     if m is None:
         return None
-    minutes = int(m["h"]) * 60 + int(m["m"])
-    if minutes > 14 * 60:
-        raise _Reject("the offset is out of range", _HINT_OFFSET)
-    return timezone(timedelta(minutes=minutes if m["sign"] == "+" else -minutes))
+    return _offset_zone(m["sign"], int(m["h"]), int(m["m"]))
 
 
 def _normalise(value: str) -> str:
@@ -430,10 +447,10 @@ def _named_offset(m: re.Match[str] | None) -> timezone | None:
     if m is None:
         return None
     if m["ict"]:
-        return timezone(timedelta(hours=7))
+        return fixed_offset(7 * 60)
     if not m["sign"]:
         return timezone.utc
-    return _fixed(m["sign"], int(m["h"]), int(m["m"] or 0))
+    return _offset_zone(m["sign"], int(m["h"]), int(m["m"] or 0))
 
 
 def _clock_offset(clock: re.Match[str] | None) -> timezone | None:
@@ -444,15 +461,18 @@ def _clock_offset(clock: re.Match[str] | None) -> timezone | None:
         return timezone.utc
     if not clock["sign"]:
         return None
-    return _fixed(clock["sign"], int(clock["oh"]), int(clock["om"] or 0))
+    return _offset_zone(clock["sign"], int(clock["oh"]), int(clock["om"] or 0))
 
 
-def _fixed(sign: str, hours: int, minutes: int) -> timezone:
-    """A datetime.timezone for a signed offset, rejecting impossible ones."""
-    if hours > 23 or minutes > 59:
-        raise _Reject(f"offset {sign}{hours:02d}:{minutes:02d} is out of range", _HINT_OFFSET)
-    delta = timedelta(hours=hours, minutes=minutes)
-    return timezone(delta if sign == "+" else -delta)
+def _offset_zone(sign: str, hours: int, minutes: int) -> timezone:
+    """The fixed zone of a signed offset as written, rejecting those no real zone uses."""
+    total = hours * 60 + minutes
+    if sign != "+":
+        total = -total
+    if minutes > 59 or total not in OFFSET_RANGE:
+        shown = "+" if sign == "+" else "-"
+        raise _Reject(f"offset {shown}{hours:02d}:{minutes:02d} is out of range", _HINT_OFFSET)
+    return fixed_offset(total)
 
 
 def _pick_offset(named: timezone | None, written: timezone | None) -> timezone | None:
@@ -496,7 +516,10 @@ def _writable(dt: datetime) -> datetime:
 
 def _offset(dt: datetime, sep: str) -> str:
     """'+0700' (sep='') or '+07:00' (sep=':'); UTC is written +00:00."""
-    minutes = dt.utcoffset() // _MINUTE
+    return _offset_text(dt.utcoffset() // _MINUTE, sep)
+
+
+def _offset_text(minutes: int, sep: str) -> str:
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)
     return f"{sign}{hours:02d}{sep}{minutes:02d}"

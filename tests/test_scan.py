@@ -50,7 +50,7 @@ FIELD_CASES = {
     "title": (["Tin", "  ", "Tin\u000b mới", "A  B", 3, None]),
     "url": (["/vi/a", "https://x.vn/a", "/vi/../a", "//x.vn/a", "ftp://x", "a b", "", None]),
     "published": (["02/12/2021 - 23:30", "31/02/2021", "2021-12-02T23:30:00Z", 1638462600,
-                                  True, "", "Thứ Sáu, 02/12/2021", None]),
+                                  True, "", "Thứ Sáu, 02/12/2021", None, "02/12/2021 23:30 GMT+20"]),
     "updated": (["03/12/2021 08:00", "nope", None, 5.5]),
     "summary": (["Tóm tắt", 7, None, ["x"]]),
     "content": (["<p>x</p>", None, {"a": 1}]),
