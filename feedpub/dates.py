@@ -12,6 +12,11 @@ Policy (see the README, "Dates"):
   Saigon date gets +08:00. Nothing here reads the machine's zone or locale.
 - Numeric dates are always day-first (``12/02/2021`` is 12 February); a
   four-digit year in front (``2021/12/02``) makes them year-first.
+- Every date must lie within ``YEAR_RANGE`` (1000-9999: RSS and Atom write
+  four-digit years) as written, in UTC and in the site zone; ``range_problem``
+  is the one rule. ``0001-01-01 00:00:00``, the "no date" placeholder of .NET
+  and SQL exports, raises ``PlaceholderDateError`` so that an optional field
+  can read it as absent.
 - A weekday that disagrees with its date is a warning; the date wins.
 - Feeds cannot write an offset with seconds, so ``site_time`` falls back to
   UTC for the local mean time the zone database uses before 1911.
@@ -26,20 +31,25 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
-from .errors import DateError
+from .errors import DateError, PlaceholderDateError
 
 __all__ = [
     "OFFSET_RANGE",
+    "YEAR_RANGE",
     "fixed_offset",
     "format_local",
     "format_rfc822",
     "format_rfc3339",
     "parse_datetime",
+    "range_problem",
     "site_time",
 ]
 
 OFFSET_RANGE = range(-12 * 60, 14 * 60 + 1)
 """UTC offsets, in minutes east of Greenwich, that real time zones use: -12:00 to +14:00."""
+
+YEAR_RANGE = range(1000, 10000)
+"""Years a published date may have as written, in UTC and in the site zone (four digits)."""
 
 _MINUTE = timedelta(minutes=1)
 _MAX_QUOTE = 60
@@ -63,6 +73,9 @@ _HINT_TIME = "expected HH:MM from 00:00 to 23:59"
 _HINT_12H = "expected an hour from 1 to 12 before AM/PM, SA/CH"
 _HINT_OFFSET = "expected an offset from -12:00 to +14:00, such as +07:00, GMT+7 or UTC-5"
 _HINT_STAMP = "expected a string, or a Unix timestamp in seconds as a JSON number"
+_HINT_RANGE = "expected a date from the year 1000 to 9999, in UTC and in the site zone too"
+_HINT_PLACEHOLDER = "expected a real date such as 02/12/2021 - 23:30"
+_PLACEHOLDER = datetime(1, 1, 1)
 
 # --- fast shapes -----------------------------------------------------------
 
@@ -167,18 +180,31 @@ class _Reject(Exception):
         self.hint = hint
 
 
+class _Placeholder(_Reject):
+    """The "no date" placeholder: rejected, but as PlaceholderDateError."""
+
+
 # --- public API ------------------------------------------------------------
 
 
 def parse_datetime(value: str | int | float, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
-    """Return (aware datetime, warnings) for a record date; naive input is wall time in tz."""
+    """Return (aware datetime, warnings) for a record date; naive input is wall time in tz.
+
+    Raises DateError, or PlaceholderDateError (a DateError) for 0001-01-01 00:00:00.
+    """
     if isinstance(value, str):
         dt = _parse_fast(value, tz)
-        if dt is not None:
+        if dt is not None and 1000 < dt.year < 9999:
             return dt, ()
         return _parse_text(value, tz)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _from_timestamp(value), ()
+        try:
+            dt = _from_timestamp(value)
+            if not 1000 < dt.year < 9999:
+                _check_edges(dt, tz)
+        except _Reject as why:
+            raise _error(repr(value), why) from None
+        return dt, ()
     kind = "null" if value is None else f"a {type(value).__name__}"
     raise DateError(
         f"{_quote(repr(value))} is not a valid date: {kind} is not accepted ({_HINT_STAMP})"
@@ -200,11 +226,47 @@ def fixed_offset(minutes: int) -> timezone:
     return zone
 
 
+def range_problem(dt: datetime, tz: tzinfo | None = None) -> str | None:
+    """Why an aware datetime cannot be published, or None when it can.
+
+    Its year must be in YEAR_RANGE as written (in its own offset), in UTC, and
+    in the site zone tz when one is given: RSS and Atom write four-digit years,
+    and every one of these renderings is written somewhere.
+    """
+    if 1000 < _require_aware(dt).year < 9999:           # no offset (less than a day) moves it out
+        return None
+    if dt.year not in YEAR_RANGE:
+        return f"year {dt.year} is out of range"
+    side = "before the year 1000" if dt.year < 5000 else "after the year 9999"
+    try:
+        utc = dt.replace(tzinfo=None) - dt.utcoffset()
+    except OverflowError:
+        utc = None
+    if utc is None or utc.year not in YEAR_RANGE:
+        return f"in UTC it falls {side}"
+    if tz is not None:
+        try:
+            local = dt.astimezone(tz)
+        except OverflowError:
+            local = None
+        if local is None or local.year not in YEAR_RANGE:
+            return f"in the site zone ({_zone_name(tz)}) it falls {side}"
+    return None
+
+
 def site_time(dt: datetime, tz: tzinfo) -> datetime:
-    """dt in the site zone, or in UTC when that offset has seconds, which feeds cannot write."""
-    local = _require_aware(dt).astimezone(tz)
-    if local.utcoffset() % _MINUTE:
-        return dt.astimezone(timezone.utc)
+    """dt in the site zone, or in UTC when that offset has seconds, which feeds cannot write.
+
+    DateError when the site zone cannot show dt (beyond the calendar's ends);
+    every date parse_datetime returns can be shown.
+    """
+    try:
+        local = _require_aware(dt).astimezone(tz)
+        if local.utcoffset() % _MINUTE:
+            return dt.astimezone(timezone.utc)
+    except OverflowError:
+        raise DateError(f"{dt.isoformat()} cannot be shown in {_zone_name(tz)}: "
+                        f"{range_problem(dt, tz) or 'it is out of range'} ({_HINT_RANGE})") from None
     return local
 
 
@@ -240,7 +302,8 @@ def format_local(dt: datetime, lang: str) -> str:
 
 
 def _parse_fast(text: str, tz: tzinfo) -> datetime | None:
-    """ISO 8601 or DD/MM/YYYY[ - HH:MM[:SS]], or None to let the general reader explain."""
+    """ISO 8601 or DD/MM/YYYY[ - HH:MM[:SS]], or None to let the general reader explain.
+    The caller checks the year range."""
     if _FAST_ISO.match(text):
         try:
             dt = datetime.fromisoformat(text)
@@ -276,34 +339,54 @@ def _from_timestamp(value: int | float) -> datetime:
         hint = _HINT_STAMP
         if 1e11 < abs(value) < 3e14:
             hint += "; this looks like milliseconds"
-        raise DateError(
-            f"{_quote(repr(value))} is not a valid date: timestamp out of range ({hint})"
-        ) from None
+        raise _Reject("timestamp out of range", hint) from None
 
 
 # --- general reader --------------------------------------------------------
 
 
 def _parse_text(value: str, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
-    """Normalise, retry the fast shapes, then read the string piece by piece."""
+    """Normalise, retry the fast shapes, then read the string piece by piece; check the range."""
     text = _normalise(value)
     try:
         if not text:
             raise _Reject("it is empty", _HINT_ANY)
-        if text != value:
-            dt = _parse_fast(text, tz)
-            if dt is not None:
-                return dt, ()
-        try:
-            return _read_pieces(text, tz)
-        except _Reject as why:
-            found = _dateutil_prose(text, tz) if _PROSE.search(text) else None
-            if found is None:
-                raise why
-            return found, ()
+        dt, warnings = _parse_fast(text, tz), ()
+        if dt is None:
+            dt, warnings = _read_text(text, tz)
+        if not 1000 < dt.year < 9999:
+            _check_edges(dt, tz)
+        return dt, warnings
     except _Reject as why:
-        shown = text or value
-        raise DateError(f"{_quote(shown)} is not a valid date: {why.reason} ({why.hint})") from None
+        raise _error(text or value, why) from None
+
+
+def _error(shown: str, why: _Reject) -> DateError:
+    message = f"{_quote(shown)} is not a valid date: {why.reason} ({why.hint})"
+    if isinstance(why, _Placeholder):
+        return PlaceholderDateError(message, _quote(shown))
+    return DateError(message)
+
+
+def _check_edges(dt: datetime, tz: tzinfo) -> None:
+    """Reject the "no date" placeholder and dates outside the supported range."""
+    if dt.replace(tzinfo=None) == _PLACEHOLDER:
+        raise _Placeholder('0001-01-01 00:00:00 is the placeholder .NET and SQL exports write for "no date"',
+                           _HINT_PLACEHOLDER)
+    problem = range_problem(dt, tz)
+    if problem is not None:
+        raise _Reject(problem, _HINT_RANGE)
+
+
+def _read_text(text: str, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
+    """The pieces of a printed date, or English prose."""
+    try:
+        return _read_pieces(text, tz)
+    except _Reject as why:
+        found = _dateutil_prose(text, tz) if _PROSE.search(text) else None
+        if found is None:
+            raise why
+        return found, ()
 
 
 _PROSE = re.compile(r"[a-z]{3,}", re.I)
@@ -395,7 +478,7 @@ def _checked_date(m: re.Match[str], hint: str) -> date:
     year, day = int(groups["y"]), int(groups["d"])
     month = int(groups["m"]) if groups.get("m") else _MONTH_NUMBERS[groups["mon"][:3].lower()]
     if year < 1:
-        raise _Reject(f"year {year} is out of range", hint)
+        raise _Reject(f"year {year} is out of range", _HINT_RANGE)
     if not 1 <= month <= 12:
         raise _Reject(f"month {month} is out of range", hint)
     last = _days_in_month(year, month)
@@ -510,7 +593,11 @@ def _require_aware(dt: datetime) -> datetime:
 def _writable(dt: datetime) -> datetime:
     """dt, or dt in UTC when its offset has seconds, which RFC 822 and RFC 3339 cannot write."""
     if _require_aware(dt).utcoffset() % _MINUTE:
-        return dt.astimezone(timezone.utc)
+        try:
+            return dt.astimezone(timezone.utc)
+        except OverflowError:
+            raise DateError(f"{dt.isoformat()} cannot be written in UTC: "
+                            f"{range_problem(dt) or 'it is out of range'} ({_HINT_RANGE})") from None
     return dt
 
 
@@ -523,6 +610,10 @@ def _offset_text(minutes: int, sep: str) -> str:
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)
     return f"{sign}{hours:02d}{sep}{minutes:02d}"
+
+
+def _zone_name(tz: tzinfo) -> str:
+    return getattr(tz, "key", None) or str(tz)
 
 
 def _quote(text: str) -> str:

@@ -5,6 +5,7 @@ FeedpubError
  ├── SiteError          the site directory or its articles/ folder cannot be read
  ├── RecordError        one field of one record is wrong (file, line, field, message)
  │    └── DateError     a date that cannot be read (raised by dates.parse_datetime without a location)
+ │         └── PlaceholderDateError   0001-01-01 00:00:00, the "no date" of .NET and SQL exports
  ├── PublishError       the output directory cannot be written; old feeds stay as they were
  ├── LockedError        another run holds the output lock past --wait
  └── RejectedError      --strict and some records were rejected: nothing was written
@@ -65,3 +66,15 @@ class DateError(ValueError):
     Raised by the pure date parser, which knows nothing of files; the record
     validator turns it into a RecordError with the location.
     """
+
+
+class PlaceholderDateError(DateError):
+    """0001-01-01 00:00:00, which .NET (DateTime.MinValue) and SQL exports write for "no date".
+
+    Not a date anything was published on: a required field rejects it, an
+    optional one (updated) reads it as absent.
+    """
+
+    def __init__(self, message: str, shown: str = ""):
+        super().__init__(message)
+        self.shown = shown        # the input, quoted for a message line

@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from .dates import parse_datetime
-from .errors import DateError, RecordError
+from .errors import DateError, PlaceholderDateError, RecordError
 from .model import Article, Author, Image
 from .text import ILLEGAL_XML, has_illegal_xml, strip_illegal_xml
 
@@ -120,11 +120,21 @@ def check_url(value: Any, base_url: str, *, expected: str = "an absolute http(s)
     raise _Problem(f"{describe(value)} is not an http(s) URL (expected {expected})")
 
 
-def check_date(value: Any, tz: ZoneInfo, warnings: list[str] | None = None, field: str = "") -> datetime:
+def check_date(value: Any, tz: ZoneInfo, warnings: list[str] | None = None, field: str = "", *,
+               optional: bool = False) -> datetime | None:
+    """A record date. In an optional field the "no date" placeholder of .NET and SQL exports
+    (0001-01-01 00:00:00) is absent: None."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Problem(f"{describe(value)} is not a date (expected a date string or a Unix timestamp)")
     try:
         dt, notes = parse_datetime(value, tz)
+    except PlaceholderDateError as exc:
+        if not optional:
+            raise _Problem(str(exc)) from None
+        if warnings is not None:
+            warnings.append(f'field "{field}": {exc.shown} is the placeholder .NET and SQL exports write for '
+                            '"no date"; read as absent')
+        return None
     except DateError as exc:
         raise _Problem(str(exc)) from None
     if warnings is not None:
@@ -247,7 +257,8 @@ def validate_record(record: Any, source: str, line: int, *, languages: Mapping[s
         "title": field("title", lambda v: check_title(v, warnings), required=True),
         "url": field("url", lambda v: check_url(v, base_url), required=True),
         "published": field("published", lambda v: check_date(v, tz, warnings, "published"), required=True),
-        "updated": field("updated", lambda v: None if v is MISSING or v is None else check_date(v, tz, warnings, "updated")),
+        "updated": field("updated", lambda v: None if v is MISSING or v is None else check_date(
+            v, tz, warnings, "updated", optional=True)),
         "summary": field("summary", lambda v: check_optional_text(v, warnings, "summary")),
         "content": field("content", lambda v: check_optional_text(v, warnings, "content")),
         "author": field("author", lambda v: check_author(v, base_url)),
