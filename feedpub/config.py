@@ -18,6 +18,7 @@ from .errors import ConfigError
 CONFIG_NAME = "feedpub.toml"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_MAX_ITEMS = 50
+DATE_ORDERS = ("dmy", "mdy")      # [site] date_order: numeric dates day first (default) or month first
 LANG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
@@ -43,6 +44,7 @@ class Config:
     category_feeds: bool = True
     html_policy: Any = None       # sanitize.HtmlPolicy from the [html] table
     fingerprint: str = ""         # hash of the config file's bytes: state from another config is void
+    date_order: str = "dmy"       # numeric dates day first ("dmy") or month first ("mdy")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -99,6 +101,11 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
     category_feeds = site.get("category_feeds", True)
     if not isinstance(category_feeds, bool):
         raise ConfigError(f"{_where('site', 'category_feeds')}: {category_feeds!r} is not valid (expected true or false)")
+    date_order = site.get("date_order", DATE_ORDERS[0])
+    if date_order not in DATE_ORDERS:
+        raise ConfigError(f"{_where('site', 'date_order')}: {date_order!r} is not valid "
+                          '(expected "dmy" for day-first dates such as 13/07/2026, or "mdy" for month-first '
+                          "dates such as 07/13/2026)")
     html = data.get("html", {})
     if not isinstance(html, dict):
         raise ConfigError(f"{CONFIG_NAME}: [html] must be a table (expected allowed_tags, extra_tags, "
@@ -122,6 +129,7 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         category_feeds=category_feeds,
         html_policy=html_policy,
         fingerprint=fingerprint,
+        date_order=date_order,
     )
 
 

@@ -10,8 +10,11 @@ Policy (see the README, "Dates"):
 - A date without an offset is wall-clock time in the site zone, localised
   through the IANA database (``dt.replace(tzinfo=tz)``, fold=0), so a 1970
   Saigon date gets +08:00. Nothing here reads the machine's zone or locale.
-- Numeric dates are always day-first (``12/02/2021`` is 12 February); a
-  four-digit year in front (``2021/12/02``) makes them year-first.
+- Numeric dates are read in the order the site declares: ``"dmy"`` (the
+  default: ``12/02/2021`` is 12 February) or ``"mdy"`` (``2/4/2026`` is
+  4 February). A four-digit year in front (``2021/12/02``) makes them
+  year-first either way. A date that is only valid in the other order is an
+  error that says how it would read; it is never read that way.
 - Every date must lie within ``YEAR_RANGE`` (1000-9999: RSS and Atom write
   four-digit years) as written, in UTC and in the site zone; ``range_problem``
   is the one rule. ``0001-01-01 00:00:00``, the "no date" placeholder of .NET
@@ -65,7 +68,7 @@ _HINT_ANY = (
     "expected a date such as 02/12/2021 - 23:30, 2021-12-02T23:30:00+07:00 "
     "or December 2, 2021 11:30 PM"
 )
-_HINT_DMY = "expected DD/MM/YYYY [HH:MM]"
+_HINT_NUMERIC = {"dmy": "expected DD/MM/YYYY [HH:MM]", "mdy": "expected MM/DD/YYYY [HH:MM]"}
 _HINT_YMD = "expected YYYY-MM-DD[THH:MM[:SS]][+HH:MM]"
 _HINT_VN = "expected ngày D tháng M năm YYYY [HH:MM]"
 _HINT_EN = "expected Month D, YYYY or D Month YYYY [HH:MM]"
@@ -75,6 +78,10 @@ _HINT_OFFSET = "expected an offset from -12:00 to +14:00, such as +07:00, GMT+7 
 _HINT_STAMP = "expected a string, or a Unix timestamp in seconds as a JSON number"
 _HINT_RANGE = "expected a date from the year 1000 to 9999, in UTC and in the site zone too"
 _HINT_PLACEHOLDER = "expected a real date such as 02/12/2021 - 23:30"
+_OTHER_ORDER = {
+    "dmy": ("mdy", "month-first", "month first"),
+    "mdy": ("dmy", "day-first", "day first"),
+}
 _PLACEHOLDER = datetime(1, 1, 1)
 
 # --- fast shapes -----------------------------------------------------------
@@ -144,8 +151,10 @@ _MONTH_NAME = (
     r"(?![^\W\d_])\.?"
 )
 _ORDINAL = r"(?:st|nd|rd|th)?"
+# Numbers in the site's declared order: a/b are day/month ("dmy") or month/day ("mdy").
+_NUMERIC = re.compile(r"(?<![0-9])(?P<a>[0-9]{1,2})([/.-])(?P<b>[0-9]{1,2})\2(?P<y>[0-9]{4})(?![0-9])")
 _DATE_SHAPES = (
-    (re.compile(r"(?<![0-9])(?P<d>[0-9]{1,2})([/.-])(?P<m>[0-9]{1,2})\2(?P<y>[0-9]{4})(?![0-9])"), _HINT_DMY),
+    (_NUMERIC, None),
     (re.compile(r"(?<![0-9])(?P<y>[0-9]{4})([/.-])(?P<m>[0-9]{1,2})\2(?P<d>[0-9]{1,2})(?![0-9])"), _HINT_YMD),
     (re.compile(
         r"(?<![0-9])(?P<d>[0-9]{1,2})\s?tháng\s?(?P<m>[0-9]{1,2})(?:\s?năm\s?|\s?,\s?|\s|/)(?P<y>[0-9]{4})(?![0-9])",
@@ -187,16 +196,21 @@ class _Placeholder(_Reject):
 # --- public API ------------------------------------------------------------
 
 
-def parse_datetime(value: str | int | float, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
+def parse_datetime(value: str | int | float, tz: tzinfo, *,
+                   order: str = "dmy") -> tuple[datetime, tuple[str, ...]]:
     """Return (aware datetime, warnings) for a record date; naive input is wall time in tz.
 
+    order is how the site writes numeric dates: "dmy" (day first) or "mdy"
+    (month first), the [site] date_order setting.
     Raises DateError, or PlaceholderDateError (a DateError) for 0001-01-01 00:00:00.
     """
+    if order not in _OTHER_ORDER:
+        raise ValueError(f'date order {order!r} is not "dmy" or "mdy"')
     if isinstance(value, str):
-        dt = _parse_fast(value, tz)
+        dt = _parse_fast(value, tz, order)
         if dt is not None and 1000 < dt.year < 9999:
             return dt, ()
-        return _parse_text(value, tz)
+        return _parse_text(value, tz, order)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             dt = _from_timestamp(value)
@@ -301,9 +315,9 @@ def format_local(dt: datetime, lang: str) -> str:
 # --- fast shapes -----------------------------------------------------------
 
 
-def _parse_fast(text: str, tz: tzinfo) -> datetime | None:
-    """ISO 8601 or DD/MM/YYYY[ - HH:MM[:SS]], or None to let the general reader explain.
-    The caller checks the year range."""
+def _parse_fast(text: str, tz: tzinfo, order: str) -> datetime | None:
+    """ISO 8601 or D/M/YYYY[ - HH:MM[:SS]] in the site's order, or None to let the general
+    reader explain. The caller checks the year range."""
     if _FAST_ISO.match(text):
         try:
             dt = datetime.fromisoformat(text)
@@ -318,6 +332,8 @@ def _parse_fast(text: str, tz: tzinfo) -> datetime | None:
     if m is None:
         return None
     day, _, month, year, hour, minute, second, sign, hours, sign2, hours2 = m.groups()
+    if order == "mdy":
+        day, month = month, day
     if sign or sign2:
         minutes = int(hours or hours2) * 60
         try:
@@ -345,15 +361,15 @@ def _from_timestamp(value: int | float) -> datetime:
 # --- general reader --------------------------------------------------------
 
 
-def _parse_text(value: str, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
+def _parse_text(value: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
     """Normalise, retry the fast shapes, then read the string piece by piece; check the range."""
     text = _normalise(value)
     try:
         if not text:
             raise _Reject("it is empty", _HINT_ANY)
-        dt, warnings = _parse_fast(text, tz), ()
+        dt, warnings = _parse_fast(text, tz, order), ()
         if dt is None:
-            dt, warnings = _read_text(text, tz)
+            dt, warnings = _read_text(text, tz, order)
         if not 1000 < dt.year < 9999:
             _check_edges(dt, tz)
         return dt, warnings
@@ -378,32 +394,38 @@ def _check_edges(dt: datetime, tz: tzinfo) -> None:
         raise _Reject(problem, _HINT_RANGE)
 
 
-def _read_text(text: str, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
+def _read_text(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
     """The pieces of a printed date, or English prose."""
     try:
-        return _read_pieces(text, tz)
+        return _read_pieces(text, tz, order)
     except _Reject as why:
-        found = _dateutil_prose(text, tz) if _PROSE.search(text) else None
+        found = _dateutil_prose(text, tz, order) if _PROSE.search(text) else None
         if found is None:
             raise why
         return found, ()
 
 
 _PROSE = re.compile(r"[a-z]{3,}", re.I)
+_PROSE_MONTH = re.compile(r"(?<![^\W\d_])" + _MONTH_NAME, re.I)
+_NUMBERS_WITH_SEPARATOR = re.compile(r"[0-9]\s?[/.\-]\s?[0-9]")
 _NUMERIC_OFFSET = re.compile(r"(?<=\d)\s?(?P<sign>[+-])(?P<h>[0-9]{2}):?(?P<m>[0-9]{2})\b")
 _DEFAULTS = (datetime(2001, 2, 3), datetime(2002, 4, 5))
 
 
-def _dateutil_prose(text: str, tz: tzinfo) -> datetime | None:
-    """English prose our own shapes do not cover, read by python-dateutil (day-first).
+def _dateutil_prose(text: str, tz: tzinfo, order: str) -> datetime | None:
+    """English prose our own shapes do not cover, read by python-dateutil.
 
     Offsets are taken out first and applied here, because dateutil reads
-    "GMT+7" the POSIX way (UTC-7). A result counts only when the text itself
-    gave day, month and year: parsing with two different defaults must agree.
+    "GMT+7" the POSIX way (UTC-7). Only text that names its month in words
+    goes to dateutil, so no numeric date is ever read in an order the site did
+    not declare. A result counts only when the text itself gave day, month and
+    year: parsing with two different defaults must agree.
     """
     named, rest = _take(_NAMED_OFFSET, text)
     written, rest = _take(_NUMERIC_OFFSET, rest)
     clock, rest = _take(_TIME, rest)
+    if not _PROSE_MONTH.search(rest) or _NUMBERS_WITH_SEPARATOR.search(rest):
+        return None
     try:
         offset = _pick_offset(_pick_offset(_named_offset(named), _written_offset(written)), _clock_offset(clock))
         hour, minute, second, micro = _clock_fields(clock)
@@ -414,7 +436,7 @@ def _dateutil_prose(text: str, tz: tzinfo) -> datetime | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            first, other = (parser.parse(rest, dayfirst=True, default=d) for d in _DEFAULTS)
+            first, other = (parser.parse(rest, dayfirst=order == "dmy", default=d) for d in _DEFAULTS)
     except (ValueError, OverflowError):
         return None
     if first.date() != other.date() or first.tzinfo is not None or first.time() != other.time() or (
@@ -436,19 +458,19 @@ def _normalise(value: str) -> str:
     return " ".join(text.split())
 
 
-def _read_pieces(text: str, tz: tzinfo) -> tuple[datetime, tuple[str, ...]]:
+def _read_pieces(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
     """Take out weekday, offset, time and date; whatever remains must be punctuation or filler."""
     weekday, text = _take(_WEEKDAY, text)
     named, text = _take(_NAMED_OFFSET, text)
     clock, text = _take(_TIME, text)
-    day, text = _find_date(text)
+    day, other, text = _find_date(text, order)
     if not _NOISE.fullmatch(text):
         leftover = " ".join(text.split()).strip(_NOISE_EDGES)
         raise _Reject(f'unexpected "{leftover}"', _HINT_ANY)
     hour, minute, second, micro = _clock_fields(clock)
     offset = _pick_offset(_named_offset(named), _clock_offset(clock))
     dt = datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=offset or tz)
-    return dt, _weekday_warnings(weekday, day)
+    return dt, _weekday_warnings(weekday, day, other, order)
 
 
 def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, str]:
@@ -459,17 +481,46 @@ def _take(pattern: re.Pattern[str], text: str) -> tuple[re.Match[str] | None, st
     return m, f"{text[:m.start()]} {text[m.end():]}"
 
 
-def _find_date(text: str) -> tuple[date, str]:
-    """The first date shape found in text, checked, and the text without it."""
+def _find_date(text: str, order: str) -> tuple[date, date | None, str]:
+    """The first date shape found in text, checked; the other order's reading of a numeric
+    date (None when there is none or it is the same day); and the text without the date."""
     for pattern, hint in _DATE_SHAPES:
         m, rest = _take(pattern, text)
         if m is not None:
-            return _checked_date(m, hint), rest
+            if pattern is _NUMERIC:
+                return (*_numeric_date(m, order), rest)
+            return _checked_date(m, hint), None, rest
     if _SHORT_YEAR.search(text):
-        raise _Reject("the year must have four digits", _HINT_DMY)
+        raise _Reject("the year must have four digits", _HINT_NUMERIC[order])
     if text.strip().isdigit():
         raise _Reject("digits alone are not a date", _HINT_ANY)
     raise _Reject("no day, month and year found", _HINT_ANY)
+
+
+def _numeric_date(m: re.Match[str], order: str) -> tuple[date, date | None]:
+    """A numeric date read in the declared order, and its reading in the other order.
+
+    A date valid only in the other order is rejected with that reading and the
+    setting that would give it: the site's declaration decides, never the digits.
+    """
+    a, b, year = int(m["a"]), int(m["b"]), int(m["y"])
+    day, month = (b, a) if order == "mdy" else (a, b)
+    other = _maybe_date(year, day, month) if day != month else None
+    try:
+        return _valid_date(year, month, day, _HINT_NUMERIC[order]), other
+    except _Reject as why:
+        if other is None:
+            raise
+        setting, reading, words = _OTHER_ORDER[order]
+        raise _Reject(f"{why.reason}; {reading} it is {_long_date(other)}",
+                      f'{why.hint}; set date_order = "{setting}" in [site] if this source writes {words}') from None
+
+
+def _maybe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _checked_date(m: re.Match[str], hint: str) -> date:
@@ -477,6 +528,11 @@ def _checked_date(m: re.Match[str], hint: str) -> date:
     groups = m.groupdict()
     year, day = int(groups["y"]), int(groups["d"])
     month = int(groups["m"]) if groups.get("m") else _MONTH_NUMBERS[groups["mon"][:3].lower()]
+    return _valid_date(year, month, day, hint)
+
+
+def _valid_date(year: int, month: int, day: int, hint: str) -> date:
+    """date(year, month, day), or the reason it is impossible."""
     if year < 1:
         raise _Reject(f"year {year} is out of range", _HINT_RANGE)
     if not 1 <= month <= 12:
@@ -485,6 +541,11 @@ def _checked_date(m: re.Match[str], hint: str) -> date:
     if not 1 <= day <= last:
         raise _Reject(f"day {day} is out of range for {_EN_MONTHS[month - 1]} {year}", hint)
     return date(year, month, day)
+
+
+def _long_date(day: date) -> str:
+    """'13 July 2026': a date no reader can take in the wrong order."""
+    return f"{day.day} {_EN_MONTHS[day.month - 1]} {day.year}"
 
 
 def _days_in_month(year: int, month: int) -> int:
@@ -565,8 +626,10 @@ def _pick_offset(named: timezone | None, written: timezone | None) -> timezone |
     return named or written
 
 
-def _weekday_warnings(m: re.Match[str] | None, day: date) -> tuple[str, ...]:
-    """A warning when the printed weekday disagrees with the date; the date wins."""
+def _weekday_warnings(m: re.Match[str] | None, day: date, other: date | None,
+                      order: str) -> tuple[str, ...]:
+    """A warning when the printed weekday disagrees with the date; the date wins. When it
+    matches the other order's reading instead, the warning says so and names the setting."""
     if m is None:
         return ()
     shown = m.group(0).rstrip(".")
@@ -574,10 +637,14 @@ def _weekday_warnings(m: re.Match[str] | None, day: date) -> tuple[str, ...]:
     number = _WEEKDAY_NUMBERS.get(key, _WEEKDAY_NUMBERS.get(key[:3]))
     if number == day.weekday():
         return ()
-    return (
-        f'weekday "{shown}" does not match {day.day:02d}/{day.month:02d}/{day.year:04d} '
-        f"(a {_EN_DAYS[day.weekday()]}); the date wins",
-    )
+    first, second = (day.month, day.day) if order == "mdy" else (day.day, day.month)
+    warning = (f'weekday "{shown}" does not match {first:02d}/{second:02d}/{day.year:04d} '
+               f"(a {_EN_DAYS[day.weekday()]}); the date wins")
+    if other is not None and number == other.weekday():
+        setting, reading, words = _OTHER_ORDER[order]
+        warning += (f"; {reading} it is {_EN_DAYS[number]} {_long_date(other)} "
+                    f'(set date_order = "{setting}" in [site] if this source writes {words})')
+    return (warning,)
 
 
 # --- writing ---------------------------------------------------------------

@@ -46,7 +46,8 @@ def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int]], config
     for path in sorted(by_file):
         for line, obj in _read(Path(site_dir), path, sorted(by_file[path]), signatures[path]):
             article, errors, notes = (None, [], []) if obj is _BAD else validate_record(
-                obj, path, line, languages=config.languages, base_url=config.base_url, tz=tz)
+                obj, path, line, languages=config.languages, base_url=config.base_url, tz=tz,
+                order=config.date_order)
             if article is None:
                 bad.add(path)
                 continue

@@ -92,11 +92,12 @@ PLACEHOLDERS = ["0001-01-01T00:00:00", "0001-01-01T00:00:00Z", "0001-01-01T00:00
 
 
 @pytest.mark.parametrize("value", PLACEHOLDERS, ids=repr)
-def test_the_net_and_sql_placeholder_is_its_own_error(value):
+@pytest.mark.parametrize("order", ["dmy", "mdy"])
+def test_the_net_and_sql_placeholder_is_its_own_error(value, order):
     """0001-01-01 00:00:00 in any shape is "no date": a PlaceholderDateError, which an optional
     field reads as absent."""
     with pytest.raises(PlaceholderDateError) as caught:
-        parse_datetime(value, HCM)
+        parse_datetime(value, HCM, order=order)
     shown = f'"{value!r}"' if not isinstance(value, str) else f'"{value}"'
     assert str(caught.value) == f"{shown} is not a valid date: {PLACEHOLDER}"
     assert caught.value.shown == shown
@@ -179,10 +180,10 @@ EXTREME_NUMBERS = st.one_of(
 
 @settings(max_examples=1500, deadline=None)
 @given(value=st.one_of(date_strings(), EXTREME_NUMBERS, st.integers(0, 99999999999999).map(str)),
-       tz=st.sampled_from(ZONES))
-def test_only_date_error_ever_escapes_and_accepted_dates_render_everywhere(value, tz):
+       tz=st.sampled_from(ZONES), order=st.sampled_from(["dmy", "mdy"]))
+def test_only_date_error_ever_escapes_and_accepted_dates_render_everywhere(value, tz, order):
     try:
-        dt, _ = parse_datetime(value, tz)
+        dt, _ = parse_datetime(value, tz, order=order)
     except DateError:
         return
     assert range_problem(dt, tz) is None

@@ -1,5 +1,5 @@
-"""Dates through the real build and check: the calendar's edges never end a run, and check and
-build judge them alike."""
+"""Dates through the real build and check: the calendar's edges never end a run, check and build
+judge every date alike, and a month-first site is read month first everywhere."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,9 @@ import feedparser
 import pytest
 
 import feedpub
+import feedpub.scan as scan
 from conftest import NOW, run_cli, write_jsonl
+from feedpub.config import load_config
 from feedpub.outcheck import validate_output
 
 TOML = """[site]
@@ -135,3 +137,75 @@ def test_now_at_the_calendars_edge_is_a_usage_error(tmp_path):
         assert result.returncode == 2, result.stderr
         assert result.stderr.startswith(f'feedpub: --now: "{now}" is not a valid date: ')
         assert "internal error" not in result.stderr
+
+
+# --- dates the fast scan and the full validator must read alike ------------------------------------
+
+TASK_VALUES = [
+    "2/4/2026 3:20:00 PM", "3/7/2026 8:35:37 AM", "08/09/2026 19:38:56", "07/13/2026 09:12:25",
+    "13/07/2026 09:12:25", "Thứ Năm, ng&agrave;y 18/06/2020 17:58 PM (GMT+7)", "2026-03-01T09:51:00&#x2B;07:00",
+    "Sun Mar 01 2026 09:51:10 GMT+0700 (Indochina Time)", "20260307000500", "20260307", "1772333470",
+    "5h trước", "19 giờ trước", "Updated: 1 hour 27 min ago", "3 ngày trước", "vừa xong", "hôm qua", "yesterday",
+    "02/12/2021 23:30 GMT+20", "2021-12-02T23:30:00+15:00", "Thứ Năm, 02/12/2021 23:30 (GMT+7)11",
+    "02/12/2021 23:30 Ã¢â‚¬", "<![CDATA[Thu, 02 Dec 2021 23:30:00 +0700]]>", 20260307, 20260307000500,
+    "Wednesday, 2/4/2026", "Thứ Năm, 2/4/2026 15:20", "0001-01-01T00:00:00", "9999-12-31T23:59:59Z", 253402300799,
+]
+
+
+def task_records() -> list[dict]:
+    records = []
+    for i, value in enumerate(TASK_VALUES):
+        records.append(rec(f"p{i}", published=value))
+        records.append(rec(f"u{i}", updated=value))
+    return records
+
+
+# --- a month-first site is read month first everywhere ----------------------------------------------
+
+
+def test_a_month_first_site_is_read_month_first_by_scan_loader_and_feeds(tmp_path):
+    records = [rec("a", published="2/4/2026 3:20:00 PM", updated="2/5/2026 8:00:00 AM"),
+               rec("b", published="08/09/2026 19:38:56"), rec("c", published="07/13/2026 09:12:25")]
+    site = make_site(tmp_path, records, extra='date_order = "mdy"')
+    out = tmp_path / "out"
+    report = feedpub.build(site, out, now=NOW)
+    assert report.errors == []
+    feed = feedparser.parse((out / "vi" / "atom.xml").read_bytes())
+    got = {e.id.rsplit("/", 1)[1]: (e.published, e.updated) for e in feed.entries}
+    assert got == {"a": ("2026-02-04T15:20:00+07:00", "2026-02-05T08:00:00+07:00"),
+                   "b": ("2026-08-09T19:38:56+07:00", "2026-08-09T19:38:56+07:00"),
+                   "c": ("2026-07-13T09:12:25+07:00", "2026-07-13T09:12:25+07:00")}
+    assert feedpub.check(site, now=NOW).errors == []
+
+
+def test_now_is_read_in_the_sites_order(tmp_path):
+    """--now "12/01/2026 00:00" is 1 December on a month-first site: the 30 November article is due,
+    the 2 December one is not."""
+    records = [rec("due", published="11/30/2026 10:00"), rec("later", published="12/02/2026 10:00")]
+    site = make_site(tmp_path, records, extra='date_order = "mdy"')
+    result = run_cli("build", "--data", site, "--out", tmp_path / "out", "--now", "12/01/2026 00:00", "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert entry_ids(tmp_path / "out" / "vi" / "rss.xml") == ["due"]
+    result = run_cli("check", "--data", site, "--now", "12/31/2026 00:00")
+    assert result.returncode == 0, result.stderr
+
+
+def test_now_only_valid_in_the_other_order_is_a_usage_error_with_the_hint(tmp_path):
+    site = make_site(tmp_path, [rec("a")])
+    result = run_cli("check", "--data", site, "--now", "12/31/2026 00:00")
+    assert result.returncode == 2
+    assert result.stderr == ('feedpub: --now: "12/31/2026 00:00" is not a valid date: month 31 is out of range; '
+                             "month-first it is 31 December 2026 (expected DD/MM/YYYY [HH:MM]; set date_order = "
+                             '"mdy" in [site] if this source writes month first)\n')
+
+
+@pytest.mark.parametrize("order", ["dmy", "mdy"])
+def test_fast_scan_and_full_validator_read_dates_alike_in_either_order(tmp_path, order):
+    site = make_site(tmp_path, task_records(), extra=f'date_order = "{order}"')
+    config = load_config(site)
+    fast = scan.scan_file(site, "articles/records.jsonl", config, NOW.timestamp())
+    thorough = scan.scan_file(site, "articles/records.jsonl", config, NOW.timestamp(), thorough=True)
+    assert fast.errors == thorough.errors
+    assert fast.ids == thorough.ids
+    assert [(r.id, r.ts) for r in fast.ranks] == [(r.id, r.ts) for r in thorough.ranks]
+    assert [(r.id, r.ts) for r in fast.future] == [(r.id, r.ts) for r in thorough.future]

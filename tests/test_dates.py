@@ -295,10 +295,20 @@ def test_machine_zone_is_new_york_during_tests():
 
 
 def test_wrong_weekday_warns_and_the_date_wins():
-    """A Friday printed on a Thursday keeps the Thursday and adds one warning."""
+    """A Saturday printed on a Thursday keeps the Thursday and adds one warning."""
+    dt, warnings = parse_datetime("Thứ Bảy, 02/12/2021 - 23:30", HCM)
+    assert dt == vn(2021, 12, 2, 23, 30)
+    assert warnings == ('weekday "Thứ Bảy" does not match 02/12/2021 (a Thursday); the date wins',)
+
+
+def test_weekday_of_the_other_order_is_named_in_the_warning():
+    """A Friday on 02/12/2021 fits 12 February 2021 (a Friday): the date still wins, and the
+    warning says how the date reads month first and which setting gives that reading."""
     dt, warnings = parse_datetime("Thứ Sáu, 02/12/2021 - 23:30", HCM)
     assert dt == vn(2021, 12, 2, 23, 30)
-    assert warnings == ('weekday "Thứ Sáu" does not match 02/12/2021 (a Thursday); the date wins',)
+    assert warnings == ('weekday "Thứ Sáu" does not match 02/12/2021 (a Thursday); the date wins; '
+                        'month-first it is Friday 12 February 2021 '
+                        '(set date_order = "mdy" in [site] if this source writes month first)',)
 
 
 def test_wrong_english_weekday_warns():
@@ -350,7 +360,9 @@ ERRORS = [
     ("31/02/2021 - 23:30", '"31/02/2021 - 23:30"', f"day 31 is out of range for February 2021 ({DMY})"),
     ("29/02/2021", '"29/02/2021"', f"day 29 is out of range for February 2021 ({DMY})"),
     ("00/12/2021", '"00/12/2021"', f"day 0 is out of range for December 2021 ({DMY})"),
-    ("02/13/2021", '"02/13/2021"', f"month 13 is out of range ({DMY})"),
+    ("02/13/2021", '"02/13/2021"', "month 13 is out of range; month-first it is 13 February 2021 "
+                                   f'({DMY}; set date_order = "mdy" in [site] if this source writes month first)'),
+    ("02/31/2021", '"02/31/2021"', f"month 31 is out of range ({DMY})"),
     ("02/12/2021 25:00", '"02/12/2021 25:00"', f"hour 25 is out of range ({TIME})"),
     ("02/12/2021 23:60", '"02/12/2021 23:60"', f"minute 60 is out of range ({TIME})"),
     ("2021-02-30", '"2021-02-30"', f"day 30 is out of range for February 2021 ({YMD})"),
