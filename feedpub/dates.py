@@ -3,10 +3,11 @@
 Policy (see the README, "Dates"):
 
 - An explicit offset (``+07:00``, ``+0700``, ``Z``, ``GMT+7``, ``UTC-5``, ``ICT``,
-  ``GMT``) is taken as given and yields a fixed ``datetime.timezone``.
-  ``GMT+7`` means seven hours *ahead* of UTC, as every news site means it.
-  Only offsets real zones use are accepted, ``OFFSET_RANGE`` (-12:00 to
-  +14:00); ``fixed_offset`` is the one place that says so.
+  ``GMT``, JavaScript's ``GMT+0700 (Indochina Time)``) is taken as given and
+  yields a fixed ``datetime.timezone``. ``GMT+7`` means seven hours *ahead* of
+  UTC, as every news site means it. Only offsets real zones use are accepted,
+  ``OFFSET_RANGE`` (-12:00 to +14:00); ``fixed_offset`` is the one place that
+  says so.
 - A date without an offset is wall-clock time in the site zone, localised
   through the IANA database (``dt.replace(tzinfo=tz)``, fold=0), so a 1970
   Saigon date gets +08:00. Nothing here reads the machine's zone or locale.
@@ -15,6 +16,11 @@ Policy (see the README, "Dates"):
   4 February). A four-digit year in front (``2021/12/02``) makes them
   year-first either way. A date that is only valid in the other order is an
   error that says how it would read; it is never read that way.
+- A string of 8, 12 or 14 digits is ``YYYYMMDD[HHMM[SS]]`` in the site zone; one
+  of 9 or 10 digits, or a JSON number, is a Unix timestamp in seconds.
+- HTML character references (``ng&agrave;y``, ``&#x2B;07:00``) are decoded first.
+- Relative times (``5h trước``, ``2 hours ago``, ``hôm qua``) are errors: the
+  instant they name moves with the clock.
 - Every date must lie within ``YEAR_RANGE`` (1000-9999: RSS and Atom write
   four-digit years) as written, in UTC and in the site zone; ``range_problem``
   is the one rule. ``0001-01-01 00:00:00``, the "no date" placeholder of .NET
@@ -76,7 +82,11 @@ _HINT_TIME = "expected HH:MM from 00:00 to 23:59"
 _HINT_12H = "expected an hour from 1 to 12 before AM/PM, SA/CH"
 _HINT_OFFSET = "expected an offset from -12:00 to +14:00, such as +07:00, GMT+7 or UTC-5"
 _HINT_STAMP = "expected a string, or a Unix timestamp in seconds as a JSON number"
+_HINT_DIGITS = (
+    "expected YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, or a Unix timestamp in seconds"
+)
 _HINT_RANGE = "expected a date from the year 1000 to 9999, in UTC and in the site zone too"
+_HINT_ABSOLUTE = "expected the date itself, such as 02/12/2021 - 23:30 or 2021-12-02T23:30:00+07:00"
 _HINT_PLACEHOLDER = "expected a real date such as 02/12/2021 - 23:30"
 _OTHER_ORDER = {
     "dmy": ("mdy", "month-first", "month first"),
@@ -119,10 +129,14 @@ _WEEKDAY_NUMBERS = {
     **{name[:3].lower(): number for number, name in enumerate(_EN_DAYS)},
 }
 
+# GMT/UTC/UT with an optional signed offset (H, HH, H:MM, HH:MM or HHMM), or ICT. JavaScript's
+# Date.toString() follows GMT+HHMM with the zone's name in parentheses: a label, not read.
 _NAMED_OFFSET = re.compile(
     r"\(?\s?(?<![^\W\d_])(?:"
     r"(?P<base>gmt|utc|ut)(?![^\W\d_])"
-    r"(?:\s?(?P<sign>[+\-\u2212\u2013])\s?(?P<h>[0-9]{1,2})(?::?(?P<m>[0-9]{2}))?(?![0-9]))?"
+    r"(?:\s?(?P<sign>[+\-\u2212\u2013])\s?"
+    r"(?:(?P<hh>[0-9]{2})(?P<mm>[0-9]{2})|(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?)(?![0-9])"
+    r"(?:\s?\((?P<label>[^\W\d_](?:[^\W\d_]|[ .'\u2019-]){0,60})\))?)?"
     r"|(?P<ict>ict)(?![^\W\d_])"
     r")\s?\)?",
     re.I,
@@ -179,6 +193,18 @@ _NOISE = re.compile(
 _NOISE_EDGES = " ,;|()[]./·•:-\u2013\u2014"
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
+# "5h trước", "19 giờ trước", "1 hour 27 min ago", "vừa xong", "hôm qua", "yesterday": times that
+# move with the clock of whoever reads the page.
+_RELATIVE = re.compile(
+    r"(?<!\w)(?:"
+    r"(?:(?:[0-9]+|an?|một|vài|mấy)\s?[^\W\d_]+\.?\s?){1,3}(?:trước|ago)"
+    r"|vừa\s(?:xong|mới|đăng|cập\snhật)|mới\s(?:đây|đăng|cập\snhật)|just\snow|moments?\sago"
+    r"|hôm\s(?:qua|nay|kia)|(?:sáng|trưa|chiều|tối|đêm)\s(?:qua|nay)|(?:tuần|tháng)\s(?:trước|này|qua)"
+    r"|năm\s(?:ngoái|nay)|yesterday|today|tonight|last\s(?:night|week|month|year)"
+    r")(?!\w)",
+    re.I,
+)
+
 
 class _Reject(Exception):
     """Why a string is not a date, and what was expected; the caller adds the input."""
@@ -214,8 +240,8 @@ def parse_datetime(value: str | int | float, tz: tzinfo, *,
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             dt = _from_timestamp(value)
-            if not 1000 < dt.year < 9999:
-                _check_edges(dt, tz)
+            if not 1973 < dt.year < 9999:         # 1970-1973: what YYYYMMDD numbers read as
+                _check_timestamp(value, dt, tz)
         except _Reject as why:
             raise _error(repr(value), why) from None
         return dt, ()
@@ -347,15 +373,39 @@ def _parse_fast(text: str, tz: tzinfo, order: str) -> datetime | None:
         return None
 
 
+def _check_timestamp(value: int | float, dt: datetime, tz: tzinfo) -> None:
+    """Reject a number that is a date written YYYYMMDD (read as seconds it falls in 1970-1973,
+    which no feed carries), and the edges of the calendar."""
+    if 10_000_000 <= value < 100_000_000 and value == int(value):
+        stamp = _compact_date(str(int(value)))
+        if stamp is not None:
+            raise _Reject(
+                f"as a Unix timestamp it is {_long_date(dt)}, but it looks like {_long_date(stamp)} "
+                f"written YYYYMMDD", f'{_HINT_STAMP}; write the date as the string "{int(value)}"')
+    if not 1000 < dt.year < 9999:
+        _check_edges(dt, tz)
+
+
 def _from_timestamp(value: int | float) -> datetime:
     """A Unix timestamp in seconds as that instant in UTC."""
     try:
         return datetime.fromtimestamp(value, timezone.utc)
     except (OverflowError, OSError, ValueError):
         hint = _HINT_STAMP
-        if 1e11 < abs(value) < 3e14:
+        digits = str(int(value)) if value == value and abs(value) != float("inf") else ""
+        if len(digits) == 14 and value == int(value) and _compact_date(digits) is not None:
+            hint += f'; this looks like YYYYMMDDHHMMSS, which must be the string "{digits}"'
+        elif 1e11 < abs(value) < 3e14:
             hint += "; this looks like milliseconds"
         raise _Reject("timestamp out of range", hint) from None
+
+
+def _compact_date(digits: str) -> date | None:
+    """The date of YYYYMMDD... digits, or None when they do not form one."""
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None
 
 
 # --- general reader --------------------------------------------------------
@@ -395,14 +445,36 @@ def _check_edges(dt: datetime, tz: tzinfo) -> None:
 
 
 def _read_text(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
-    """The pieces of a printed date, or English prose."""
+    """Digits alone, the pieces of a printed date, or English prose; relative times refused."""
+    if text.isdigit() and text.isascii():
+        return _digits(text, tz), ()
     try:
         return _read_pieces(text, tz, order)
     except _Reject as why:
+        relative = _RELATIVE.search(text)
+        if relative is not None:
+            what = "it" if relative.group(0) == text else f'"{relative.group(0)}"'
+            raise _Reject(
+                f"{what} is a relative time, which cannot be a feed date: the instant would move "
+                "between runs and readers would see the item jump", _HINT_ABSOLUTE) from None
         found = _dateutil_prose(text, tz, order) if _PROSE.search(text) else None
         if found is None:
             raise why
         return found, ()
+
+
+def _digits(text: str, tz: tzinfo) -> datetime:
+    """YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS in the site zone; 9 or 10 digits are Unix seconds."""
+    if len(text) in (9, 10):
+        return _from_timestamp(int(text))          # 1973-2286: no YYYYMMDD lookalike
+    if len(text) not in (8, 12, 14):
+        hint = _HINT_DIGITS + ("; this looks like milliseconds" if len(text) == 13 else "")
+        raise _Reject("digits alone are not a date", hint)
+    shape = "YYYYMMDDHHMMSS"[:len(text)]
+    day = _valid_date(int(text[:4]), int(text[4:6]), int(text[6:8]), f"expected {shape}")
+    hour, minute, second = int(text[8:10] or 0), int(text[10:12] or 0), int(text[12:14] or 0)
+    _check_clock(hour, minute, second)
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=tz)
 
 
 _PROSE = re.compile(r"[a-z]{3,}", re.I)
@@ -453,8 +525,13 @@ def _written_offset(m: re.Match[str] | None) -> timezone | None:
 
 
 def _normalise(value: str) -> str:
-    """NFC, no invisible characters, every run of whitespace (NBSP, tabs, newlines) one space."""
-    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    """Character references decoded, NFC, no invisible characters, every run of whitespace
+    (NBSP, tabs, newlines) one space."""
+    if "&" in value:
+        import html
+        value = html.unescape(value)
+    text = value
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     return " ".join(text.split())
 
 
@@ -565,13 +642,17 @@ def _clock_fields(clock: re.Match[str] | None) -> tuple[int, int, int, int]:
     micro = int((clock["f"] or "0")[:6].ljust(6, "0"))
     if clock["ampm"]:
         hour = _twelve_hour(hour, clock["ampm"])
+    _check_clock(hour, minute, second)
+    return hour, minute, second, micro
+
+
+def _check_clock(hour: int, minute: int, second: int) -> None:
     if hour > 23:
         raise _Reject(f"hour {hour} is out of range", _HINT_TIME)
     if minute > 59:
         raise _Reject(f"minute {minute} is out of range", _HINT_TIME)
     if second > 59:
         raise _Reject(f"second {second} is out of range", _HINT_TIME)
-    return hour, minute, second, micro
 
 
 def _twelve_hour(hour: int, marker: str) -> int:
@@ -587,13 +668,15 @@ def _twelve_hour(hour: int, marker: str) -> int:
 
 
 def _named_offset(m: re.Match[str] | None) -> timezone | None:
-    """Fixed offset of GMT/UTC/UT[±H[:MM]] (sign as written, not POSIX) or ICT."""
+    """Fixed offset of GMT/UTC/UT[±H[:MM]|±HHMM] (sign as written, not POSIX) or ICT."""
     if m is None:
         return None
     if m["ict"]:
         return fixed_offset(7 * 60)
     if not m["sign"]:
         return timezone.utc
+    if m["hh"]:
+        return _offset_zone(m["sign"], int(m["hh"]), int(m["mm"]))
     return _offset_zone(m["sign"], int(m["h"]), int(m["m"] or 0))
 
 

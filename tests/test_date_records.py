@@ -3,7 +3,7 @@ judge every date alike, and a month-first site is read month first everywhere.""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import feedparser
@@ -11,10 +11,11 @@ import pytest
 
 import feedpub
 import feedpub.scan as scan
-from conftest import NOW, run_cli, write_jsonl
+from conftest import NOW, NOW_ARG, run_cli, write_jsonl
 from feedpub.config import load_config
 from feedpub.outcheck import validate_output
 
+VN = timezone(timedelta(hours=7))
 TOML = """[site]
 base_url = "https://news.example.vn"
 {extra}
@@ -139,7 +140,7 @@ def test_now_at_the_calendars_edge_is_a_usage_error(tmp_path):
         assert "internal error" not in result.stderr
 
 
-# --- dates the fast scan and the full validator must read alike ------------------------------------
+# --- check reports exactly what build reports, through the real command ---------------------------
 
 TASK_VALUES = [
     "2/4/2026 3:20:00 PM", "3/7/2026 8:35:37 AM", "08/09/2026 19:38:56", "07/13/2026 09:12:25",
@@ -158,6 +159,36 @@ def task_records() -> list[dict]:
         records.append(rec(f"p{i}", published=value))
         records.append(rec(f"u{i}", updated=value))
     return records
+
+
+def stderr_lines(result) -> tuple[list[str], list[str]]:
+    lines = result.stderr.splitlines()
+    return (sorted(l for l in lines if l.startswith("articles/")),
+            sorted(l for l in lines if l.startswith("warning: ")))
+
+
+@pytest.mark.parametrize("order", ["dmy", "mdy"])
+def test_check_reports_exactly_what_build_reports(tmp_path, order):
+    site = make_site(tmp_path, task_records(), extra=f'date_order = "{order}"')
+    built = run_cli("build", "--data", site, "--out", tmp_path / "out", "--now", NOW_ARG)
+    checked = run_cli("check", "--data", site, "--now", NOW_ARG)
+    assert (built.returncode, checked.returncode) == (1, 1), built.stderr + checked.stderr
+    assert "internal error" not in built.stderr + checked.stderr
+    build_errors, build_warnings = stderr_lines(built)
+    check_errors, check_warnings = stderr_lines(checked)
+    assert build_errors == check_errors
+    assert build_warnings == check_warnings
+    assert len(check_errors) == len(set(check_errors))
+    valid_in_mdy_only = 'field "published": "07/13/2026 09:12:25" is not a valid date: month 13 is out of range; ' \
+                        "month-first it is 13 July 2026"
+    valid_in_dmy_only = 'field "published": "13/07/2026 09:12:25" is not a valid date: month 13 is out of range; ' \
+                        "day-first it is 13 July 2026"
+    relative = 'field "updated": "5h trước" is not a valid date: it is a relative time'
+    assert any(relative in line for line in check_errors)
+    assert any(valid_in_mdy_only in line for line in check_errors) == (order == "dmy")
+    assert any(valid_in_dmy_only in line for line in check_errors) == (order == "mdy")
+    placeholder = 'field "updated": "0001-01-01T00:00:00" is the placeholder'
+    assert any(placeholder in line for line in check_warnings)
 
 
 # --- a month-first site is read month first everywhere ----------------------------------------------

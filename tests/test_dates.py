@@ -355,6 +355,8 @@ TIME = "expected HH:MM from 00:00 to 23:59"
 H12 = "expected an hour from 1 to 12 before AM/PM, SA/CH"
 OFFSET = "expected an offset from -12:00 to +14:00, such as +07:00, GMT+7 or UTC-5"
 STAMP = "expected a string, or a Unix timestamp in seconds as a JSON number"
+ABSOLUTE = "expected the date itself, such as 02/12/2021 - 23:30 or 2021-12-02T23:30:00+07:00"
+DIGITS = "expected YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, or a Unix timestamp in seconds"
 
 ERRORS = [
     ("31/02/2021 - 23:30", '"31/02/2021 - 23:30"', f"day 31 is out of range for February 2021 ({DMY})"),
@@ -372,12 +374,13 @@ ERRORS = [
     ("   ", '"   "', f"it is empty ({ANY})"),
     ("\u00a0\n\t", '"\\xa0\\n\\t"', f"it is empty ({ANY})"),
     ("not a date", '"not a date"', f"no day, month and year found ({ANY})"),
-    ("hôm qua", '"hôm qua"', f"no day, month and year found ({ANY})"),
+    ("hôm qua", '"hôm qua"', "it is a relative time, which cannot be a feed date: the instant would move "
+                             f"between runs and readers would see the item jump ({ABSOLUTE})"),
     ("23:30", '"23:30"', f"no day, month and year found ({ANY})"),
     ("Thứ Năm", '"Thứ Năm"', f"no day, month and year found ({ANY})"),
     ("Foo 2, 2021", '"Foo 2, 2021"', f"no day, month and year found ({ANY})"),
     ("02/12/21 23:30", '"02/12/21 23:30"', f"the year must have four digits ({DMY})"),
-    ("20211202", '"20211202"', f"digits alone are not a date ({ANY})"),
+    ("2021120", '"2021120"', f"digits alone are not a date ({DIGITS})"),
     ("hello 02/12/2021", '"hello 02/12/2021"', f'unexpected "hello" ({ANY})'),
     ("02/12/2021 03/12/2021", '"02/12/2021 03/12/2021"', f'unexpected "03/12/2021" ({ANY})'),
     ("13:30 SA 02/12/2021", '"13:30 SA 02/12/2021"', f"hour 13 cannot be used with SA ({H12})"),
