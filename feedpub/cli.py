@@ -61,9 +61,9 @@ def _parse_now(now: Optional[str], data: Path) -> Optional[datetime]:
         return None
     from .config import load_config
     from .dates import parse_datetime
-    tz = load_config(data).tz
+    config = load_config(data)
     try:
-        return parse_datetime(now, tz)[0]
+        return parse_datetime(now, config.tz, order=config.date_order)[0]
     except DateError as exc:
         _err(f"feedpub: --now: {exc}")
         raise typer.Exit(EXIT_USAGE) from None

@@ -20,6 +20,7 @@ from .urls import UrlError, resolve
 CONFIG_NAME = "feedpub.toml"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_MAX_ITEMS = 50
+DATE_ORDERS = ("dmy", "mdy")      # [site] date_order: numeric dates day first (default) or month first
 LANG_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
@@ -45,6 +46,7 @@ class Config:
     category_feeds: bool = True
     html_policy: Any = None       # sanitize.HtmlPolicy from the [html] table
     fingerprint: str = ""         # hash of the config file's bytes: state from another config is void
+    date_order: str = "dmy"       # numeric dates day first ("dmy") or month first ("mdy")
     id_base: str = ""             # base_url as written (an IRI stays one): item ids derive from it
     feed_id_base: str = ""        # feeds_url as written: feed ids derive from it
 
@@ -71,7 +73,7 @@ class Config:
 # max_items would otherwise do nothing at all).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
     "": ("site", "languages", "html"),
-    "site": ("base_url", "feeds_url", "timezone", "max_items", "title", "hub", "category_feeds"),
+    "site": ("base_url", "feeds_url", "timezone", "date_order", "max_items", "title", "hub", "category_feeds"),
     "languages.*": ("title", "description", "author", "copyright", "link"),
 }
 
@@ -148,6 +150,11 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
     category_feeds = site.get("category_feeds", True)
     if not isinstance(category_feeds, bool):
         raise ConfigError(f"{_where('site', 'category_feeds')}: {category_feeds!r} is not valid (expected true or false)")
+    date_order = site.get("date_order", DATE_ORDERS[0])
+    if date_order not in DATE_ORDERS:
+        raise ConfigError(f"{_where('site', 'date_order')}: {date_order!r} is not valid "
+                          '(expected "dmy" for day-first dates such as 13/07/2026, or "mdy" for month-first '
+                          "dates such as 07/13/2026)")
     html = data.get("html", {})
     if not isinstance(html, dict):
         raise ConfigError(f"{CONFIG_NAME}: [html] must be a table (expected allowed_tags, extra_tags, "
@@ -173,6 +180,7 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         fingerprint=fingerprint,
         id_base=id_base,
         feed_id_base=_http_url(site, "site", "feeds_url", required=False, raw=True) or f"{id_base}/feeds",
+        date_order=date_order,
     )
 
 

@@ -5,6 +5,7 @@ FeedpubError
  ├── SiteError          the site directory or its articles/ folder cannot be read
  ├── RecordError        one field of one record is wrong (file, line, field, message)
  │    └── DateError     a date that cannot be read (raised by dates.parse_datetime without a location)
+ │         └── PlaceholderDateError   0001-01-01 00:00:00, the "no date" of .NET and SQL exports
  ├── PublishError       the output directory cannot be written; old feeds stay as they were
  │    └── OutputConflictError  a file feedpub would write is not its own: nothing was published
  ├── CacheError         the --state path holds a file that is not feedpub's cache: left untouched
@@ -86,3 +87,15 @@ class OutputConflictError(PublishError):
             f"{out_dir}: {shown}{more}: nothing was published; feedpub overwrites only files it wrote itself "
             f"(listed in {out_dir}/.feedpub/manifest.json): move the file away, or give feedpub an "
             "output directory (or a folder of it) of its own")
+
+
+class PlaceholderDateError(DateError):
+    """0001-01-01 00:00:00, which .NET (DateTime.MinValue) and SQL exports write for "no date".
+
+    Not a date anything was published on: a required field rejects it, an
+    optional one (updated) reads it as absent.
+    """
+
+    def __init__(self, message: str, shown: str = ""):
+        super().__init__(message)
+        self.shown = shown        # the input, quoted for a message line

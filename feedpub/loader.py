@@ -52,7 +52,8 @@ def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int, str]], c
             continue
         for (line, _, ident), obj in zip(spots, found):
             article, errors, notes = (None, [], []) if obj is _BAD else validate_record(
-                obj, path, line, languages=config.languages, base_url=config.base_url, tz=tz)
+                obj, path, line, languages=config.languages, base_url=config.base_url, tz=tz,
+                order=config.date_order)
             if article is None or article.id != ident:
                 bad.add(path)
                 continue

@@ -150,7 +150,7 @@ class _Ok(NamedTuple):
     draft: bool
 
 
-def _fast_check(rec: _Strict, languages, base_url: str, tz, origin: str) -> _Ok | None:
+def _fast_check(rec: _Strict, languages, base_url: str, tz, origin: str, order: str) -> _Ok | None:
     """Accept a record whose every field is valid, or return None to take the full validator.
 
     The same rules as validate.validate_record, written for speed on a record
@@ -174,9 +174,9 @@ def _fast_check(rec: _Strict, languages, base_url: str, tz, origin: str) -> _Ok 
     try:
         url = rec.url
         url = origin + url if _ROOT_PATH.fullmatch(url) and "/." not in url else v.check_url(url, base_url)
-        published = parse_datetime(rec.published, tz)[0]
+        published = parse_datetime(rec.published, tz, order=order)[0]
         if rec.updated is not None:
-            parse_datetime(rec.updated, tz)
+            parse_datetime(rec.updated, tz, order=order)
         author = rec.author
         if author is not None and type(author) is not str:
             v.check_author({"name": author.name, "email": author.email, "uri": author.uri}, base_url)
@@ -239,7 +239,7 @@ class _Collector:
 
     def __init__(self, path: str, sig, config: Config, now_ts: float, keep_all: bool, thorough: bool):
         self.path, self.sig, self.config, self.now_ts = path, sig, config, now_ts
-        self.tz = config.tz
+        self.tz, self.order = config.tz, config.date_order
         self.limit = None if keep_all else config.max_items + MARGIN
         self.heaps: dict[Any, list] = {}
         self.all_ranks: list[Rank] = []
@@ -277,9 +277,9 @@ class _Collector:
                 if text.strip():
                     self.add_raw(first_line + i, first_offset + starts[i], text)
             return len(starts) - 1
-        languages, base_url, tz, origin = self.languages, self.base_url, self.tz, self.origin
+        languages, base_url, tz, origin, order = self.languages, self.base_url, self.tz, self.origin, self.order
         for i, rec in enumerate(records):
-            ok = _fast_check(rec, languages, base_url, tz, origin)
+            ok = _fast_check(rec, languages, base_url, tz, origin, order)
             if ok is None:
                 self.add_raw(first_line + i, first_offset + starts[i], bytes(block[starts[i]:starts[i + 1] - 1]))
             else:
@@ -300,7 +300,8 @@ class _Collector:
         ok = None
         if not self.thorough:
             try:
-                ok = _fast_check(_FAST.decode(data), self.languages, self.base_url, self.tz, self.origin)
+                ok = _fast_check(_FAST.decode(data), self.languages, self.base_url, self.tz, self.origin,
+                                 self.order)
             except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 pass
         if ok is None:
@@ -327,7 +328,8 @@ class _Collector:
 
     def add_object(self, line: int, offset: int, obj: Any) -> None:
         article, errors, warnings = v.validate_record(
-            obj, self.path, line, languages=self.config.languages, base_url=self.config.base_url, tz=self.tz)
+            obj, self.path, line, languages=self.config.languages, base_url=self.config.base_url, tz=self.tz,
+            order=self.order)
         self.errors.extend(str(e) for e in errors)
         if article is None:
             return

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .dates import parse_datetime
-from .errors import DateError, RecordError
+from .errors import DateError, PlaceholderDateError, RecordError
 from .model import Article, Author, Image
 from .text import has_illegal_xml, printable, strip_illegal_xml
 from .urls import UrlError, resolve
@@ -122,11 +122,21 @@ def check_url(value: Any, base_url: str, *, expected: str = "an absolute http(s)
         raise _Problem(f"{shown} is not a valid URL: {printable(str(exc))} (expected {expected})") from None
 
 
-def check_date(value: Any, tz: ZoneInfo, warnings: list[str] | None = None, field: str = "") -> datetime:
+def check_date(value: Any, tz: ZoneInfo, warnings: list[str] | None = None, field: str = "", *,
+               order: str = "dmy", optional: bool = False) -> datetime | None:
+    """A record date read in the site's order ([site] date_order). In an optional field the
+    "no date" placeholder of .NET and SQL exports (0001-01-01 00:00:00) is absent: None."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise _Problem(f"{describe(value)} is not a date (expected a date string or a Unix timestamp)")
     try:
-        dt, notes = parse_datetime(value, tz)
+        dt, notes = parse_datetime(value, tz, order=order)
+    except PlaceholderDateError as exc:
+        if not optional:
+            raise _Problem(str(exc)) from None
+        if warnings is not None:
+            warnings.append(f'field "{field}": {exc.shown} is the placeholder .NET and SQL exports write for '
+                            '"no date"; read as absent')
+        return None
     except DateError as exc:
         raise _Problem(str(exc)) from None
     if warnings is not None:
@@ -224,8 +234,11 @@ def check_draft(value: Any) -> bool:
 
 
 def validate_record(record: Any, source: str, line: int, *, languages: Mapping[str, Any],
-                    base_url: str, tz: ZoneInfo) -> tuple[Article | None, list[RecordError], list[str]]:
-    """Check every field of one decoded record; return (article or None, errors, warnings)."""
+                    base_url: str, tz: ZoneInfo,
+                    order: str = "dmy") -> tuple[Article | None, list[RecordError], list[str]]:
+    """Check every field of one decoded record; return (article or None, errors, warnings).
+
+    order is how the site writes numeric dates ([site] date_order)."""
     if not isinstance(record, dict):
         return None, [RecordError(source, line, None, f"record is {describe(record)} (expected a JSON object)")], []
     errors: list[RecordError] = []
@@ -248,8 +261,10 @@ def validate_record(record: Any, source: str, line: int, *, languages: Mapping[s
         "lang": field("lang", lambda v: check_lang(v, languages), required=True),
         "title": field("title", lambda v: check_title(v, warnings), required=True),
         "url": field("url", lambda v: check_url(v, base_url), required=True),
-        "published": field("published", lambda v: check_date(v, tz, warnings, "published"), required=True),
-        "updated": field("updated", lambda v: None if v is MISSING or v is None else check_date(v, tz, warnings, "updated")),
+        "published": field("published", lambda v: check_date(v, tz, warnings, "published", order=order),
+                           required=True),
+        "updated": field("updated", lambda v: None if v is MISSING or v is None else check_date(
+            v, tz, warnings, "updated", order=order, optional=True)),
         "summary": field("summary", lambda v: check_optional_text(v, warnings, "summary")),
         "content": field("content", lambda v: check_optional_text(v, warnings, "content")),
         "author": field("author", lambda v: check_author(v, base_url)),

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from feedpub.dates import format_local, format_rfc822, format_rfc3339, parse_datetime, site_time
+from feedpub.dates import OFFSET_RANGE, format_local, format_rfc822, format_rfc3339, parse_datetime, site_time
 from feedpub.errors import DateError
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -295,10 +295,20 @@ def test_machine_zone_is_new_york_during_tests():
 
 
 def test_wrong_weekday_warns_and_the_date_wins():
-    """A Friday printed on a Thursday keeps the Thursday and adds one warning."""
+    """A Saturday printed on a Thursday keeps the Thursday and adds one warning."""
+    dt, warnings = parse_datetime("Thứ Bảy, 02/12/2021 - 23:30", HCM)
+    assert dt == vn(2021, 12, 2, 23, 30)
+    assert warnings == ('weekday "Thứ Bảy" does not match 02/12/2021 (a Thursday); the date wins',)
+
+
+def test_weekday_of_the_other_order_is_named_in_the_warning():
+    """A Friday on 02/12/2021 fits 12 February 2021 (a Friday): the date still wins, and the
+    warning says how the date reads month first and which setting gives that reading."""
     dt, warnings = parse_datetime("Thứ Sáu, 02/12/2021 - 23:30", HCM)
     assert dt == vn(2021, 12, 2, 23, 30)
-    assert warnings == ('weekday "Thứ Sáu" does not match 02/12/2021 (a Thursday); the date wins',)
+    assert warnings == ('weekday "Thứ Sáu" does not match 02/12/2021 (a Thursday); the date wins; '
+                        'month-first it is Friday 12 February 2021 '
+                        '(set date_order = "mdy" in [site] if this source writes month first)',)
 
 
 def test_wrong_english_weekday_warns():
@@ -343,14 +353,18 @@ YMD = "expected YYYY-MM-DD[THH:MM[:SS]][+HH:MM]"
 EN = "expected Month D, YYYY or D Month YYYY [HH:MM]"
 TIME = "expected HH:MM from 00:00 to 23:59"
 H12 = "expected an hour from 1 to 12 before AM/PM, SA/CH"
-OFFSET = "expected an offset such as +07:00, GMT+7 or UTC-5, less than 24 hours"
+OFFSET = "expected an offset from -12:00 to +14:00, such as +07:00, GMT+7 or UTC-5"
 STAMP = "expected a string, or a Unix timestamp in seconds as a JSON number"
+ABSOLUTE = "expected the date itself, such as 02/12/2021 - 23:30 or 2021-12-02T23:30:00+07:00"
+DIGITS = "expected YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS, or a Unix timestamp in seconds"
 
 ERRORS = [
     ("31/02/2021 - 23:30", '"31/02/2021 - 23:30"', f"day 31 is out of range for February 2021 ({DMY})"),
     ("29/02/2021", '"29/02/2021"', f"day 29 is out of range for February 2021 ({DMY})"),
     ("00/12/2021", '"00/12/2021"', f"day 0 is out of range for December 2021 ({DMY})"),
-    ("02/13/2021", '"02/13/2021"', f"month 13 is out of range ({DMY})"),
+    ("02/13/2021", '"02/13/2021"', "month 13 is out of range; month-first it is 13 February 2021 "
+                                   f'({DMY}; set date_order = "mdy" in [site] if this source writes month first)'),
+    ("02/31/2021", '"02/31/2021"', f"month 31 is out of range ({DMY})"),
     ("02/12/2021 25:00", '"02/12/2021 25:00"', f"hour 25 is out of range ({TIME})"),
     ("02/12/2021 23:60", '"02/12/2021 23:60"', f"minute 60 is out of range ({TIME})"),
     ("2021-02-30", '"2021-02-30"', f"day 30 is out of range for February 2021 ({YMD})"),
@@ -360,12 +374,13 @@ ERRORS = [
     ("   ", '"   "', f"it is empty ({ANY})"),
     ("\u00a0\n\t", '"\\xa0\\n\\t"', f"it is empty ({ANY})"),
     ("not a date", '"not a date"', f"no day, month and year found ({ANY})"),
-    ("hôm qua", '"hôm qua"', f"no day, month and year found ({ANY})"),
+    ("hôm qua", '"hôm qua"', "it is a relative time, which cannot be a feed date: the instant would move "
+                             f"between runs and readers would see the item jump ({ABSOLUTE})"),
     ("23:30", '"23:30"', f"no day, month and year found ({ANY})"),
     ("Thứ Năm", '"Thứ Năm"', f"no day, month and year found ({ANY})"),
     ("Foo 2, 2021", '"Foo 2, 2021"', f"no day, month and year found ({ANY})"),
     ("02/12/21 23:30", '"02/12/21 23:30"', f"the year must have four digits ({DMY})"),
-    ("20211202", '"20211202"', f"digits alone are not a date ({ANY})"),
+    ("2021120", '"2021120"', f"digits alone are not a date ({DIGITS})"),
     ("hello 02/12/2021", '"hello 02/12/2021"', f'unexpected "hello" ({ANY})'),
     ("02/12/2021 03/12/2021", '"02/12/2021 03/12/2021"', f'unexpected "03/12/2021" ({ANY})'),
     ("13:30 SA 02/12/2021", '"13:30 SA 02/12/2021"', f"hour 13 cannot be used with SA ({H12})"),
@@ -456,7 +471,7 @@ instants = st.datetimes(min_value=datetime(1912, 1, 2), max_value=datetime(2100,
 )
 site_zones = st.one_of(
     st.just(HCM),
-    st.integers(min_value=-14 * 60, max_value=14 * 60).map(lambda m: timezone(timedelta(minutes=m))),
+    st.sampled_from(OFFSET_RANGE).map(lambda m: timezone(timedelta(minutes=m))),
 )
 
 
@@ -556,3 +571,14 @@ def test_dateutil_reads_other_english_prose_with_our_offsets(text, expected):
 def test_prose_that_is_incomplete_or_ambiguous_is_an_error(text):
     with pytest.raises(DateError):
         parse_datetime(text, HCM)
+
+
+@pytest.mark.parametrize("text", [
+    "Mar 1st 2026, 9:51 a.m. -0500 (GMT+7)",
+    "Thursday 2nd December 2021 11:30 PM +0800 UTC+7",
+])
+def test_prose_with_two_different_offsets_is_an_error_not_one_of_them(text):
+    """The offset written right after the time counts in prose read by dateutil too."""
+    with pytest.raises(DateError) as caught:
+        parse_datetime(text, HCM)
+    assert "it has two different offsets" in str(caught.value)
