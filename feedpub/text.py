@@ -20,12 +20,6 @@ _FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 XML_FORBIDDEN = re.compile(f"[{_FORBIDDEN}]")          # what XML 1.0 itself forbids (the Char production)
 ILLEGAL_XML = re.compile(f"[{_FORBIDDEN}\x7f-\x9f{_NONCHARACTERS}]")   # what feedpub never writes
 
-# Escaped in messages: every control (C0, DEL, C1), line and paragraph separators, bidi
-# embeddings, overrides, isolates and marks, lone surrogates and noncharacters.
-_UNPRINTABLE = re.compile(
-    f"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069\ud800-\udfff{_NONCHARACTERS}]")
-
-
 def has_illegal_xml(text: str) -> bool:
     """True when text holds a character feedpub never writes into XML."""
     return ILLEGAL_XML.search(text) is not None
@@ -38,11 +32,17 @@ def strip_illegal_xml(text: str) -> tuple[str, int]:
     return ILLEGAL_XML.subn("", text)
 
 
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
+def _escape(char: str) -> str:
+    if char.isprintable():
+        return char
+    code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def printable(text: str) -> str:
-    """text for one line of a terminal or log: controls, separators and bidi marks escaped."""
-    return _UNPRINTABLE.sub(_escape, text)
+    """text for one line of a terminal or log: every character Unicode calls Other or Separator
+    (controls, format and bidi marks, line breaks, surrogates, unassigned code points, spaces other
+    than U+0020) escaped, so the result is str.isprintable()."""
+    if text.isprintable():
+        return text
+    return "".join(map(_escape, text))
