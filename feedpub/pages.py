@@ -176,6 +176,13 @@ def _environment():
     return env
 
 
+def warm_templates() -> None:
+    """Compile the page templates ahead of time (while record files are being read)."""
+    env = _environment()
+    for name in ("feed.html", "index.html"):
+        env.get_template(name)
+
+
 def _render(name: str, **context) -> bytes:
     return _environment().get_template(name).render(**context).encode("utf-8")
 

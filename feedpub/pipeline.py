@@ -13,11 +13,10 @@ from functools import partial
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 from .config import Config, load_config
 from .errors import RejectedError, SiteError
-from .layout import INDEX, OPML, PRIVATE_DIR, STYLESHEET, feed_files
+from .layout import PRIVATE_DIR, feed_files
 from .publish import OutputLock, folders_of, prepare_dir, publish_files, remove_stale_temps
 from .state import State
 
@@ -215,7 +214,8 @@ def _scan_all(config: Config, site_dir: Path, state: State, sigs, now_ts: float,
     reusable = [] if full else [p for p, sig in sigs.items() if state.sigs.get(p) == sig]
     scans = {p: s for p, s in state.load_scans(reusable).items() if s.scan_ts <= now_ts}
     fresh = sorted(set(sigs) - set(scans))
-    scans.update(scan_files(site_dir, fresh, config, now_ts, close_in_workers=inherited, while_waiting=_warm_up,
+    from .render import warm_up
+    scans.update(scan_files(site_dir, fresh, config, now_ts, close_in_workers=inherited, while_waiting=warm_up,
                             encoded=encoded))
     return scans, set(fresh)
 
@@ -282,6 +282,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
         return report
     from .feeds import build_feeds
     feeds = build_feeds(config, chosen, translations, version=_version())
+    from .render import planned_outputs, render_outputs
     planned = planned_outputs(feeds)
     remove_stale_temps(out, folders_of(owned | planned))
     changed = publish_files(out, render_outputs(config, feeds), planned=planned, owned=owned)
@@ -304,33 +305,3 @@ def _rebuild(config: Config, site_dir: Path, out: Path, state: State, sigs, now_
                     "records": report.records},
     })
     return report
-
-
-def _warm_up() -> None:
-    """Import the renderers and compile the page templates: done while scan workers read files."""
-    from . import feeds, render_json, render_xml, sanitize  # noqa: F401
-    from .pages import _environment
-    env = _environment()
-    for name in ("feed.html", "index.html"):
-        env.get_template(name)
-
-
-def planned_outputs(feeds) -> frozenset[str]:
-    """Every file a publish of these feeds writes: three formats and a page per feed, and the site files."""
-    paths = {INDEX, OPML, STYLESHEET}
-    for feed in feeds:
-        paths.update(feed_files(feed.lang, feed.category_slug).values())
-    return frozenset(paths)
-
-
-def render_outputs(config: Config, feeds) -> Iterator[tuple[str, bytes]]:
-    """Every file of OUT as (path, bytes), one at a time: three formats per feed, then the pages."""
-    from .pages import render_pages
-    from .render_json import render_json
-    from .render_xml import render_atom, render_rss
-    for feed in feeds:
-        files = feed_files(feed.lang, feed.category_slug)
-        yield files["rss"], render_rss(feed)
-        yield files["atom"], render_atom(feed)
-        yield files["json"], render_json(feed)
-    yield from render_pages(config, feeds).items()

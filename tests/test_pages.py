@@ -410,15 +410,15 @@ def test_output_is_deterministic(site, out, tmp_path):
 
 
 def test_render_pages_twice_gives_the_same_bytes(site, tmp_path, monkeypatch):
-    import feedpub.pipeline as pipeline
+    import feedpub.render as render
     captured = []
-    original = pipeline.render_outputs
+    original = render.render_outputs
 
     def spy(config, feeds):                 # the Feed models of a real build
         captured.append((config, list(feeds)))
         return original(config, feeds)
 
-    monkeypatch.setattr(pipeline, "render_outputs", spy)
+    monkeypatch.setattr(render, "render_outputs", spy)
     feedpub.build(site, tmp_path / "out", now=NOW, full=True)
     (config, feeds), = captured
     first = render_pages(config, feeds)
