@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from . import __version__
-from .errors import DateError, FeedpubError, LockedError, RejectedError
+from .errors import FeedpubError, LockedError, RejectedError, UsageError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 4
 
@@ -56,19 +55,6 @@ def _wait_seconds(value: float) -> float:
     return value
 
 
-def _parse_now(now: Optional[str], data: Path) -> Optional[datetime]:
-    if now is None:
-        return None
-    from .config import load_config
-    from .dates import parse_datetime
-    config = load_config(data)
-    try:
-        return parse_datetime(now, config.tz, order=config.date_order)[0]
-    except DateError as exc:
-        _err(f"feedpub: --now: {exc}")
-        raise typer.Exit(EXIT_USAGE) from None
-
-
 @app.command()
 def build(
     data: Path = typer.Option(Path("data"), "--data", help="Site directory holding feedpub.toml and articles/."),
@@ -84,7 +70,7 @@ def build(
 ) -> None:
     """Build every feed of the site into OUT (exit 0 ok, 1 records rejected, 3 nothing published, 4 locked)."""
     from .pipeline import build as run_build
-    report = run_build(data, out, now=_parse_now(now, data), strict=strict, state_path=state, wait=wait, full=full)
+    report = run_build(data, out, now=now, strict=strict, state_path=state, wait=wait, full=full)
     for line in report.errors:
         _err(line)
     if not quiet:
@@ -135,7 +121,7 @@ def check(
 ) -> None:
     """Validate feedpub.toml and every record without writing anything (exit 0 clean, 1 rejected, 3 unusable)."""
     from .pipeline import check as run_check
-    report = run_check(data, now=_parse_now(now, data))
+    report = run_check(data, now=now)
     for line in report.errors:
         _err(line)
     for line in report.warnings:
@@ -199,6 +185,9 @@ def main() -> None:
     except LockedError as exc:
         _err(f"feedpub: {exc}")
         sys.exit(EXIT_LOCKED)
+    except UsageError as exc:
+        _err(f"feedpub: {exc}")
+        sys.exit(EXIT_USAGE)
     except RejectedError as exc:
         for line in exc.errors:
             _err(line)

@@ -33,6 +33,10 @@ class PublishError(FeedpubError):
     """A feed could not be written; existing feeds are left untouched."""
 
 
+class UsageError(FeedpubError):
+    """A value given to the command or the library cannot be used (a --now that is not a date)."""
+
+
 class CacheError(FeedpubError):
     """The cache path (--state) holds a file that is not feedpub's cache; it was left untouched."""
 
@@ -52,7 +56,7 @@ class RejectedError(FeedpubError):
 class RecordError(FeedpubError):
     """One problem with one field of one record, located as FILE:LINE."""
 
-    def __init__(self, source: str, line: int, field: str | None, message: str):
+    def __init__(self, source: str, line: int | str, field: str | None, message: str):
         self.source = source
         self.line = line
         self.field = field

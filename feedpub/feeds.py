@@ -9,7 +9,6 @@ from .config import Config
 from .dates import site_time
 from .model import Article, Entry, Feed, FeedUrls, Translation
 from .sanitize import DEFAULT_POLICY, clean_html
-from .scan import Trans
 from .slugs import unique_slugs
 
 EMPTY_SITE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)   # "updated" of feeds when the site has nothing published
@@ -43,7 +42,7 @@ def _localise(article: Article, config: Config, policy) -> Article:
 
 
 def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Article]],
-                translations: dict[str, dict[str, Trans]], *, version: str = "") -> list[Feed]:
+                translations: dict[str, dict[str, Translation]], *, version: str = "") -> list[Feed]:
     """One Feed per language, then one per (language, category) when category feeds are on."""
     policy = config.html_policy or DEFAULT_POLICY
     cache: dict[int, Entry] = {}
@@ -66,12 +65,12 @@ def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Articl
     return feeds
 
 
-def _entry(config: Config, article: Article, translations: dict[str, dict[str, Trans]]) -> Entry:
+def _entry(config: Config, article: Article, translations: dict[str, dict[str, Translation]]) -> Entry:
     others = []
     if article.translation_key:
         for lang, t in sorted(translations.get(article.translation_key, {}).items()):
             if lang != article.lang:
-                others.append(Translation(lang=lang, url=t.url, title=t.title))
+                others.append(t)
     return Entry(article=article, guid=guid(config, article.id), translations=tuple(others))
 
 

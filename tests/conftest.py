@@ -182,3 +182,22 @@ def start_hub(no_proxy) -> Iterator[Callable[..., Hub]]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=2)
+
+
+# --- the scan of one record file, as the build and check run it ---------------------------------
+
+
+def scan_records(site: Path, rel: str, config, now_ts: float, **kw):
+    """FileScan of one file with the site's record rules (keep_all / thorough as keywords)."""
+    from feedpub.ingest.scan import ScanSettings, scan_file
+    from feedpub.records import RecordRules
+    return scan_file(site, rel, RecordRules.for_config(config), ScanSettings(config.max_items, config.category_feeds),
+                     now_ts, **kw)
+
+
+def scan_rows(scan) -> dict:
+    """What a scan gives the index, decoded and in a stable order, to compare two scans."""
+    import json
+    return {"problems": [list(p) for p in scan.problems], "records": scan.records,
+            "ids": sorted(map(tuple, json.loads(scan.ids))), "trans": sorted(map(tuple, json.loads(scan.trans))),
+            "cands": sorted(map(tuple, json.loads(scan.cands))), "floors": sorted(map(tuple, json.loads(scan.floors)))}

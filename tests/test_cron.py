@@ -61,9 +61,10 @@ def add_bad_record(site: Path) -> str:
 
 
 def snapshot(out: Path) -> dict[str, tuple[bytes, int]]:
-    """Every file of OUT, hidden ones included -> (bytes, mtime_ns)."""
+    """Every file of OUT, hidden ones included (the manifest too), but the cache -> (bytes, mtime_ns).
+    The cache may learn what changed even on a run that publishes nothing."""
     return {p.relative_to(out).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns)
-            for p in sorted(out.rglob("*")) if p.is_file()}
+            for p in sorted(out.rglob("*")) if p.is_file() and not p.name.startswith("state.sqlite")}
 
 
 def mtimes(out: Path) -> dict[str, int]:

@@ -10,8 +10,7 @@ import feedparser
 import pytest
 
 import feedpub
-import feedpub.scan as scan
-from conftest import NOW, NOW_ARG, run_cli, write_jsonl
+from conftest import NOW, NOW_ARG, run_cli, write_jsonl, scan_records, scan_rows
 from feedpub.config import load_config
 from feedpub.feedcheck import validate_output
 
@@ -234,9 +233,6 @@ def test_now_only_valid_in_the_other_order_is_a_usage_error_with_the_hint(tmp_pa
 def test_fast_scan_and_full_validator_read_dates_alike_in_either_order(tmp_path, order):
     site = make_site(tmp_path, task_records(), extra=f'date_order = "{order}"')
     config = load_config(site)
-    fast = scan.scan_file(site, "articles/records.jsonl", config, NOW.timestamp())
-    thorough = scan.scan_file(site, "articles/records.jsonl", config, NOW.timestamp(), thorough=True)
-    assert fast.errors == thorough.errors
-    assert fast.ids == thorough.ids
-    assert [(r.id, r.ts) for r in fast.ranks] == [(r.id, r.ts) for r in thorough.ranks]
-    assert [(r.id, r.ts) for r in fast.future] == [(r.id, r.ts) for r in thorough.future]
+    fast = scan_records(site, "articles/records.jsonl", config, NOW.timestamp())
+    thorough = scan_records(site, "articles/records.jsonl", config, NOW.timestamp(), thorough=True)
+    assert scan_rows(fast) == scan_rows(thorough)

@@ -172,10 +172,10 @@ def test_fifos_devices_and_broken_links_are_skipped_with_a_warning(site, tmp_pat
 
 
 def test_a_fifo_that_replaces_a_file_after_the_listing_does_not_hang(site, tmp_path, monkeypatch):
-    from feedpub import sources
+    from feedpub import pipeline
     target = site / "articles" / "swap.jsonl"
     write_jsonl(target, good(1))
-    real = sources.site_files
+    real = pipeline.site_files
 
     def listing_then_swap(site_dir):
         found = real(site_dir)
@@ -183,7 +183,7 @@ def test_a_fifo_that_replaces_a_file_after_the_listing_does_not_hang(site, tmp_p
         os.mkfifo(target)                       # a reader opening this blocks forever without O_NONBLOCK
         return found
 
-    monkeypatch.setattr(sources, "site_files", listing_then_swap)
+    monkeypatch.setattr(pipeline, "site_files", listing_then_swap)
     result: dict = {}
     worker = threading.Thread(target=lambda: result.update(report=feedpub.build(site, tmp_path / "out", now=NOW)),
                               daemon=True)
@@ -243,8 +243,22 @@ def test_an_unterminated_last_line_that_is_a_whole_record_still_counts(site, tmp
 def test_an_unterminated_broken_last_line_in_a_finished_file_is_an_error(site, tmp_path):
     path = site / "articles" / "cut.jsonl"
     path.write_text(json.dumps(good(1)) + '\n{"id": "vi-half", "lang": "v', encoding="utf-8")
+    past = time.time() - 60
+    os.utime(path, (past, past))                      # nobody has written it for a minute: it is finished
     report = feedpub.build(site, tmp_path / "out", now=NOW)
     assert [e.split(": ", 1)[0] for e in report.errors] == ["articles/cut.jsonl:2"]
+
+
+def test_a_half_line_a_writer_is_busy_with_waits_for_the_next_run(site, tmp_path):
+    path = site / "articles" / "busy.jsonl"
+    line = json.dumps(good(2))
+    path.write_text(json.dumps(good(1)) + "\n" + line[:20], encoding="utf-8")   # modified just now
+    first = feedpub.build(site, tmp_path / "out", now=NOW)
+    assert first.errors == [] and "vi-good-1" in ids_in(tmp_path / "out")
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(line[20:] + "\n")
+    second = feedpub.build(site, tmp_path / "out", now=NOW)
+    assert second.errors == [] and {"vi-good-1", "vi-good-2"} <= ids_in(tmp_path / "out")
 
 
 def test_a_same_size_edit_that_keeps_the_mtime_is_seen(site, tmp_path):

@@ -291,8 +291,10 @@ def _reshape_meta(**changes):
 
 
 def _corrupt_scans(state: Path) -> None:
+    """What the index keeps of each file, unreadable: its problems, and a table it needs."""
     with sqlite3.connect(state) as db:
-        db.execute("UPDATE files SET scan = ?", (b"\x93\xff\x00garbage",))
+        db.execute("UPDATE files SET report = ?", (b"\x93\xff\x00garbage",))
+        db.execute("DROP TABLE floors")
 
 
 def _truncate(state: Path) -> None:

@@ -207,8 +207,9 @@ class Site:
 
 
 def _articles(site: Path, config) -> list:
-    from feedpub.sources import site_files
-    from feedpub.validate import validate_record
+    from feedpub.ingest.files import site_files
+    from feedpub.records import RecordRules
+    rules = RecordRules.for_config(config)
     articles = []
     for rel in site_files(site).signatures:
         path = site / rel
@@ -219,8 +220,7 @@ def _articles(site: Path, config) -> list:
             doc = json.loads(text)
             records = doc if isinstance(doc, list) else [doc]
         for n, record in enumerate(records, 1):
-            article, errors, _ = validate_record(record, rel, n, languages=config.languages,
-                                                 base_url=config.base_url, tz=config.tz)
+            article, errors, _ = rules.check(record, rel, n)
             assert article is not None, errors
             articles.append(article)
     return articles

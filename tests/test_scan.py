@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import feedpub.scan as scan
+import feedpub.ingest.scan as scan
+from conftest import scan_records, scan_rows
 from feedpub.config import parse_config
 
 CONFIG = parse_config('[site]\nbase_url = "https://news.example.vn"\n'
@@ -27,7 +28,7 @@ def record(i: int, **fields) -> dict:
 def scan_text(tmp_path: Path, text: str, **kw):
     (tmp_path / "articles").mkdir(exist_ok=True)
     (tmp_path / "articles" / "a.jsonl").write_text(text, encoding="utf-8")
-    return scan.scan_file(tmp_path, "articles/a.jsonl", CONFIG, time.time(), **kw)
+    return scan_records(tmp_path, "articles/a.jsonl", CONFIG, time.time(), **kw)
 
 
 def test_lines_and_offsets_survive_bom_blank_lines_long_lines_and_no_final_newline(tmp_path):
@@ -35,13 +36,13 @@ def test_lines_and_offsets_survive_bom_blank_lines_long_lines_and_no_final_newli
     lines = ["\ufeff" + json.dumps(record(1)), "", json.dumps(record(2, content=long_body)),
              json.dumps(record(3)), "   ", json.dumps(record(4))]
     result = scan_text(tmp_path, "\n".join(lines))          # no newline after the last record
-    assert result.ids == ["r1", "r2", "r3", "r4"]
-    assert list(result.line_numbers()) == [1, 3, 4, 6]
+    ids = json.loads(result.ids)
+    assert [(ident, line) for ident, line, _ in ids] == [("r1", 1), ("r2", 3), ("r3", 4), ("r4", 6)]
     raw = (tmp_path / "articles" / "a.jsonl").read_bytes()
-    for rank in result.ranks:
-        end = raw.find(b"\n", rank.offset)
-        assert json.loads(raw[rank.offset:end if end != -1 else None])["id"] == rank.id
-    assert result.errors == []
+    for ident, _, offset in ids:
+        end = raw.find(b"\n", offset)
+        assert json.loads(raw[offset:end if end != -1 else None])["id"] == ident
+    assert result.problems == []
 
 
 FIELD_CASES = {
@@ -85,11 +86,7 @@ def agree(tmp_path: Path, recs: list[dict]) -> None:
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs)
     fast = scan_text(tmp_path, text)
     thorough = scan_text(tmp_path, text, thorough=True)
-    assert fast.ids == thorough.ids
-    assert list(fast.line_numbers()) == list(thorough.line_numbers())
-    assert fast.errors == thorough.errors
-    assert [(r.id, r.ts, r.cats) for r in fast.ranks] == [(r.id, r.ts, r.cats) for r in thorough.ranks]
-    assert list(fast.translations()) == list(thorough.translations())
+    assert scan_rows(fast) == scan_rows(thorough)
 
 
 CASES = [(name, value) for name, values in FIELD_CASES.items() for value in values]

@@ -205,8 +205,8 @@ def make_big_site(dest: Path, total: int) -> Path:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir() or (os.cpu_count() or 1) < 2,
                     reason="needs /proc and a second core (the scan only goes parallel then)")
 def test_run_killed_during_parallel_scan_releases_the_lock(tmp_path):
-    from feedpub import scan
-    threshold = getattr(scan, "PARALLEL_BYTES", None)
+    from feedpub.ingest import workers
+    threshold = getattr(workers, "PARALLEL_BYTES", None)
     if threshold is None or threshold > 256 << 20:
         pytest.skip("no parallel scan to exercise")
     site = make_big_site(tmp_path / "site", threshold + (16 << 20))    # each worker gets a long job

@@ -6,14 +6,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable
 
-
-from .config import Config
-from .model import Article
-from .jsonrecords import BadRecord, decode_one, duplicate_keys, json_file_records, without_bom
-from .text import printable
-from .sources import open_record_file, signature
-from .validate import validate_record
-
+from ..model import Article
+from ..records import RecordRules
+from ..text import printable
+from .decode import BadRecord, decode_one, duplicate_keys, json_file_records, without_bom
+from .files import open_record_file, signature
 
 
 class Unloadable(Exception):
@@ -26,7 +23,7 @@ class Unloadable(Exception):
         self.paths = paths
 
 
-def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int, str]], config: Config,
+def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int, str]], rules: RecordRules,
                   signatures: dict[str, tuple[int, int, int, int]]
                   ) -> tuple[dict[tuple[str, int], Article], list[str]]:
     """Articles for (path, line, offset, id) of chosen records, keyed by (path, line); plus warnings.
@@ -43,7 +40,6 @@ def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int, str]], c
     articles: dict[tuple[str, int], Article] = {}
     warnings: list[str] = []
     bad: set[str] = set()
-    tz = config.tz
     for path in sorted(by_file):
         spots = sorted(set(by_file[path]))
         found = _read(Path(site_dir), path, spots, signatures[path], warnings)
@@ -51,9 +47,7 @@ def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int, str]], c
             bad.add(path)
             continue
         for (line, _, ident), obj in zip(spots, found):
-            article, errors, notes = (None, [], []) if obj is _BAD else validate_record(
-                obj, path, line, languages=config.languages, base_url=config.base_url, tz=tz,
-                order=config.date_order)
+            article, errors, notes = (None, [], []) if obj is _BAD else rules.check(obj, path, line)
             if article is None or article.id != ident:
                 bad.add(path)
                 continue

@@ -1,23 +1,51 @@
-"""The on-disk cache that makes repeated runs cheap (SQLite, standard library).
+"""The cache in OUT/.feedpub/state.sqlite (or --state): what makes repeated runs cheap.
 
-It remembers, per record file, its signature and what its scan found, plus
-the last run's outputs and report. It is only a cache: a missing, corrupt or
-foreign state (another feedpub version or another config) means a full
-rebuild, never a wrong feed. Heavy decoding happens only when a run needs the
-scans; the no-op check reads plain columns.
+One SQLite file (standard library) holds the index of every record file (its
+signature, its problems, and the rows ingest/index.py keeps: ids, translation
+keys, the newest candidates per feed) and the last run's outputs and report.
+It is only a cache: a missing, damaged or foreign one (another feedpub version
+or another feedpub.toml) means a full rebuild, never a wrong feed. A file that
+is not positively a feedpub cache is never deleted, truncated or altered.
 """
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Any
 
-SCHEMA = 6
+from .errors import CacheError
+
+__all__ = ["APPLICATION_ID", "Cache", "SCHEMA", "identify"]
+
+SCHEMA = 7
 APPLICATION_ID = 0x46504231          # "FPB1" in the SQLite header: a feedpub cache, positively
 SIGNATURE = "feedpub cache"          # ... and the one row of its signature table
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+
+# The index: rows per record file, all removed and replaced together when the file changes.
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (fid INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER,
+    mtime_ns INTEGER, ino INTEGER, ctime_ns INTEGER, scan_ts REAL, records INTEGER, report BLOB);
+CREATE TABLE IF NOT EXISTS ids (fid INTEGER, line INTEGER, offset INTEGER, id TEXT,
+    PRIMARY KEY (fid, line)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trans (fid INTEGER, line INTEGER, offset INTEGER, key TEXT, lang TEXT, ts REAL,
+    id TEXT, PRIMARY KEY (fid, line)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cands (fid INTEGER, line INTEGER, lang TEXT, cat TEXT, offset INTEGER, ts REAL,
+    id TEXT, PRIMARY KEY (fid, line, lang, cat)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS floors (fid INTEGER, lang TEXT, cat TEXT, ts REAL, id TEXT,
+    PRIMARY KEY (fid, lang, cat)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dups (id TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+INDEXES = """
+CREATE INDEX IF NOT EXISTS ids_by_id ON ids (id);
+CREATE INDEX IF NOT EXISTS trans_by_key ON trans (key);
+CREATE INDEX IF NOT EXISTS cands_by_feed ON cands (lang, cat, ts DESC, id DESC);
+"""
+DROP_INDEXES = "DROP INDEX IF EXISTS ids_by_id; DROP INDEX IF EXISTS trans_by_key; DROP INDEX IF EXISTS cands_by_feed;"
 
 
 def identify(path: Path) -> str | None:
@@ -82,51 +110,53 @@ def _legacy_cache(path: Path) -> bool:
         db.close()
 
 
-class State:
-    """One state database; every method swallows nothing but treats damage as "empty"."""
+class Cache:
+    """One cache file, opened for one run. `db` is always usable after open(): when the file
+    cannot be used (an unwritable folder, a full disk), the run works on a temporary one."""
 
     def __init__(self, path: Path, *, private: bool = False):
         self.path = Path(path)
         self.private = private          # in OUT/.feedpub: a file there that is not a cache is damage
         self.db: sqlite3.Connection | None = None
         self.meta: dict[str, Any] = {}
-        self.sigs: dict[str, tuple[int, int, int, int]] = {}
+        self.fresh = True               # the index holds nothing: a full build fills it
+        self._temporary: str | None = None
 
-    def open(self, *, version: str, fingerprint: str) -> "State":
-        """Open (or create) the database; forget its content if it belongs to another version or config.
+    def open(self, *, version: str, fingerprint: str) -> "Cache":
+        """Open (or create) the cache; forget its content if it belongs to another version or config.
 
         Raises CacheError, touching nothing, when the path holds a file that is not a feedpub cache.
         """
         problem = identify(self.path)
         if problem is not None and self.private and self.path.is_file() and not self.path.is_symlink():
-            self._discard()                 # feedpub's own folder: whatever lies there is a damaged cache
+            self.discard()                  # feedpub's own folder: whatever lies there is a damaged cache
             problem = None
         if problem is not None:
-            from .errors import CacheError
             raise CacheError(f"{self.path}: {problem}, not a feedpub cache; feedpub never changes a file it "
                              "did not create (give --state a new path, or remove the file yourself)")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():
-                self._create()
-            self._connect()
+            if self.db is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not self.path.exists():
+                    self._create(self.path)
+                self._connect(self.path)
             row = self.db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
             self.meta = json.loads(row[0]) if row else {}
             if not _well_formed(self.meta) or (
                     self.meta.get("schema"), self.meta.get("version"), self.meta.get("fingerprint")) != (
                     SCHEMA, version, fingerprint):
-                self._reset()
-            self.sigs = {p: (s, m, i, c) for p, s, m, i, c in self.db.execute(
-                "SELECT path, size, mtime_ns, ino, ctime_ns FROM files")}
+                self.reset()
+            self.fresh = not self.meta.get("indexed")
         except (sqlite3.DatabaseError, ValueError, TypeError, AttributeError, OSError):
-            self._discard()
+            self.discard()
         self.meta.update(schema=SCHEMA, version=version, fingerprint=fingerprint)
         return self
 
-    def _create(self) -> None:
+    @staticmethod
+    def _create(path: Path) -> None:
         """A new, signed cache, made beside the path and linked into place only once complete, so
         that the path never holds a file that could not be recognised as ours."""
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
         try:
             db = sqlite3.connect(tmp, isolation_level=None)
             try:
@@ -136,7 +166,7 @@ class State:
             finally:
                 db.close()
             try:
-                os.link(tmp, self.path)         # never replaces a file that appeared meanwhile
+                os.link(tmp, path)              # never replaces a file that appeared meanwhile
             except FileExistsError:
                 pass
         finally:
@@ -145,114 +175,77 @@ class State:
             except OSError:
                 pass
 
-    def _connect(self) -> None:
-        self.db = sqlite3.connect(self.path, isolation_level=None)
+    def _connect(self, path: Path | str) -> None:
+        self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=DELETE")
         # A cache need not survive a power cut: a damaged file is discarded and rebuilt, and the
         # journal (written, if not fsynced) still protects it from a killed run.
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.executescript(
-            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-            "CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,"
-            " ino INTEGER, ctime_ns INTEGER, scan BLOB NOT NULL);")
+        self.db.execute("PRAGMA cache_size=-16000")                  # 16 MB of pages at most
         if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:     # a legacy cache
             self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             self.db.execute("CREATE TABLE IF NOT EXISTS feedpub_cache (signature TEXT NOT NULL)")
             self.db.execute("INSERT INTO feedpub_cache VALUES (?)", (SIGNATURE,))
+            self._drop_tables()
+        self.db.executescript(TABLES)
 
-    def _reset(self) -> None:
-        self.db.executescript("DELETE FROM meta; DELETE FROM files;")
+    def _drop_tables(self) -> None:
+        for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                       "AND name != 'feedpub_cache'").fetchall():
+            self.db.execute(f'DROP TABLE "{name}"')
+
+    def reset(self) -> None:
+        """Forget everything (tables of an older schema included): the index is rebuilt from every file."""
+        self._drop_tables()
+        self.db.executescript(TABLES)
         self.meta = {}
+        self.fresh = True
 
-    def _discard(self) -> None:
-        """A damaged cache (identified as ours when opened) is deleted and started afresh."""
-        if self.db is not None:
-            try:
-                self.db.close()
-            except sqlite3.Error:
-                pass
+    def discard(self) -> None:
+        """A damaged cache (identified as ours when opened) is deleted and started afresh; if that
+        fails too, this run works on a temporary database."""
+        self.close()
         for suffix in ("", "-journal", "-wal", "-shm"):
             try:
                 os.unlink(f"{self.path}{suffix}")
             except OSError:
                 pass
-        self.meta, self.sigs = {}, {}
+        self.meta, self.fresh = {}, True
         try:
-            self._create()
-            self._connect()
+            self._create(self.path)
+            self._connect(self.path)
         except (sqlite3.DatabaseError, OSError):
-            self.db = None
+            self.close()
+            fd, self._temporary = tempfile.mkstemp(prefix="feedpub-", suffix=".sqlite")
+            os.close(fd)
+            self._connect(self._temporary)
 
-    def load_scans(self, paths: list[str]) -> dict[str, Any]:
-        """Decoded FileScans of these files; a damaged row is simply missing."""
-        from .scan import FileScan
-        import msgspec
-        decoder = msgspec.msgpack.Decoder(FileScan)
-        found = {}
-        if self.db is None:
-            return found
-        try:
-            for path in paths:
-                row = self.db.execute("SELECT scan FROM files WHERE path = ?", (path,)).fetchone()
-                if row:
-                    try:
-                        found[path] = decoder.decode(row[0])
-                    except (msgspec.DecodeError, msgspec.ValidationError):
-                        pass
-        except sqlite3.DatabaseError:
-            self._discard()
-            return {}
-        return found
-
-    def save_scans(self, scans: dict[str, Any], changed: set[str], *, racy: set[str],
-                   encoded: dict[str, bytes] | None = None) -> None:
-        """Store the scans of changed files and drop vanished ones, in one transaction.
-
-        The last run's outputs are forgotten at the same time, so that a run
-        dying between this and save_meta() is followed by a real rebuild.
-        Files modified too recently to trust their mtime are stored with an
-        impossible signature so that the next run reads them again. `encoded`
-        holds scans already in msgpack form (as they came from a worker).
-        """
-        if self.db is None:
-            return
-        encoded = encoded or {}
-        import msgspec
-        encoder = msgspec.msgpack.Encoder()
-        self.meta.pop("outputs", None)
-        self.meta.pop("content", None)
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-            gone = set(self.sigs) - set(scans)
-            self.db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(gone)])
-            for path in sorted(changed | racy):
-                scan = scans[path]
-                size, mtime, ino, ctime = (-1, -1, -1, -1) if path in racy else scan.sig
-                self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                                (path, size, mtime, ino, ctime, encoded.get(path) or encoder.encode(scan)))
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
-            self.db.execute("COMMIT")
-        except sqlite3.DatabaseError:
-            self._discard()
-
-    def save_meta(self, meta: dict[str, Any]) -> None:
+    def save_meta(self, meta: dict[str, Any] | None = None) -> None:
         """Record what this run published and reported."""
-        if self.db is None:
-            return
-        self.meta.update(meta)
+        if meta:
+            self.meta.update(meta)
         try:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
         except sqlite3.DatabaseError:
-            self._discard()
+            pass                            # the next run finds no meta and rebuilds
 
     def close(self) -> None:
         if self.db is not None:
-            self.db.close()
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
             self.db = None
+        if self._temporary:
+            try:
+                os.unlink(self._temporary)
+            except OSError:
+                pass
+            self._temporary = None
 
 
 def _well_formed(meta: Any) -> bool:
-    """The shape the last run wrote; anything else is treated as no state at all."""
+    """The shape the last run wrote; anything else is treated as no cache at all."""
     if not isinstance(meta, dict):
         return False
     outputs = meta.get("outputs", {})
@@ -263,10 +256,13 @@ def _well_formed(meta: Any) -> bool:
                         and all(isinstance(n, int) for n in v) for k, v in outputs.items())
                 and isinstance(summary, dict)
                 and all(isinstance(p, str) and isinstance(n, int) for p, n in summary.get("feeds", []))
-                and all(isinstance(e, str) for e in summary.get("errors", []))
+                and all(isinstance(e, list) and len(e) == 4 for e in summary.get("problems", []))
+                and all(isinstance(w, str) for w in summary.get("warnings", []))
                 and isinstance(summary.get("records", 0), int)
                 and isinstance(meta.get("now_ts", 0), (int, float))
                 and isinstance(meta.get("next_due") or 0, (int, float))
-                and isinstance(meta.get("content", ""), str))
+                and isinstance(meta.get("content", ""), str)
+                and isinstance(meta.get("feeds", {}), dict)
+                and isinstance(meta.get("files", ""), str))
     except (TypeError, ValueError):
         return False

@@ -7,12 +7,14 @@ with a warning. Files are opened without blocking and checked again once open.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import SiteError
+from ..errors import SiteError
 
 RECORD_SUFFIXES = (".json", ".jsonl")
 
@@ -21,8 +23,29 @@ Signature = tuple[int, int, int, int]       # size, mtime_ns, inode, ctime_ns
 
 @dataclass
 class SiteFiles:
-    signatures: dict[str, Signature]         # relative POSIX path -> signature, sorted by path
-    skipped: list[str] = field(default_factory=list)   # warnings for what is not a regular file
+    """The record files of a site as one walk found them: paths and their signatures, in the
+    order the walk met them (stable while no folder changes), plus warnings for what was skipped.
+
+    A run with nothing to do only compares `digest` with the last run's; the
+    per-file mapping is built only when something changed.
+    """
+
+    paths: list[str]                         # relative POSIX paths, walk order
+    numbers: array                           # four per path: size, mtime_ns, inode, ctime_ns
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        h = hashlib.blake2b(self.numbers.tobytes(), digest_size=16)
+        h.update("\0".join(self.paths).encode("utf-8", "surrogateescape"))
+        return h.hexdigest()
+
+    @property
+    def signatures(self) -> dict[str, Signature]:
+        """path -> signature, in path order (the order duplicate ids are judged in)."""
+        n = self.numbers
+        found = {path: (n[4 * i], n[4 * i + 1], n[4 * i + 2], n[4 * i + 3]) for i, path in enumerate(self.paths)}
+        return dict(sorted(found.items()))
 
 
 def signature(st: os.stat_result) -> Signature:
@@ -32,43 +55,45 @@ def signature(st: os.stat_result) -> Signature:
 
 
 def site_files(site_dir: Path) -> SiteFiles:
-    """Every regular *.json / *.jsonl under SITE/articles (any depth, hidden names skipped) with
-    its signature, in path order (the order duplicates are judged in)."""
+    """Every regular *.json / *.jsonl under SITE/articles (any depth, hidden names skipped)."""
     root = os.path.join(os.fspath(site_dir), "articles")
     if not os.path.isdir(root):
         raise SiteError(f"{root}: not a directory (expected the site's articles/ folder)")
-    found: dict[str, Signature] = {}
+    paths: list[str] = []
+    numbers = array("q")
     skipped: list[str] = []
-    pending = [("", root)]
+    add, extend = paths.append, numbers.extend
+    pending = [("articles/", root)]
     while pending:
         prefix, folder = pending.pop()
         try:
-            entries = list(os.scandir(folder))
+            with os.scandir(folder) as listing:
+                entries = list(listing)
         except OSError as exc:
             raise SiteError(f"{exc.filename or folder}: cannot be read: {exc.strerror}") from None
         for entry in entries:
             name = entry.name
-            if name.startswith("."):
+            if name[0] == ".":
                 continue
-            rel = f"{prefix}{name}"
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    pending.append((f"{rel}/", entry.path))
+                    pending.append((f"{prefix}{name}/", entry.path))
                     continue
                 if not name.endswith(RECORD_SUFFIXES):
                     continue
                 st = entry.stat()
             except FileNotFoundError:
-                skipped.append(f"articles/{rel}: a link to nothing; skipped (expected a regular file)")
+                skipped.append(f"{prefix}{name}: a link to nothing; skipped (expected a regular file)")
                 continue
             except OSError as exc:
-                skipped.append(f"articles/{rel}: cannot be examined ({exc.strerror}); skipped")
+                skipped.append(f"{prefix}{name}: cannot be examined ({exc.strerror}); skipped")
                 continue
             if not stat.S_ISREG(st.st_mode):
-                skipped.append(f"articles/{rel}: {_kind(st.st_mode)}, not a regular file; skipped")
+                skipped.append(f"{prefix}{name}: {_kind(st.st_mode)}, not a regular file; skipped")
                 continue
-            found[f"articles/{rel}"] = signature(st)
-    return SiteFiles(dict(sorted(found.items())), sorted(skipped))
+            add(prefix + name)
+            extend((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
+    return SiteFiles(paths, numbers, sorted(skipped))
 
 
 def _kind(mode: int) -> str:

@@ -1,0 +1,232 @@
+"""The index of every record file, kept in the cache's SQLite tables (schema in cache.py).
+
+What must be known about every record of the site (its id, to find duplicates
+across files; its translation key, to link language versions; whether it can
+still reach a feed) lives here on disk, so a run's memory does not grow with
+the archive: a run replaces the rows of the files that changed and asks
+indexed queries for the few hundred rows it needs.
+
+Rows arrive as JSON arrays (FileScan) and are inserted by SQLite's json_each,
+so storing a file costs a few statements whatever its size.
+"""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+import msgspec
+
+from ..cache import DROP_INDEXES, INDEXES
+from ..errors import RecordError
+from .files import Signature
+from .scan import FileScan
+
+__all__ = ["Candidate", "RecordIndex"]
+
+_REPORT = msgspec.msgpack.Encoder()
+_PROBLEMS = msgspec.msgpack.Decoder(list[tuple[int | str, str | None, str]])
+BATCH_ROWS = 20_000
+
+
+def _run(db: sqlite3.Connection, script: str) -> None:
+    """Several statements inside the current transaction (executescript would commit it first)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A record that may be chosen: enough to rank it and to read it again."""
+
+    ts: float
+    id: str
+    fid: int
+    line: int
+    offset: int
+
+    @property
+    def spot(self) -> tuple[int, int]:
+        return (self.fid, self.line)
+
+
+class RecordIndex:
+    """Queries and updates on the index; every method may raise sqlite3.DatabaseError."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self._paths: dict[int, str] = {}
+
+    # --- what is stored -------------------------------------------------------------------------
+
+    def signatures(self) -> dict[str, tuple[Signature, float]]:
+        """path -> (signature, scan time) of every file the index holds."""
+        return {path: ((size, mtime, ino, ctime), scan_ts) for path, size, mtime, ino, ctime, scan_ts in
+                self.db.execute("SELECT path, size, mtime_ns, ino, ctime_ns, scan_ts FROM files")}
+
+    def path(self, fid: int) -> str:
+        if fid not in self._paths:
+            row = self.db.execute("SELECT path FROM files WHERE fid = ?", (fid,)).fetchone()
+            self._paths[fid] = row[0]
+        return self._paths[fid]
+
+    def fid(self, path: str) -> int | None:
+        row = self.db.execute("SELECT fid FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def records(self) -> int:
+        return self.db.execute("SELECT coalesce(sum(records), 0) FROM files").fetchone()[0]
+
+    def problems(self) -> list[RecordError]:
+        """Every problem the scans of the current files found, in path and line order."""
+        found = []
+        for path, blob in self.db.execute("SELECT path, report FROM files WHERE report IS NOT NULL ORDER BY path"):
+            try:
+                problems = _PROBLEMS.decode(blob)
+            except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+                raise sqlite3.DatabaseError(f"the index entry of {path} is damaged") from None
+            found.extend(RecordError(path, line, field, message) for line, field, message in problems)
+        return found
+
+    # --- replacing what changed -----------------------------------------------------------------
+
+    def update(self, scans: Iterable[FileScan], removed: Iterable[str] = (), *, racy: frozenset[str] = frozenset(),
+               full: bool = False) -> list[str]:
+        """Replace the rows of every scanned file and drop the removed ones, in one transaction,
+        then bring the duplicate ids up to date. Returns the paths scanned.
+
+        A file modified too recently to trust its mtime (racy) is stored with an impossible
+        signature, so that the next run reads it again. A full update drops the indexes while
+        inserting and builds them once at the end, which is several times faster.
+        """
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            if full:
+                _run(db, "DELETE FROM files; DELETE FROM ids; DELETE FROM trans; DELETE FROM cands; "
+                         "DELETE FROM floors; DELETE FROM dups;" + DROP_INDEXES)
+            gone = [self.fid(path) for path in removed]
+            self._delete_rows([fid for fid in gone if fid is not None], files=True)
+            scanned: list[str] = []
+            batch: list[tuple[int, FileScan]] = []
+            rows = 0
+            for scan in scans:
+                fid = None if full else self.fid(scan.path)
+                if fid is not None:
+                    self._delete_rows([fid], files=False)
+                fid = self._store_file(fid, scan, scan.path in racy)
+                scanned.append(scan.path)
+                batch.append((fid, scan))
+                rows += scan.records
+                if rows >= BATCH_ROWS:
+                    self._insert_rows(batch)
+                    batch, rows = [], 0
+            self._insert_rows(batch)
+            if full:
+                _run(db, INDEXES)
+                db.execute("INSERT INTO dups SELECT id FROM ids GROUP BY id HAVING count(*) > 1")
+            else:
+                self._update_dups([fid for fid in (self.fid(p) for p in scanned) if fid is not None])
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        self._paths.clear()
+        return scanned
+
+    def _delete_rows(self, fids: list[int], *, files: bool) -> None:
+        for fid in fids:
+            for table in ("ids", "trans", "cands", "floors"):
+                self.db.execute(f"DELETE FROM {table} WHERE fid = ?", (fid,))
+            if files:
+                self.db.execute("DELETE FROM files WHERE fid = ?", (fid,))
+
+    def _store_file(self, fid: int | None, scan: FileScan, racy: bool) -> int:
+        size, mtime, ino, ctime = (-1, -1, -1, -1) if racy else scan.sig
+        report = _REPORT.encode(scan.problems) if scan.problems else None
+        values = (scan.path, size, mtime, ino, ctime, scan.scan_ts, scan.records, report)
+        if fid is None:
+            return self.db.execute("INSERT INTO files (path, size, mtime_ns, ino, ctime_ns, scan_ts, records, report)"
+                                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values).lastrowid
+        self.db.execute("UPDATE files SET path = ?, size = ?, mtime_ns = ?, ino = ?, ctime_ns = ?, scan_ts = ?,"
+                        " records = ?, report = ? WHERE fid = ?", (*values, fid))
+        return fid
+
+    def _insert_rows(self, batch: list[tuple[int, FileScan]]) -> None:
+        """The rows of several files: one statement per table and file, the rows parsed in C."""
+        execute = self.db.execute
+        for fid, scan in batch:
+            if scan.ids != b"[]":
+                execute("INSERT INTO ids (fid, line, offset, id) SELECT ?, value->>1, value->>2, value->>0 "
+                        "FROM json_each(?)", (fid, scan.ids))
+            if scan.trans != b"[]":
+                execute("INSERT INTO trans (fid, line, offset, key, lang, ts, id) SELECT ?, value->>4, value->>5, "
+                        "value->>0, value->>1, value->>2, value->>3 FROM json_each(?)", (fid, scan.trans))
+            if scan.cands != b"[]":
+                execute("INSERT INTO cands (fid, line, lang, cat, offset, ts, id) SELECT ?, value->>4, value->>0, "
+                        "value->>1, value->>5, value->>2, value->>3 FROM json_each(?)", (fid, scan.cands))
+            if scan.floors != b"[]":
+                execute("INSERT INTO floors (fid, lang, cat, ts, id) SELECT ?, value->>0, value->>1, value->>2, "
+                        "value->>3 FROM json_each(?)", (fid, scan.floors))
+
+    def _update_dups(self, fids: list[int]) -> None:
+        """Duplicate ids after some files changed: only the ids of those files, and the ids that
+        were duplicated before, can have changed status."""
+        db = self.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        db.execute("DELETE FROM touched")
+        for fid in fids:
+            db.execute("INSERT OR IGNORE INTO touched SELECT id FROM ids WHERE fid = ?", (fid,))
+        db.execute("INSERT OR IGNORE INTO touched SELECT id FROM dups")
+        db.execute("DELETE FROM dups")
+        db.execute("INSERT INTO dups SELECT t.id FROM touched t WHERE (SELECT count(*) FROM ids i WHERE i.id = t.id) > 1")
+        db.execute("DELETE FROM touched")
+
+    # --- what a run asks ------------------------------------------------------------------------
+
+    def duplicates(self) -> tuple[set[tuple[int, int]], list[RecordError]]:
+        """Every later use of an id (files in path order, then line): its (fid, line), and its error."""
+        losers: set[tuple[int, int]] = set()
+        errors: list[RecordError] = []
+        first: tuple[str, str, int] | None = None
+        for ident, path, line, fid in self.db.execute(
+                "SELECT i.id, f.path, i.line, i.fid FROM ids i JOIN files f ON f.fid = i.fid "
+                "WHERE i.id IN (SELECT id FROM dups) ORDER BY i.id, f.path, i.line"):
+            if first is None or first[0] != ident:
+                first = (ident, path, line)
+                continue
+            losers.add((fid, line))
+            errors.append(RecordError(path, line, "id", (
+                f'"{ident}" is already used by {first[1]}:{first[2]} '
+                "(expected an id unique across the site; the first record was kept)")))
+        errors.sort(key=lambda e: (e.source, e.line))
+        return losers, errors
+
+    def feeds(self, now_ts: float) -> list[tuple[str, str]]:
+        """(language, category or "") of every feed some published candidate belongs to."""
+        return [tuple(row) for row in self.db.execute(
+            "SELECT lang, cat FROM cands WHERE ts <= ? GROUP BY lang, cat ORDER BY lang, cat", (now_ts,))]
+
+    def newest(self, lang: str, cat: str, now_ts: float, limit: int, after: int = 0) -> list[Candidate]:
+        """A feed's candidates published by now_ts, newest first by (published, id)."""
+        return [Candidate(*row) for row in self.db.execute(
+            "SELECT ts, id, fid, line, offset FROM cands WHERE lang = ? AND cat = ? AND ts <= ? "
+            "ORDER BY ts DESC, id DESC LIMIT ? OFFSET ?", (lang, cat, now_ts, limit, after))]
+
+    def floors(self, lang: str, cat: str) -> Iterator[tuple[int, float, str]]:
+        """(fid, ts, id) of each file that kept only part of its candidates for this feed: the lowest kept."""
+        return iter(self.db.execute("SELECT fid, ts, id FROM floors WHERE lang = ? AND cat = ?", (lang, cat)).fetchall())
+
+    def versions(self, keys: Iterable[str], now_ts: float) -> Iterator[tuple[str, str, Candidate]]:
+        """(key, lang, candidate) of every published record carrying one of these translation keys."""
+        wanted = msgspec.json.encode(sorted(set(keys)))
+        for key, lang, ts, ident, fid, line, offset in self.db.execute(
+                "SELECT key, lang, ts, id, fid, line, offset FROM trans "
+                "WHERE key IN (SELECT value FROM json_each(?)) AND ts <= ?", (wanted, now_ts)):
+            yield key, lang, Candidate(ts, ident, fid, line, offset)
+
+    def next_due(self, now_ts: float) -> float | None:
+        """When the earliest scheduled record comes due."""
+        return self.db.execute("SELECT min(ts) FROM cands WHERE ts > ?", (now_ts,)).fetchone()[0]

@@ -1,0 +1,338 @@
+"""Read one record file and keep what the index needs of it, reporting every bad record.
+
+A scan checks every field of every record (records.RecordRules), but decodes
+article bodies only far enough to know they are text: a feed can only ever
+carry the newest max_items per language (and per category), so a file keeps
+only its newest candidates per feed plus everything scheduled for later, and
+the index learns every record's id and translation key. The bodies of the
+final winners are read again afterwards, by byte offset (load.py).
+"""
+from __future__ import annotations
+
+import heapq
+import os
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import msgspec
+
+from ..errors import RecordError
+from ..records import FastRecord, Ranked, RecordRules
+from ..text import printable
+from .decode import BOM, BadRecord, decode_one, duplicate_keys, json_file_records, without_bom
+from .files import Signature, open_record_file, signature
+
+__all__ = ["FileScan", "ScanSettings", "scan_file"]
+
+CHUNK = 1 << 20
+MARGIN = 16                # candidates kept per feed beyond max_items, so a few duplicate ids never starve it
+READ_ATTEMPTS = 3
+_FAST = msgspec.json.Decoder(FastRecord)
+_JSON = msgspec.json.Encoder()
+
+
+class ScanSettings(msgspec.Struct, frozen=True):
+    """How a scan keeps candidates (plain values: the settings cross to worker processes)."""
+
+    max_items: int
+    category_feeds: bool
+
+
+class FileScan(msgspec.Struct, array_like=True):
+    """What the index keeps of one record file: rows as JSON arrays, ready for SQLite's json_each.
+
+    ids     [id, line, offset] of every valid record, drafts included (duplicate ids)
+    trans   [key, lang, ts, id, line, offset] of every published-or-scheduled record with a translation_key
+    cands   [lang, category or "", ts, id, line, offset] the newest per feed, and every scheduled record
+    floors  [lang, category or "", ts, id] per feed whose candidates were cut: the lowest one kept
+    """
+
+    path: str
+    sig: Signature
+    scan_ts: float                     # "now" of the scan: candidates hold records published by then
+    records: int                       # valid records
+    problems: list[tuple[Any, Any, str]]   # (line, field or None, message)
+    warnings: list[str]
+    ids: bytes = b"[]"
+    trans: bytes = b"[]"
+    cands: bytes = b"[]"
+    floors: bytes = b"[]"
+
+    def errors(self) -> list[RecordError]:
+        return [RecordError(self.path, line, field, message) for line, field, message in self.problems]
+
+
+class _Collector:
+    """Keeps the newest candidates of one file while its records stream past."""
+
+    def __init__(self, path: str, sig: Signature, rules: RecordRules, settings: ScanSettings, now_ts: float,
+                 keep_all: bool, thorough: bool):
+        self.path, self.sig, self.rules, self.now_ts = path, sig, rules, now_ts
+        self.limit = None if keep_all else settings.max_items + MARGIN
+        self.by_category = settings.category_feeds
+        self.thorough = thorough
+        self.heaps: dict[tuple[str, str], list] = {}
+        self.cut: set[tuple[str, str]] = set()
+        self.ids: list = []
+        self.trans: list = []
+        self.extra: list = []              # scheduled records, and every candidate when keeping all
+        self.problems: list[tuple[Any, Any, str]] = []
+        self.warnings: list[str] = []
+
+    # --- records in ------------------------------------------------------------------------------
+
+    def add_block(self, block, first_line: int, first_offset: int, starts: list[int]) -> int:
+        """A run of whole JSONL lines (bytes or a memoryview), decoded in one call when every line
+        is clean; starts holds each line's offset in block, then len(block) + 1. Returns the line count."""
+        records = None
+        if not self.thorough:
+            try:
+                records = _FAST.decode_lines(block)
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+                records = None
+        if records is None or len(records) != len(starts) - 1:
+            for i in range(len(starts) - 1):
+                text = bytes(block[starts[i]:starts[i + 1] - 1])
+                if text.strip():
+                    self.add_raw(first_line + i, first_offset + starts[i], text)
+            return len(starts) - 1
+        rank = self.rules.rank
+        for i, rec in enumerate(records):
+            ranked = rank(rec)
+            if ranked is None:
+                self.add_raw(first_line + i, first_offset + starts[i], bytes(block[starts[i]:starts[i + 1] - 1]))
+            else:
+                self.accept(ranked, first_line + i, first_offset + starts[i])
+        return len(starts) - 1
+
+    def add_raw(self, line: int, offset: int, data: bytes) -> None:
+        """One record's JSON text: the fast path when it fits, the full checker otherwise."""
+        if not self.thorough:
+            try:
+                ranked = self.rules.rank(_FAST.decode(data))
+            except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+                ranked = None
+            if ranked is not None:
+                self.accept(ranked, line, offset)
+                return
+        try:
+            obj = decode_one(data)
+        except BadRecord as bad:
+            self.problem(line, str(bad))
+            return
+        if self.thorough:
+            self.warn_duplicates(line, data)
+        self.add_object(line, offset, obj)
+
+    def add_tail(self, line: int, offset: int, data: bytes, grew: Callable[[], bool]) -> None:
+        """The last line of a file that has no newline yet: a record if it is one; if it is not
+        JSON and a writer is busy with the file, half a record (left for the next run, which reads
+        the file again: it was modified too recently to be trusted)."""
+        try:
+            decode_one(data)
+        except BadRecord:
+            if grew():
+                return
+        self.add_raw(line, offset, data)
+
+    def add_object(self, line: int, offset: int, obj: Any) -> None:
+        article, errors, warnings = self.rules.check(obj, self.path, line)
+        self.problems.extend((e.line, e.field, e.message) for e in errors)
+        if article is None:
+            return
+        if self.thorough:
+            self.warnings.extend(warnings)
+        self.accept(Ranked(article.published.timestamp(), article.id, article.lang, article.categories,
+                           article.translation_key, article.draft), line, offset)
+
+    def problem(self, line: int, message: str) -> None:
+        self.problems.append((line, None, message))
+
+    def warn_duplicates(self, line: int, text: bytes) -> None:
+        where = f"{self.path}:{line}" if line else self.path
+        for key in duplicate_keys(text):
+            self.warnings.append(printable(f'{where}: key "{key}" appears more than once in one object; '
+                                           "the last value was used"))
+
+    # --- what is kept ----------------------------------------------------------------------------
+
+    def accept(self, ranked: Ranked, line: int, offset: int) -> None:
+        ts, ident, lang, cats, key, draft = ranked
+        self.ids.append((ident, line, offset))
+        if draft:
+            return
+        if key is not None:
+            self.trans.append((key, lang, ts, ident, line, offset))
+        feeds = [(lang, "")]
+        if cats and self.by_category:
+            feeds += [(lang, cat) for cat in cats]
+        if ts > self.now_ts or self.limit is None:
+            self.extra.extend((lang_, cat, ts, ident, line, offset) for lang_, cat in feeds)
+            return
+        limit, heaps = self.limit, self.heaps
+        entry = (ts, ident, line, offset)
+        for feed in feeds:
+            heap = heaps.get(feed)
+            if heap is None:
+                heaps[feed] = [entry]
+            elif len(heap) < limit:
+                heapq.heappush(heap, entry)
+            else:
+                self.cut.add(feed)
+                if entry > heap[0]:
+                    heapq.heapreplace(heap, entry)
+
+    def result(self) -> FileScan:
+        cands = list(self.extra)
+        floors = []
+        for (lang, cat), heap in self.heaps.items():
+            cands.extend((lang, cat, ts, ident, line, offset) for ts, ident, line, offset in heap)
+            if (lang, cat) in self.cut:
+                low = min(heap)
+                floors.append((lang, cat, low[0], low[1]))
+        encode = _JSON.encode
+        return FileScan(self.path, self.sig, self.now_ts, len(self.ids), self.problems, self.warnings,
+                        encode(self.ids), encode(self.trans), encode(cands), encode(floors))
+
+
+# --- reading a file ------------------------------------------------------------------------------
+
+
+def scan_file(site_dir: Path, path: str, rules: RecordRules, settings: ScanSettings, now_ts: float, *,
+              keep_all: bool = False, thorough: bool = False) -> FileScan:
+    """Scan one record file; unreadable or malformed files become problems, never exceptions.
+
+    keep_all keeps every candidate instead of the newest per feed; thorough checks
+    every record with the full checker and collects its warnings too. A file
+    rewritten or truncated while it was read is read again (a few times); one
+    that only grew keeps what was there when it was opened.
+    """
+    full = Path(site_dir) / path
+    for attempt in range(READ_ATTEMPTS):
+        try:
+            handle = open(open_record_file(full), "rb")
+        except OSError as exc:
+            return unreadable(path, exc)
+        with handle:
+            sig = signature(os.fstat(handle.fileno()))
+            collector = _Collector(path, sig, rules, settings, now_ts, keep_all, thorough)
+            try:
+                if path.endswith(".jsonl"):
+                    got = _scan_jsonl(handle, collector, sig[0])
+                    after = os.fstat(handle.fileno())
+                    steady = got == sig[0] and after.st_size >= sig[0]
+                else:
+                    data = handle.read(sig[0] + 1)
+                    after = os.fstat(handle.fileno())
+                    steady = len(data) == sig[0] and signature(after)[:2] == sig[:2]
+                    if steady:
+                        _scan_json(data, collector)
+            except OSError as exc:
+                return unreadable(path, exc)
+        if steady:
+            return collector.result()
+        time.sleep(0.05 * (attempt + 1))
+    return unreadable(path, OSError(0, "it kept being rewritten while feedpub read it; it is read again next run"))
+
+
+def unreadable(path: str, exc: OSError) -> FileScan:
+    """A file that cannot be read: one problem, no records (and a signature that never matches)."""
+    message = f"cannot be read: {exc.strerror or exc} (expected a readable file)"
+    return FileScan(path, (0, 0, 0, 0), 0.0, 0, [(0, None, message)], [])
+
+
+def _scan_jsonl(handle, collector: _Collector, limit: int) -> int:
+    """Feed runs of whole lines among the first `limit` bytes to the collector, read about CHUNK
+    bytes at a time into one reused buffer (fresh buffers cost page faults; a memory map would die
+    of SIGBUS if the file were truncated by its writer meanwhile). Returns the bytes read.
+
+    Bytes a writer appends after the run opened the file are left for the next run; an
+    unterminated last line that is not a whole record is left too if the file is still growing.
+    """
+    buf = bytearray(CHUNK)
+    filled = offset = 0                 # bytes held in buf; file offset of buf[0]
+    line = 1
+    while True:
+        if filled == len(buf):          # a line longer than the buffer: grow it
+            buf.extend(bytes(len(buf)))
+        want = min(len(buf) - filled, limit - offset - filled)
+        with memoryview(buf) as view:
+            n = handle.readinto(view[filled:filled + want]) if want > 0 else 0
+        filled += n
+        if not filled:
+            return offset
+        cut = buf.rfind(b"\n", 0, filled) + 1
+        if cut == 0 and n:
+            continue
+        skip = 3 if offset == 0 and buf.startswith(BOM) else 0
+        if cut > skip:
+            find = buf.find
+            starts = [0]
+            nl = find(b"\n", skip, cut)
+            while nl != -1:
+                starts.append(nl + 1 - skip)
+                nl = find(b"\n", nl + 1, cut)
+            with memoryview(buf) as view, view[skip:cut] as block:
+                line += collector.add_block(block, line, offset + skip, starts)
+        else:
+            cut = max(cut, skip)
+        if not n:                                      # end of what was there: an unterminated tail
+            tail = bytes(buf[cut:filled])
+            if tail.strip():
+                collector.add_tail(line, offset + cut, tail, lambda: _grew(handle, offset + filled))
+            return offset + filled
+        rest = buf[cut:filled]
+        buf[:len(rest)] = rest
+        filled -= cut
+        offset += cut
+
+
+WRITING_SECONDS = 2.0        # a file modified this recently may be in the middle of a write
+
+
+def _grew(handle, size: int) -> bool:
+    """A writer is busy with the file: it is longer now than what was read, or it was modified a
+    moment ago (a writer between two halves of a line). Such a file is read again next run."""
+    try:
+        st = os.fstat(handle.fileno())
+    except OSError:
+        return False
+    return st.st_size > size or time.time() - st.st_mtime < WRITING_SECONDS
+
+
+def _scan_json(data: bytes, collector: _Collector) -> None:
+    data = without_bom(data)
+    try:
+        records = json_file_records(data)
+    except BadRecord as bad:
+        collector.problem(_line_of(data, str(bad)), str(bad))
+        return
+    if collector.thorough:
+        collector.warn_duplicates(0, data)
+    for index, record in enumerate(records, 1):
+        if isinstance(record, BadRecord):
+            collector.problem(index, str(record))
+        else:
+            collector.add_object(index, -1, record)
+
+
+def _line_of(data: bytes, message: str) -> int:
+    """Text line of a decoding problem, when the decoder said where it is."""
+    try:
+        msgspec.json.decode(data)
+    except msgspec.DecodeError as exc:
+        text = str(exc)
+        if "UTF-8" in text:
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return data.count(b"\n", 0, bad.start) + 1
+        if "(byte " in text:
+            try:
+                return data.count(b"\n", 0, int(text.rsplit("(byte ", 1)[1].rstrip(")"))) + 1
+            except ValueError:
+                pass
+    except RecursionError:
+        pass
+    return 1

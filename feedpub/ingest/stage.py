@@ -1,0 +1,158 @@
+"""The ingest stage as a whole: bring the index up to date, choose, read the winners, with retries.
+
+    ingest(config, site_dir, files, index, now_ts) -> Ingested
+    check_site(config, site_dir, files, now_ts) -> Checked
+
+Both judge records by the same rules (records.RecordRules) and find duplicate
+ids the same way (index.RecordIndex.duplicates), so `feedpub check` reports
+exactly what `feedpub build` reports.
+"""
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from ..config import Config
+from ..errors import RecordError, SiteError
+from ..model import Article, Translation
+from ..records import RecordRules
+from .files import SiteFiles, Signature
+from .index import Candidate, RecordIndex
+from .load import Unloadable, load_articles
+from .scan import FileScan, ScanSettings, scan_file
+from .select import FeedKey, Selection, select, translations
+from .workers import scan_files
+
+__all__ = ["Checked", "Ingested", "check_site", "ingest"]
+
+RACY_SECONDS = 2.0          # files modified this recently are read again next run (mtime granularity)
+ATTEMPTS = 3
+
+
+@dataclass
+class Ingested:
+    """What the feeds are made of, and what the run found on the way."""
+
+    chosen: dict[FeedKey, list[Article]]                    # newest first
+    translations: dict[str, dict[str, Translation]]         # translation_key -> lang -> version
+    problems: list[RecordError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    records: int = 0                                        # valid records in the site
+    files_read: int = 0                                     # record files (re)read by this run
+    next_due: float | None = None                           # when a scheduled record comes due
+
+
+@dataclass
+class Checked:
+    problems: list[RecordError]
+    warnings: list[str]
+    records: int
+    files_read: int
+
+
+def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex, now_ts: float, *,
+           fresh: bool = False, close_in_workers: tuple[int, ...] = (),
+           while_waiting: Callable[[], None] | None = None) -> Ingested:
+    """Read the files that changed since the index last saw them (all of them when fresh), then
+    choose every feed's entries and read them in full."""
+    rules = RecordRules.for_config(config)
+    settings = ScanSettings(config.max_items, config.category_feeds)
+    current = files.signatures
+    stored = {} if fresh else index.signatures()
+    stale = [p for p, sig in current.items() if p not in stored or stored[p][0] != sig or stored[p][1] > now_ts]
+    removed = [p for p in stored if p not in current]
+    racy_since = (time.time() - RACY_SECONDS) * 1e9
+    racy = frozenset(p for p in stale if current[p][1] >= racy_since)
+    sizes = {p: current[p][0] for p in stale}
+    sigs = dict(current)
+
+    def noted(scans: Iterable[FileScan]) -> Iterator[FileScan]:
+        for scan in scans:
+            if scan.sig[0] >= 0 and scan.sig != (0, 0, 0, 0):
+                sigs[scan.path] = scan.sig
+            yield scan
+
+    if fresh or not stored or len(stale) * 2 > len(current):      # most files changed: rebuild the index whole
+        fresh, stale, removed = True, list(current), []
+        sizes = {p: current[p][0] for p in stale}
+        racy = frozenset(p for p in stale if current[p][1] >= racy_since)
+    read = set(index.update(noted(scan_files(site_dir, stale, sizes, rules, settings, now_ts,
+                                             close_in_workers=close_in_workers, while_waiting=while_waiting)),
+                            removed, racy=racy, full=fresh))
+
+    def rescan(paths: Iterable[str], **how) -> None:
+        paths = sorted(paths)
+        read.update(index.update(noted(scan_file(site_dir, p, rules, settings, now_ts, **how) for p in paths),
+                                 racy=racy))
+
+    for _ in range(ATTEMPTS):
+        selection = select(index, config.languages, max_items=config.max_items, now_ts=now_ts,
+                           category_feeds=config.category_feeds)
+        if selection.starved:
+            rescan((index.path(fid) for fid in selection.starved), keep_all=True)
+            continue
+        try:
+            return _finish(config, site_dir, index, selection, rules, sigs, now_ts, len(read))
+        except Unloadable as bad:         # the fast scan let a broken record through, or the file changed
+            rescan(bad.paths, thorough=True)
+    raise SiteError("record files keep changing while feedpub reads them; run again")
+
+
+def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selection, rules: RecordRules,
+            sigs: dict[str, Signature], now_ts: float, files_read: int) -> Ingested:
+    """Read the winners and their translations in full; Unloadable if one is not what was scanned."""
+    def spots(cands: Iterable[Candidate]) -> set[tuple[str, int, int, str]]:
+        return {(index.path(c.fid), c.line, c.offset, c.id) for c in cands}
+
+    winners = spots(c for picks in selection.feeds.values() for c in picks)
+    articles, warnings = load_articles(site_dir, winners, rules, sigs)
+    keys = {a.translation_key for a in articles.values() if a.translation_key}
+    versions = translations(index, keys, selection.losers, now_ts)
+    more = spots(c for langs in versions.values() for c in langs.values()) - winners
+    if more:
+        extra, _ = load_articles(site_dir, more, rules, sigs)
+        articles.update(extra)
+    chosen = {key: [articles[(index.path(c.fid), c.line)] for c in picks] for key, picks in selection.feeds.items()}
+    links = {key: {lang: _translation(articles[(index.path(c.fid), c.line)]) for lang, c in langs.items()}
+             for key, langs in versions.items()}
+    return Ingested(chosen, links, index.problems() + selection.problems, warnings, index.records(), files_read,
+                    selection.next_due)
+
+
+def _translation(article: Article) -> Translation:
+    return Translation(lang=article.lang, url=article.url, title=article.title)
+
+
+def check_site(config: Config, site_dir: Path, files: SiteFiles, now_ts: float) -> Checked:
+    """Every record checked in full, and every duplicate id, without touching the cache: the
+    index of this check lives in a temporary file and goes with it."""
+    rules = RecordRules.for_config(config)
+    settings = ScanSettings(config.max_items, config.category_feeds)
+    warnings: list[str] = []
+    fd, path = tempfile.mkstemp(prefix="feedpub-check-", suffix=".sqlite")
+    os.close(fd)
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        from ..cache import TABLES
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.executescript(TABLES)
+        index = RecordIndex(db)
+
+        def scans() -> Iterator[FileScan]:
+            for p in files.signatures:
+                scan = scan_file(site_dir, p, rules, settings, now_ts, thorough=True)
+                warnings.extend(scan.warnings)
+                yield scan
+
+        read = index.update(scans(), full=True)
+        _, duplicates = index.duplicates()
+        return Checked(index.problems() + duplicates, warnings, index.records(), len(read))
+    finally:
+        db.close()
+        os.unlink(path)

@@ -1,0 +1,92 @@
+"""Scan many record files, on two processes when there is enough to read and a second core to read it.
+
+Files go to the workers in batches (a few big files each, or many small ones),
+biggest first so that both workers finish together; each scan comes back as
+msgpack bytes and is handed to the caller as soon as it arrives, so the main
+process stores one file's rows in the index while the workers read the next.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import msgspec
+
+from ..records import RecordRules
+from .scan import FileScan, ScanSettings, scan_file
+
+__all__ = ["scan_files"]
+
+PARALLEL_BYTES = 32 << 20        # below this, starting a second process costs more than it saves
+BATCH_BYTES = 4 << 20            # one task: files adding up to about this much (or one bigger file)
+BATCH_FILES = 512
+_JOB: tuple | None = None
+_DECODER = msgspec.msgpack.Decoder(list[FileScan])
+_ENCODER = msgspec.msgpack.Encoder()
+
+
+def _worker_init(parent: int, inherited: tuple[int, ...]) -> None:
+    """A scan worker must not outlive its run nor keep the run's output lock alive."""
+    for fd in inherited:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _scan_batch(paths: list[str]) -> bytes:
+    site_dir, rules, settings, now_ts = _JOB
+    return _ENCODER.encode([scan_file(site_dir, path, rules, settings, now_ts) for path in paths])
+
+
+def _batches(paths: list[str], sizes: dict[str, int]) -> list[list[str]]:
+    """Biggest files first, grouped so that no task is tiny."""
+    batches: list[list[str]] = []
+    current: list[str] = []
+    weight = 0
+    for path in sorted(paths, key=lambda p: (-sizes[p], p)):
+        current.append(path)
+        weight += sizes[path]
+        if weight >= BATCH_BYTES or len(current) >= BATCH_FILES:
+            batches.append(current)
+            current, weight = [], 0
+    if current:
+        batches.append(current)
+    return batches
+
+
+def scan_files(site_dir: Path, paths: list[str], sizes: dict[str, int], rules: RecordRules,
+               settings: ScanSettings, now_ts: float, *, close_in_workers: tuple[int, ...] = (),
+               while_waiting: Callable[[], None] | None = None) -> Iterator[FileScan]:
+    """The scan of every path, in no particular order, as each one is ready.
+
+    close_in_workers: file descriptors (the output lock) the worker processes must close.
+    while_waiting: called once in this process while the workers scan (e.g. to import the renderers).
+    """
+    global _JOB
+    total = sum(sizes.get(p, 0) for p in paths)
+    if len(paths) < 2 or total < PARALLEL_BYTES or (os.cpu_count() or 1) < 2 or os.name != "posix":
+        for path in paths:
+            yield scan_file(site_dir, path, rules, settings, now_ts)
+        return
+    import multiprocessing
+    _JOB = (site_dir, rules, settings, now_ts)
+    try:
+        with multiprocessing.get_context("fork").Pool(
+                2, initializer=_worker_init, initargs=(os.getpid(), close_in_workers)) as pool:
+            results = pool.imap_unordered(_scan_batch, _batches(paths, {p: sizes.get(p, 0) for p in paths}))
+            if while_waiting is not None:
+                while_waiting()
+            for blob in results:
+                yield from _DECODER.decode(blob)
+    finally:
+        _JOB = None
