@@ -1,8 +1,8 @@
 """The cache in OUT/.feedpub/state.sqlite (or --state): what makes repeated runs cheap.
 
 One SQLite file (standard library) holds the index of every record file (its
-signature, its problems, and the rows ingest/index.py keeps: ids, translation
-keys, the newest candidates per feed) and the last run's outputs and report.
+signature, its problems, and the rows ingest/index.py keeps: every record's id
+and translation key, the newest candidates per feed) and the last run's outputs and report.
 It is only a cache: a missing, damaged or foreign one (another feedpub version
 or another feedpub.toml) means a full rebuild, never a wrong feed. A file that
 is not positively a feedpub cache is never deleted, truncated or altered.
@@ -20,7 +20,7 @@ from .errors import CacheError
 
 __all__ = ["APPLICATION_ID", "Cache", "SCHEMA", "identify"]
 
-SCHEMA = 7
+SCHEMA = 8
 APPLICATION_ID = 0x46504231          # "FPB1" in the SQLite header: a feedpub cache, positively
 SIGNATURE = "feedpub cache"          # ... and the one row of its signature table
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -30,10 +30,8 @@ TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (fid INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER,
     mtime_ns INTEGER, ino INTEGER, ctime_ns INTEGER, scan_ts REAL, records INTEGER, report BLOB);
-CREATE TABLE IF NOT EXISTS ids (fid INTEGER, line INTEGER, offset INTEGER, id TEXT,
-    PRIMARY KEY (fid, line)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS trans (fid INTEGER, line INTEGER, offset INTEGER, key TEXT, lang TEXT, ts REAL,
-    id TEXT, PRIMARY KEY (fid, line)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS records (fid INTEGER, line INTEGER, offset INTEGER, id TEXT, key TEXT, lang TEXT,
+    ts REAL, PRIMARY KEY (fid, line)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cands (fid INTEGER, line INTEGER, lang TEXT, cat TEXT, offset INTEGER, ts REAL,
     id TEXT, PRIMARY KEY (fid, line, lang, cat)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS floors (fid INTEGER, lang TEXT, cat TEXT, ts REAL, id TEXT,
@@ -41,11 +39,12 @@ CREATE TABLE IF NOT EXISTS floors (fid INTEGER, lang TEXT, cat TEXT, ts REAL, id
 CREATE TABLE IF NOT EXISTS dups (id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 INDEXES = """
-CREATE INDEX IF NOT EXISTS ids_by_id ON ids (id);
-CREATE INDEX IF NOT EXISTS trans_by_key ON trans (key);
+CREATE INDEX IF NOT EXISTS records_by_id ON records (id);
+CREATE INDEX IF NOT EXISTS records_by_key ON records (key) WHERE key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS cands_by_feed ON cands (lang, cat, ts DESC, id DESC);
 """
-DROP_INDEXES = "DROP INDEX IF EXISTS ids_by_id; DROP INDEX IF EXISTS trans_by_key; DROP INDEX IF EXISTS cands_by_feed;"
+DROP_INDEXES = ("DROP INDEX IF EXISTS records_by_id; DROP INDEX IF EXISTS records_by_key; "
+                "DROP INDEX IF EXISTS cands_by_feed;")
 
 
 def identify(path: Path) -> str | None:

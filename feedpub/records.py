@@ -47,6 +47,8 @@ REQUIRED = {
 }
 _ID_EXPECTED = (f"1 to {MAX_ID_LENGTH} printable characters, unique across the site: no control, format, "
                 "bidi or line-break characters, no whitespace but plain spaces")
+_KEY_EXPECTED = (f"1 to {MAX_ID_LENGTH} printable characters shared by the language versions of one story: "
+                 "no control, format, bidi or line-break characters")
 _URL_EXPECTED = "an absolute http(s) URL or a path starting with /"
 _MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+")
@@ -269,7 +271,8 @@ class RecordRules:
             self._category_lists[key] = names
         return names
 
-    def image(self, value: Any, notes: list[str] | None = None) -> Image | None:
+    def image(self, value: Any, notes: list[str] | None = None, *, build: bool = True) -> Image | None:
+        """The image, or (build=False, for ranking) only the verdict: same checks, nothing made."""
         if value is None or value is MISSING:
             return None
         if not isinstance(value, dict):
@@ -286,11 +289,13 @@ class RecordRules:
         mime = value.get("type")
         if mime is not None and (type(mime) is not str or not _MIME.fullmatch(mime.lower())):
             raise Problem(f'{describe(mime)} is not a MIME type (expected e.g. "image/jpeg")', "type")
-        if mime is None:
-            mime = mimetypes.guess_type(urlsplit(url).path)[0]
         length = value.get("length")
         if length is not None and (type(length) is not int or length < 0):
             raise Problem(f"{describe(length)} is not a size (expected a whole number of bytes)", "length")
+        if not build:
+            return None
+        if mime is None:
+            mime = mimetypes.guess_type(urlsplit(url).path)[0]
         if caption is not None:
             caption = plain(caption, notes, "image.caption") or None
         return Image(url, caption, mime.lower() if mime else None, length)
@@ -301,6 +306,8 @@ class RecordRules:
         text = _string(value, "a non-empty string").strip()
         if not text:
             raise Problem("is empty (expected a non-empty string shared by the language versions of one story)")
+        if not text.isprintable() or len(text) > MAX_ID_LENGTH:
+            raise Problem(f"{describe(value)} is not a usable translation key (expected {_KEY_EXPECTED})")
         return text
 
     def draft(self, value: Any) -> bool:
@@ -369,7 +376,7 @@ class RecordRules:
                 self.author(rec.author)
             categories = self.categories(rec.categories) if rec.categories is not None else ()
             if rec.image is not None:
-                self.image(rec.image)
+                self.image(rec.image, build=False)
             key = self.translation_key(rec.translation_key)
             draft = self.draft(rec.draft)
         except Problem:

@@ -199,5 +199,5 @@ def scan_rows(scan) -> dict:
     """What a scan gives the index, decoded and in a stable order, to compare two scans."""
     import json
     return {"problems": [list(p) for p in scan.problems], "records": scan.records,
-            "ids": sorted(map(tuple, json.loads(scan.ids))), "trans": sorted(map(tuple, json.loads(scan.trans))),
+            "ids": sorted(map(tuple, json.loads(scan.ids))),
             "cands": sorted(map(tuple, json.loads(scan.cands))), "floors": sorted(map(tuple, json.loads(scan.floors)))}

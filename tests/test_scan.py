@@ -37,9 +37,9 @@ def test_lines_and_offsets_survive_bom_blank_lines_long_lines_and_no_final_newli
              json.dumps(record(3)), "   ", json.dumps(record(4))]
     result = scan_text(tmp_path, "\n".join(lines))          # no newline after the last record
     ids = json.loads(result.ids)
-    assert [(ident, line) for ident, line, _ in ids] == [("r1", 1), ("r2", 3), ("r3", 4), ("r4", 6)]
+    assert [(row[0], row[1]) for row in ids] == [("r1", 1), ("r2", 3), ("r3", 4), ("r4", 6)]
     raw = (tmp_path / "articles" / "a.jsonl").read_bytes()
-    for ident, _, offset in ids:
+    for ident, _, offset, *_ in ids:
         end = raw.find(b"\n", offset)
         assert json.loads(raw[offset:end if end != -1 else None])["id"] == ident
     assert result.problems == []

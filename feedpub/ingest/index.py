@@ -104,8 +104,8 @@ class RecordIndex:
         db.execute("BEGIN IMMEDIATE")
         try:
             if full:
-                _run(db, "DELETE FROM files; DELETE FROM ids; DELETE FROM trans; DELETE FROM cands; "
-                         "DELETE FROM floors; DELETE FROM dups;" + DROP_INDEXES)
+                _run(db, "DELETE FROM files; DELETE FROM records; DELETE FROM cands; DELETE FROM floors; "
+                         "DELETE FROM dups;" + DROP_INDEXES)
             gone = [self.fid(path) for path in removed]
             self._delete_rows([fid for fid in gone if fid is not None], files=True)
             scanned: list[str] = []
@@ -125,7 +125,7 @@ class RecordIndex:
             self._insert_rows(batch)
             if full:
                 _run(db, INDEXES)
-                db.execute("INSERT INTO dups SELECT id FROM ids GROUP BY id HAVING count(*) > 1")
+                db.execute("INSERT INTO dups SELECT id FROM records GROUP BY id HAVING count(*) > 1")
             else:
                 self._update_dups([fid for fid in (self.fid(p) for p in scanned) if fid is not None])
             db.execute("COMMIT")
@@ -138,7 +138,7 @@ class RecordIndex:
 
     def _delete_rows(self, fids: list[int], *, files: bool) -> None:
         for fid in fids:
-            for table in ("ids", "trans", "cands", "floors"):
+            for table in ("records", "cands", "floors"):
                 self.db.execute(f"DELETE FROM {table} WHERE fid = ?", (fid,))
             if files:
                 self.db.execute("DELETE FROM files WHERE fid = ?", (fid,))
@@ -159,11 +159,8 @@ class RecordIndex:
         execute = self.db.execute
         for fid, scan in batch:
             if scan.ids != b"[]":
-                execute("INSERT INTO ids (fid, line, offset, id) SELECT ?, value->>1, value->>2, value->>0 "
-                        "FROM json_each(?)", (fid, scan.ids))
-            if scan.trans != b"[]":
-                execute("INSERT INTO trans (fid, line, offset, key, lang, ts, id) SELECT ?, value->>4, value->>5, "
-                        "value->>0, value->>1, value->>2, value->>3 FROM json_each(?)", (fid, scan.trans))
+                execute("INSERT INTO records (fid, line, offset, id, key, lang, ts) SELECT ?, value->>1, value->>2, "
+                        "value->>0, value->>3, value->>4, value->>5 FROM json_each(?)", (fid, scan.ids))
             if scan.cands != b"[]":
                 execute("INSERT INTO cands (fid, line, lang, cat, offset, ts, id) SELECT ?, value->>4, value->>0, "
                         "value->>1, value->>5, value->>2, value->>3 FROM json_each(?)", (fid, scan.cands))
@@ -178,10 +175,11 @@ class RecordIndex:
         db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY) WITHOUT ROWID")
         db.execute("DELETE FROM touched")
         for fid in fids:
-            db.execute("INSERT OR IGNORE INTO touched SELECT id FROM ids WHERE fid = ?", (fid,))
+            db.execute("INSERT OR IGNORE INTO touched SELECT id FROM records WHERE fid = ?", (fid,))
         db.execute("INSERT OR IGNORE INTO touched SELECT id FROM dups")
         db.execute("DELETE FROM dups")
-        db.execute("INSERT INTO dups SELECT t.id FROM touched t WHERE (SELECT count(*) FROM ids i WHERE i.id = t.id) > 1")
+        db.execute("INSERT INTO dups SELECT t.id FROM touched t "
+                   "WHERE (SELECT count(*) FROM records r WHERE r.id = t.id) > 1")
         db.execute("DELETE FROM touched")
 
     # --- what a run asks ------------------------------------------------------------------------
@@ -192,8 +190,8 @@ class RecordIndex:
         errors: list[RecordError] = []
         first: tuple[str, str, int] | None = None
         for ident, path, line, fid in self.db.execute(
-                "SELECT i.id, f.path, i.line, i.fid FROM ids i JOIN files f ON f.fid = i.fid "
-                "WHERE i.id IN (SELECT id FROM dups) ORDER BY i.id, f.path, i.line"):
+                "SELECT r.id, f.path, r.line, r.fid FROM records r JOIN files f ON f.fid = r.fid "
+                "WHERE r.id IN (SELECT id FROM dups) ORDER BY r.id, f.path, r.line"):
             if first is None or first[0] != ident:
                 first = (ident, path, line)
                 continue
@@ -223,7 +221,7 @@ class RecordIndex:
         """(key, lang, candidate) of every published record carrying one of these translation keys."""
         wanted = msgspec.json.encode(sorted(set(keys)))
         for key, lang, ts, ident, fid, line, offset in self.db.execute(
-                "SELECT key, lang, ts, id, fid, line, offset FROM trans "
+                "SELECT key, lang, ts, id, fid, line, offset FROM records "
                 "WHERE key IN (SELECT value FROM json_each(?)) AND ts <= ?", (wanted, now_ts)):
             yield key, lang, Candidate(ts, ident, fid, line, offset)
 

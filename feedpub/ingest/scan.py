@@ -42,8 +42,7 @@ class ScanSettings(msgspec.Struct, frozen=True):
 class FileScan(msgspec.Struct, array_like=True):
     """What the index keeps of one record file: rows as JSON arrays, ready for SQLite's json_each.
 
-    ids     [id, line, offset] of every valid record, drafts included (duplicate ids)
-    trans   [key, lang, ts, id, line, offset] of every published-or-scheduled record with a translation_key
+    ids     [id, line, offset, translation key or null, lang, ts or null for a draft] of every valid record
     cands   [lang, category or "", ts, id, line, offset] the newest per feed, and every scheduled record
     floors  [lang, category or "", ts, id] per feed whose candidates were cut: the lowest one kept
     """
@@ -55,7 +54,6 @@ class FileScan(msgspec.Struct, array_like=True):
     problems: list[tuple[Any, Any, str]]   # (line, field or None, message)
     warnings: list[str]
     ids: bytes = b"[]"
-    trans: bytes = b"[]"
     cands: bytes = b"[]"
     floors: bytes = b"[]"
 
@@ -75,7 +73,6 @@ class _Collector:
         self.heaps: dict[tuple[str, str], list] = {}
         self.cut: set[tuple[str, str]] = set()
         self.ids: list = []
-        self.trans: list = []
         self.extra: list = []              # scheduled records, and every candidate when keeping all
         self.problems: list[tuple[Any, Any, str]] = []
         self.warnings: list[str] = []
@@ -159,11 +156,9 @@ class _Collector:
 
     def accept(self, ranked: Ranked, line: int, offset: int) -> None:
         ts, ident, lang, cats, key, draft = ranked
-        self.ids.append((ident, line, offset))
+        self.ids.append((ident, line, offset, key, lang, None if draft else ts))
         if draft:
             return
-        if key is not None:
-            self.trans.append((key, lang, ts, ident, line, offset))
         feeds = [(lang, "")]
         if cats and self.by_category:
             feeds += [(lang, cat) for cat in cats]
@@ -193,7 +188,7 @@ class _Collector:
                 floors.append((lang, cat, low[0], low[1]))
         encode = _JSON.encode
         return FileScan(self.path, self.sig, self.now_ts, len(self.ids), self.problems, self.warnings,
-                        encode(self.ids), encode(self.trans), encode(cands), encode(floors))
+                        encode(self.ids), encode(cands), encode(floors))
 
 
 # --- reading a file ------------------------------------------------------------------------------
