@@ -52,7 +52,7 @@ def identify(path: Path) -> str | None:
     it is not one. A file feedpub did not create is never deleted, truncated or altered."""
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):          # nothing there: nothing to protect
         return None
     except OSError as exc:
         return f"cannot be examined: {exc.strerror}"
