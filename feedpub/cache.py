@@ -262,6 +262,6 @@ def _well_formed(meta: Any) -> bool:
                 and isinstance(meta.get("next_due") or 0, (int, float))
                 and isinstance(meta.get("content", ""), str)
                 and isinstance(meta.get("feeds", {}), dict)
-                and isinstance(meta.get("files", ""), str))
+                and isinstance(meta.get("files") or "", str))
     except (TypeError, ValueError):
         return False

@@ -212,7 +212,9 @@ def _rebuild(config: Config, site_dir: Path, out: Path, cache: Cache, files: Sit
     content = content_fingerprint(ingested.chosen, ingested.translations)
     report = BuildReport(problems=ingested.problems, warnings=ingested.warnings, records=ingested.records,
                          files_read=ingested.files_read)
-    meta = {"files": files.digest, "now_ts": now_ts, "next_due": ingested.next_due, "content": content}
+    # A file changed too recently to trust its mtime is read again next run: no digest, no no-op.
+    meta = {"files": None if ingested.racy else files.digest, "now_ts": now_ts, "next_due": ingested.next_due,
+            "content": content}
     if not full and last_outputs and content == last_content and _outputs_intact(out, last_outputs):
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import published
+from conftest import copy_site, published, write_jsonl
 import feedpub
 from feedpub import publish
 
@@ -454,3 +454,23 @@ def _fresh(site: Path, dest: Path) -> Path:
     from conftest import NOW
     feedpub.build(site, dest, now=NOW, full=True, state_path=dest.parent / f"{dest.name}.sqlite")
     return dest
+
+
+def test_a_file_changed_a_moment_before_a_run_is_read_again_by_the_next(tmp_path):
+    """mtime and ctime are coarse on some file systems: an edit in the same tick as a run's read
+    would keep the signature. A file that recent is read again by the next run, which is no no-op."""
+    site = copy_site(tmp_path / "site")
+    out = tmp_path / "out"
+    feedpub.build(site, out, now=NOW)
+    fresh = write_jsonl(site / "articles" / "just-now.jsonl",
+                        {"id": "vi-just-now", "lang": "vi", "title": "Vừa viết", "url": "/vi/vua-viet",
+                         "published": "28/11/2026 08:00"})
+    first = feedpub.build(site, out, now=NOW)
+    assert first.files_read == 1 and not first.skipped
+    second = feedpub.build(site, out, now=NOW)
+    assert not second.skipped and second.files_read == 1           # read again, though nothing changed
+    past = time.time() - 60
+    os.utime(fresh, (past, past))
+    third = feedpub.build(site, out, now=NOW)                       # no longer recent: read once more...
+    assert third.files_read == 1
+    assert feedpub.build(site, out, now=NOW).skipped                # ...and then left alone

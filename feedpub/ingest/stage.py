@@ -45,6 +45,7 @@ class Ingested:
     records: int = 0                                        # valid records in the site
     files_read: int = 0                                     # record files (re)read by this run
     next_due: float | None = None                           # when a scheduled record comes due
+    racy: bool = False                                      # a file changed too recently: read again next run
 
 
 @dataclass
@@ -62,28 +63,27 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
     choose every feed's entries and read them in full."""
     rules = RecordRules.for_config(config)
     settings = ScanSettings(config.max_items, config.category_feeds)
-    current = files.signatures
-    stored = {} if fresh else index.signatures()
-    stale = [p for p, sig in current.items() if p not in stored or stored[p][0] != sig or stored[p][1] > now_ts]
-    removed = [p for p in stored if p not in current]
+    total = len(files.paths)
+    stale, removed = ([], []) if fresh else index.changes(files, now_ts)
+    if fresh or index.held() == 0 or len(stale) * 2 > total:     # most files changed: rebuild the index whole
+        fresh, removed = True, []
+        n = files.numbers
+        stale = sorted(zip(files.paths, n[0::4], n[1::4]))
     racy_since = (time.time() - RACY_SECONDS) * 1e9
-    racy = frozenset(p for p in stale if current[p][1] >= racy_since)
-    sizes = {p: current[p][0] for p in stale}
-    sigs = dict(current)
+    racy = frozenset(path for path, _, mtime in stale if mtime >= racy_since)
+    sizes = {path: size for path, size, _ in stale}
+    scanned_sigs: dict[str, Signature] = {}
 
     def noted(scans: Iterable[FileScan]) -> Iterator[FileScan]:
         for scan in scans:
-            if scan.sig[0] >= 0 and scan.sig != (0, 0, 0, 0):
-                sigs[scan.path] = scan.sig
+            if scan.sig != (0, 0, 0, 0):
+                scanned_sigs[scan.path] = scan.sig
             yield scan
 
-    if fresh or not stored or len(stale) * 2 > len(current):      # most files changed: rebuild the index whole
-        fresh, stale, removed = True, list(current), []
-        sizes = {p: current[p][0] for p in stale}
-        racy = frozenset(p for p in stale if current[p][1] >= racy_since)
-    read = set(index.update(noted(scan_files(site_dir, stale, sizes, rules, settings, now_ts,
+    read = set(index.update(noted(scan_files(site_dir, list(sizes), sizes, rules, settings, now_ts,
                                              close_in_workers=close_in_workers, while_waiting=while_waiting)),
                             removed, racy=racy, full=fresh))
+    del sizes, stale
 
     def rescan(paths: Iterable[str], **how) -> None:
         paths = sorted(paths)
@@ -97,15 +97,18 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
             rescan((index.path(fid) for fid in selection.starved), keep_all=True)
             continue
         try:
-            return _finish(config, site_dir, index, selection, rules, sigs, now_ts, len(read))
+            found = _finish(config, site_dir, index, selection, rules, scanned_sigs, now_ts, len(read))
+            found.racy = bool(racy)
+            return found
         except Unloadable as bad:         # the fast scan let a broken record through, or the file changed
             rescan(bad.paths, thorough=True)
     raise SiteError("record files keep changing while feedpub reads them; run again")
 
 
 def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selection, rules: RecordRules,
-            sigs: dict[str, Signature], now_ts: float, files_read: int) -> Ingested:
+            scanned: dict[str, Signature], now_ts: float, files_read: int) -> Ingested:
     """Read the winners and their translations in full; Unloadable if one is not what was scanned."""
+    sigs = _Signatures(index, scanned)
     def spots(cands: Iterable[Candidate]) -> set[tuple[str, int, int, str]]:
         return {(index.path(c.fid), c.line, c.offset, c.id) for c in cands}
 
@@ -122,6 +125,19 @@ def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selec
              for key, langs in versions.items()}
     return Ingested(chosen, links, index.problems() + selection.problems, warnings, index.records(), files_read,
                     selection.next_due)
+
+
+class _Signatures(dict):
+    """A file's signature as its scan saw it: this run's scans first, the index for the others."""
+
+    def __init__(self, index: RecordIndex, scanned: dict[str, Signature]):
+        super().__init__(scanned)
+        self.index = index
+
+    def __missing__(self, path: str) -> Signature:
+        sig = self.index.signature(path) or (0, 0, 0, 0)
+        self[path] = sig
+        return sig
 
 
 def _translation(article: Article) -> Translation:
@@ -145,7 +161,7 @@ def check_site(config: Config, site_dir: Path, files: SiteFiles, now_ts: float) 
         index = RecordIndex(db)
 
         def scans() -> Iterator[FileScan]:
-            for p in files.signatures:
+            for p in sorted(files.paths):
                 scan = scan_file(site_dir, p, rules, settings, now_ts, thorough=True)
                 warnings.extend(scan.warnings)
                 yield scan

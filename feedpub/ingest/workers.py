@@ -2,8 +2,9 @@
 
 Files go to the workers in batches (a few big files each, or many small ones),
 biggest first so that both workers finish together; each scan comes back as
-msgpack bytes and is handed to the caller as soon as it arrives, so the main
-process stores one file's rows in the index while the workers read the next.
+msgpack bytes and is handed to the caller in turn, so the main process stores
+one batch's rows in the index while the workers read the next ones. Only a few
+batches are handed out ahead, so results never pile up in memory.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ __all__ = ["scan_files"]
 PARALLEL_BYTES = 32 << 20        # below this, starting a second process costs more than it saves
 BATCH_BYTES = 4 << 20            # one task: files adding up to about this much (or one bigger file)
 BATCH_FILES = 512
+WINDOW = 4                       # batches handed out ahead of the one being stored: bounds memory
 _JOB: tuple | None = None
 _DECODER = msgspec.msgpack.Decoder(list[FileScan])
 _ENCODER = msgspec.msgpack.Encoder()
@@ -79,14 +81,26 @@ def scan_files(site_dir: Path, paths: list[str], sizes: dict[str, int], rules: R
             yield scan_file(site_dir, path, rules, settings, now_ts)
         return
     import multiprocessing
+    from collections import deque
     _JOB = (site_dir, rules, settings, now_ts)
     try:
         with multiprocessing.get_context("fork").Pool(
                 2, initializer=_worker_init, initargs=(os.getpid(), close_in_workers)) as pool:
-            results = pool.imap_unordered(_scan_batch, _batches(paths, {p: sizes.get(p, 0) for p in paths}))
+            batches = iter(_batches(paths, {p: sizes.get(p, 0) for p in paths}))
+            window: deque = deque()
+
+            def submit() -> None:
+                for batch in batches:
+                    window.append(pool.apply_async(_scan_batch, (batch,)))
+                    if len(window) >= WINDOW:
+                        return
+
+            submit()
             if while_waiting is not None:
                 while_waiting()
-            for blob in results:
+            while window:
+                blob = window.popleft().get()
+                submit()                        # keep both workers busy, but never far ahead
                 yield from _DECODER.decode(blob)
     finally:
         _JOB = None
