@@ -1,16 +1,19 @@
 """Every error feedpub reports to its user.
 
-FeedpubError
+FeedpubError            every user error: one line on stderr, an exit code, nothing half-published
  ├── ConfigError        feedpub.toml missing, unreadable or invalid: nothing can be built
  ├── SiteError          the site directory or its articles/ folder cannot be read
  ├── RecordError        one field of one record is wrong (file, line, field, message)
- │    └── DateError     a date that cannot be read (raised by dates.parse_datetime without a location)
- │         └── PlaceholderDateError   0001-01-01 00:00:00, the "no date" of .NET and SQL exports
+ ├── UsageError         a value given to the command or the library cannot be used (--now)
  ├── PublishError       the output directory cannot be written; old feeds stay as they were
- │    └── OutputConflictError  a file feedpub would write is not its own: nothing was published
+ │    └── OutputConflictError   a file feedpub would write is not its own: nothing was published
  ├── CacheError         the --state path holds a file that is not feedpub's cache: left untouched
  ├── LockedError        another run holds the output lock past --wait
  └── RejectedError      --strict and some records were rejected: nothing was written
+
+DateError (a ValueError) is the pure date reader's: it knows no file, and the
+record rules turn it into a RecordError with the location.
+ └── PlaceholderDateError   0001-01-01 00:00:00, the "no date" of .NET and SQL exports
 
 The CLI renders each of these once, as one line, and maps it to an exit code.
 """
