@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 __all__ = [
     "OFFSET_RANGE", "REAL_OFFSETS", "REAL_OFFSET_TEXTS", "YEAR_RANGE",
-    "fixed_offset", "offset_text", "range_problem", "require_aware", "zone_name",
+    "fixed_offset", "range_problem", "require_aware", "zone_name",
 ]
 
 OFFSET_RANGE = range(-12 * 60, 14 * 60 + 1)
@@ -35,7 +35,7 @@ def fixed_offset(minutes: int) -> timezone:
     zone = _FIXED_ZONES.get(minutes)
     if zone is None:
         if minutes not in OFFSET_RANGE:
-            raise ValueError(f"offset {offset_text(minutes, ':')} is out of range "
+            raise ValueError(f"offset {_offset_text(minutes, ':')} is out of range "
                              "(expected an offset from -12:00 to +14:00)")
         zone = _FIXED_ZONES[minutes] = timezone(timedelta(minutes=minutes))
     return zone
@@ -76,7 +76,7 @@ def require_aware(dt: datetime) -> datetime:
     return dt
 
 
-def offset_text(minutes: int, sep: str) -> str:
+def _offset_text(minutes: int, sep: str) -> str:
     """'+0700' (sep='') or '+07:00' (sep=':') for an offset in minutes east of UTC."""
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)

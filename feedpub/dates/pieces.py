@@ -10,6 +10,7 @@ says what was wrong and what was expected; the reader adds the input.
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from datetime import date, timezone
 
 from .limits import OFFSET_RANGE, fixed_offset
@@ -102,7 +103,7 @@ def valid_date(year: int, month: int, day: int, hint: str) -> date:
         raise Reject(f"year {year} is out of range", HINT_RANGE)
     if not 1 <= month <= 12:
         raise Reject(f"month {month} is out of range", hint)
-    last = _days_in_month(year, month)
+    last = monthrange(year, month)[1]
     if not 1 <= day <= last:
         raise Reject(f"day {day} is out of range for {EN_MONTHS[month - 1]} {year}", hint)
     return date(year, month, day)
@@ -111,13 +112,6 @@ def valid_date(year: int, month: int, day: int, hint: str) -> date:
 def long_date(day: date) -> str:
     """'13 July 2026': a date no reader can take in the wrong order."""
     return f"{day.day} {EN_MONTHS[day.month - 1]} {day.year}"
-
-
-def _days_in_month(year: int, month: int) -> int:
-    """Number of days in a month of the proleptic Gregorian calendar."""
-    if month == 2:
-        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
-    return 30 if month in (4, 6, 9, 11) else 31
 
 
 # --- time of day -----------------------------------------------------------

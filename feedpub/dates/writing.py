@@ -9,10 +9,11 @@ unknown. Month and day names are English whatever the machine's locale.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone, tzinfo
+from email.utils import format_datetime
 
 from ..errors import DateError
-from .limits import offset_text, range_problem, require_aware, zone_name
-from .shapes import EN_DAYS, EN_MONTHS, HINT_RANGE
+from .limits import range_problem, require_aware, zone_name
+from .shapes import EN_MONTHS, HINT_RANGE
 
 __all__ = ["format_local", "format_rfc3339", "format_rfc822", "site_time"]
 
@@ -36,21 +37,18 @@ def site_time(dt: datetime, tz: tzinfo) -> datetime:
 
 
 def format_rfc822(dt: datetime) -> str:
-    """RSS date such as 'Thu, 02 Dec 2021 23:30:00 +0700', English names whatever the locale."""
-    dt = _writable(dt)
-    return (
-        f"{EN_DAYS[dt.weekday()][:3]}, {dt.day:02d} {EN_MONTHS[dt.month - 1][:3]} "
-        f"{dt.year:04d} {dt.hour:02d}:{dt.minute:02d}:{dt.second:02d} {_offset(dt, '')}"
-    )
+    """RSS date such as 'Thu, 02 Dec 2021 23:30:00 +0700', English names whatever the locale.
+
+    email.utils names days and months from its own English table, never the
+    locale's, and writes the offset as +HHMM, UTC as +0000 (usegmt=True would
+    write "GMT", the form of HTTP headers, not of these feeds).
+    """
+    return format_datetime(_writable(dt))
 
 
 def format_rfc3339(dt: datetime) -> str:
-    """Atom date such as '2021-12-02T23:30:00+07:00'; microseconds are dropped."""
-    dt = _writable(dt)
-    return (
-        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
-        f"T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}{_offset(dt, ':')}"
-    )
+    """Atom date such as '2021-12-02T23:30:00+07:00'; microseconds are dropped, UTC is +00:00."""
+    return _writable(dt).isoformat(timespec="seconds")
 
 
 def format_local(dt: datetime, lang: str) -> str:
@@ -72,8 +70,3 @@ def _writable(dt: datetime) -> datetime:
             raise DateError(f"{dt.isoformat()} cannot be written in UTC: "
                             f"{range_problem(dt) or 'it is out of range'} ({HINT_RANGE})") from None
     return dt
-
-
-def _offset(dt: datetime, sep: str) -> str:
-    """'+0700' (sep='') or '+07:00' (sep=':'); UTC is written +00:00."""
-    return offset_text(dt.utcoffset() // _MINUTE, sep)
