@@ -1,0 +1,270 @@
+"""Reading a record's date: a string or a number in, an aware datetime and its warnings out.
+
+parse_datetime tries the cheap shapes first (ISO 8601 and the site's own
+DD/MM/YYYY - HH:MM, which are nearly every date a real export holds), then
+normalises the string and reads it again: digits alone as a compact stamp
+or Unix seconds, otherwise piece by piece (weekday, offset, time, date; see
+pieces.py) with nothing left over. Only when that fails is the text checked
+for a relative time, refused because its instant moves with the clock, and
+for English prose that python-dateutil reads. Every refusal becomes one
+DateError that quotes the input and says what was expected.
+"""
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime, timezone, tzinfo
+
+from ..errors import DateError, PlaceholderDateError
+from .limits import REAL_OFFSET_TEXTS, REAL_OFFSETS, fixed_offset, range_problem
+from .pieces import (PlaceholderReject, Reject, check_clock, clock_fields, clock_offset, find_date, long_date,
+                     named_offset, pick_offset, take, valid_date, weekday_warnings, written_offset)
+from .shapes import (FAST_ISO, FAST_PAGE, HINT_ABSOLUTE, HINT_ANY, HINT_DIGITS, HINT_PLACEHOLDER, HINT_RANGE,
+                     HINT_STAMP, INVISIBLE, NAMED_OFFSET, NOISE, NOISE_EDGES, NUMBERS_WITH_SEPARATOR,
+                     NUMERIC_OFFSET, OTHER_ORDER, PROSE, PROSE_MONTH, RELATIVE, TIME, WEEKDAY)
+
+__all__ = ["parse_datetime"]
+
+_MAX_QUOTE = 60
+_PLACEHOLDER = datetime(1, 1, 1)
+_DEFAULTS = (datetime(2001, 2, 3), datetime(2002, 4, 5))
+
+
+def parse_datetime(value: str | int | float, tz: tzinfo, *,
+                   order: str = "dmy") -> tuple[datetime, tuple[str, ...]]:
+    """Return (aware datetime, warnings) for a record date; naive input is wall time in tz.
+
+    order is how the site writes numeric dates: "dmy" (day first) or "mdy"
+    (month first), the [site] date_order setting.
+    Raises DateError, or PlaceholderDateError (a DateError) for 0001-01-01 00:00:00.
+    """
+    if order not in OTHER_ORDER:
+        raise ValueError(f'date order {order!r} is not "dmy" or "mdy"')
+    if isinstance(value, str):
+        dt = _parse_fast(value, tz, order)
+        if dt is not None and 1000 < dt.year < 9999:
+            return dt, ()
+        return _parse_text(value, tz, order)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            dt = _from_timestamp(value)
+            if not 1973 < dt.year < 9999:         # 1970-1973: what YYYYMMDD numbers read as
+                _check_timestamp(value, dt, tz)
+        except Reject as why:
+            raise _error(repr(value), why) from None
+        return dt, ()
+    kind = "null" if value is None else f"a {type(value).__name__}"
+    raise DateError(
+        f"{_quote(repr(value))} is not a valid date: {kind} is not accepted ({HINT_STAMP})"
+    )
+
+
+# --- fast shapes -----------------------------------------------------------
+
+
+def _parse_fast(text: str, tz: tzinfo, order: str) -> datetime | None:
+    """ISO 8601 or D/M/YYYY[ - HH:MM[:SS]] in the site's order, or None to let the general
+    reader explain. The caller checks the year range."""
+    if FAST_ISO.match(text):
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if dt.tzinfo is None:
+            return dt.replace(tzinfo=tz)
+        if text[-6:] in REAL_OFFSET_TEXTS or dt.utcoffset() in REAL_OFFSETS:
+            return dt
+        return None
+    m = FAST_PAGE.fullmatch(text)
+    if m is None:
+        return None
+    day, _, month, year, hour, minute, second, sign, hours, sign2, hours2 = m.groups()
+    if order == "mdy":
+        day, month = month, day
+    if sign or sign2:
+        minutes = int(hours or hours2) * 60
+        try:
+            tz = fixed_offset(minutes if (sign or sign2) == "+" else -minutes)
+        except ValueError:
+            return None
+    try:
+        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0),
+                        int(second or 0), tzinfo=tz)
+    except ValueError:
+        return None
+
+
+# --- numbers ---------------------------------------------------------------
+
+
+def _check_timestamp(value: int | float, dt: datetime, tz: tzinfo) -> None:
+    """Reject a number that is a date written YYYYMMDD (read as seconds it falls in 1970-1973,
+    which no feed carries), and the edges of the calendar."""
+    if 10_000_000 <= value < 100_000_000 and value == int(value):
+        stamp = _compact_date(str(int(value)))
+        if stamp is not None:
+            raise Reject(
+                f"as a Unix timestamp it is {long_date(dt)}, but it looks like {long_date(stamp)} "
+                f"written YYYYMMDD", f'{HINT_STAMP}; write the date as the string "{int(value)}"')
+    if not 1000 < dt.year < 9999:
+        _check_edges(dt, tz)
+
+
+def _from_timestamp(value: int | float) -> datetime:
+    """A Unix timestamp in seconds as that instant in UTC."""
+    try:
+        return datetime.fromtimestamp(value, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        hint = HINT_STAMP
+        digits = str(int(value)) if value == value and abs(value) != float("inf") else ""
+        if len(digits) == 14 and value == int(value) and _compact_date(digits) is not None:
+            hint += f'; this looks like YYYYMMDDHHMMSS, which must be the string "{digits}"'
+        elif 1e11 < abs(value) < 3e14:
+            hint += "; this looks like milliseconds"
+        raise Reject("timestamp out of range", hint) from None
+
+
+def _compact_date(digits: str) -> date | None:
+    """The date of YYYYMMDD... digits, or None when they do not form one."""
+    try:
+        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
+    except ValueError:
+        return None
+
+
+# --- general reader --------------------------------------------------------
+
+
+def _parse_text(value: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
+    """Normalise, retry the fast shapes, then read the string piece by piece; check the range."""
+    text = _normalise(value)
+    try:
+        if not text:
+            raise Reject("it is empty", HINT_ANY)
+        dt, warnings = _parse_fast(text, tz, order), ()
+        if dt is None:
+            dt, warnings = _read_text(text, tz, order)
+        if not 1000 < dt.year < 9999:
+            _check_edges(dt, tz)
+        return dt, warnings
+    except Reject as why:
+        raise _error(text or value, why) from None
+
+
+def _error(shown: str, why: Reject) -> DateError:
+    message = f"{_quote(shown)} is not a valid date: {why.reason} ({why.hint})"
+    if isinstance(why, PlaceholderReject):
+        return PlaceholderDateError(message, _quote(shown))
+    return DateError(message)
+
+
+def _check_edges(dt: datetime, tz: tzinfo) -> None:
+    """Reject the "no date" placeholder and dates outside the supported range."""
+    if dt.replace(tzinfo=None) == _PLACEHOLDER:
+        raise PlaceholderReject('0001-01-01 00:00:00 is the placeholder .NET and SQL exports write for "no date"',
+                                HINT_PLACEHOLDER)
+    problem = range_problem(dt, tz)
+    if problem is not None:
+        raise Reject(problem, HINT_RANGE)
+
+
+def _read_text(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
+    """Digits alone, the pieces of a printed date, or English prose; relative times refused."""
+    if text.isdigit() and text.isascii():
+        return _digits(text, tz), ()
+    try:
+        return _read_pieces(text, tz, order)
+    except Reject as why:
+        relative = RELATIVE.search(text)
+        if relative is not None:
+            what = "it" if relative.group(0) == text else f'"{relative.group(0)}"'
+            raise Reject(
+                f"{what} is a relative time, which cannot be a feed date: the instant would move "
+                "between runs and readers would see the item jump", HINT_ABSOLUTE) from None
+        found = _dateutil_prose(text, tz, order) if PROSE.search(text) else None
+        if found is None:
+            raise why
+        return found, ()
+
+
+def _digits(text: str, tz: tzinfo) -> datetime:
+    """YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS in the site zone; 9 or 10 digits are Unix seconds."""
+    if len(text) in (9, 10):
+        return _from_timestamp(int(text))          # 1973-2286: no YYYYMMDD lookalike
+    if len(text) not in (8, 12, 14):
+        hint = HINT_DIGITS + ("; this looks like milliseconds" if len(text) == 13 else "")
+        raise Reject("digits alone are not a date", hint)
+    shape = "YYYYMMDDHHMMSS"[:len(text)]
+    day = valid_date(int(text[:4]), int(text[4:6]), int(text[6:8]), f"expected {shape}")
+    hour, minute, second = int(text[8:10] or 0), int(text[10:12] or 0), int(text[12:14] or 0)
+    check_clock(hour, minute, second)
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=tz)
+
+
+def _normalise(value: str) -> str:
+    """Character references decoded, NFC, no invisible characters, every run of whitespace
+    (NBSP, tabs, newlines) one space."""
+    if "&" in value:
+        import html
+        value = html.unescape(value)
+    text = value
+    text = unicodedata.normalize("NFC", text).translate(INVISIBLE)
+    return " ".join(text.split())
+
+
+def _read_pieces(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
+    """Take out weekday, offset, time and date; whatever remains must be punctuation or filler."""
+    weekday, text = take(WEEKDAY, text)
+    named, text = take(NAMED_OFFSET, text)
+    clock, text = take(TIME, text)
+    day, other, text = find_date(text, order)
+    if not NOISE.fullmatch(text):
+        leftover = " ".join(text.split()).strip(NOISE_EDGES)
+        raise Reject(f'unexpected "{leftover}"', HINT_ANY)
+    hour, minute, second, micro = clock_fields(clock)
+    offset = pick_offset(named_offset(named), clock_offset(clock))
+    dt = datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=offset or tz)
+    return dt, weekday_warnings(weekday, day, other, order)
+
+
+def _quote(text: str) -> str:
+    """Input for an error message: one line, control characters escaped, about 60 characters."""
+    shown = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    if len(shown) > _MAX_QUOTE:
+        shown = shown[: _MAX_QUOTE - 3] + "..."
+    return f'"{shown}"'
+
+
+# --- English prose ---------------------------------------------------------
+
+
+def _dateutil_prose(text: str, tz: tzinfo, order: str) -> datetime | None:
+    """English prose our own shapes do not cover, read by python-dateutil.
+
+    Offsets are taken out first and applied here, because dateutil reads
+    "GMT+7" the POSIX way (UTC-7). Only text that names its month in words
+    goes to dateutil, so no numeric date is ever read in an order the site did
+    not declare. A result counts only when the text itself gave day, month and
+    year: parsing with two different defaults must agree.
+    """
+    named, rest = take(NAMED_OFFSET, text)
+    written, rest = take(NUMERIC_OFFSET, rest)
+    clock, rest = take(TIME, rest)
+    if not PROSE_MONTH.search(rest) or NUMBERS_WITH_SEPARATOR.search(rest):
+        return None
+    try:
+        offset = pick_offset(pick_offset(named_offset(named), written_offset(written)), clock_offset(clock))
+        hour, minute, second, micro = clock_fields(clock)
+    except Reject:
+        return None
+    from dateutil import parser
+    import warnings
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            first, other = (parser.parse(rest, dayfirst=order == "dmy", default=d) for d in _DEFAULTS)
+    except (ValueError, OverflowError):
+        return None
+    if first.date() != other.date() or first.tzinfo is not None or first.time() != other.time() or (
+            first.hour, first.minute, first.second) != (0, 0, 0):
+        return None                 # a field missing, a zone name, or a time we could not read ourselves
+    return first.replace(hour=hour, minute=minute, second=second, microsecond=micro, tzinfo=offset or tz)

@@ -1,0 +1,231 @@
+"""The rules the package's structure holds to, checked on the source with ast.
+
+- No module is longer than MAX_LINES: a module that grows past it has taken
+  on a second job, and the split is cheaper before the next feature than after.
+- No module imports or reaches into another module's private names (``_x``):
+  what a module shares is public API of that module, as in httpx. A private
+  *module* (``_impl.py``) is private to its package: the modules inside that
+  package may import it, nothing outside may.
+
+Each check is a function of a package directory, so it can be run on a small
+synthetic package that breaks it: a check that cannot fail proves nothing.
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import feedpub
+
+PACKAGE = Path(feedpub.__file__).parent
+MAX_LINES = 500
+
+
+# --- the checks --------------------------------------------------------------
+
+
+def modules(root: Path) -> list[Path]:
+    """Every Python module of the package at root, its sub-packages included."""
+    return sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def long_modules(root: Path, limit: int = MAX_LINES) -> list[str]:
+    """'path: N lines' for each module of the package longer than limit lines."""
+    found = []
+    for path in modules(root):
+        lines = len(path.read_bytes().splitlines())
+        if lines > limit:
+            found.append(f"{path.relative_to(root.parent)}: {lines} lines")
+    return found
+
+
+def private_reaches(root: Path) -> list[str]:
+    """'path:line: what' for each import of, or attribute access to, another module's private name."""
+    found = []
+    for path in modules(root):
+        found += _Reaches(root, path).found
+    return found
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+class _Reaches(ast.NodeVisitor):
+    """The private-name reaches of one module of the package at root."""
+
+    def __init__(self, root: Path, path: Path):
+        self.root = root
+        self.path = path
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        self.is_package = parts[-1] == "__init__"
+        self.name = ".".join(parts[:-1] if self.is_package else parts)
+        self.aliases: dict[str, str] = {}       # local name -> the package module it is bound to
+        self.found: list[str] = []
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        for node in ast.walk(tree):             # bindings first, wherever they are, then the reaches
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self._bind(node)
+        self.visit(tree)
+
+    # --- names -----------------------------------------------------------------------------
+
+    def _is_module(self, dotted: str) -> bool:
+        """True when dotted names a module or package of the package at root."""
+        base = self.root.parent.joinpath(*dotted.split("."))
+        return base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()
+
+    def _ours(self, dotted: str) -> bool:
+        return dotted == self.root.name or dotted.startswith(self.root.name + ".")
+
+    def _absolute(self, node: ast.ImportFrom) -> str:
+        """The module a 'from ... import' reads from, relative levels resolved."""
+        if not node.level:
+            return node.module or ""
+        package = self.name.split(".")
+        if not self.is_package:
+            package = package[:-1]
+        package = package[: len(package) - (node.level - 1)]
+        return ".".join(package + ([node.module] if node.module else []))
+
+    def _bind(self, node: ast.Import | ast.ImportFrom) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if self._ours(alias.name):
+                    self.aliases[alias.asname or alias.name.split(".")[0]] = (
+                        alias.name if alias.asname else alias.name.split(".")[0])
+            return
+        source = self._absolute(node)
+        if self._ours(source):
+            for alias in node.names:
+                if self._is_module(f"{source}.{alias.name}"):
+                    self.aliases[alias.asname or alias.name] = f"{source}.{alias.name}"
+
+    def _allowed(self, dotted: str) -> bool:
+        """True when every private part of the module path dotted is inside a package this module is in."""
+        parts = dotted.split(".")
+        for i, part in enumerate(parts):
+            if _is_private(part) and not (self.name + ".").startswith(".".join(parts[:i]) + "."):
+                return False
+        return True
+
+    def _report(self, node: ast.AST, what: str) -> None:
+        self.found.append(f"{self.path.relative_to(self.root.parent)}:{node.lineno}: {what}")
+
+    def _reach(self, node: ast.AST, module: str, name: str, what: str) -> None:
+        """module.name used here: a private name of another module, unless it is a module this one may use."""
+        if not _is_private(name) or module == self.name:
+            return
+        if self._is_module(f"{module}.{name}") and self._allowed(f"{module}.{name}"):
+            return
+        self._report(node, what)
+
+    def _resolve(self, node: ast.expr) -> str | None:
+        """The package module an expression such as alias or alias.sub names, or None."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id)
+        if isinstance(node, ast.Attribute):
+            parent = self._resolve(node.value)
+            if parent is not None and self._is_module(f"{parent}.{node.attr}"):
+                return f"{parent}.{node.attr}"
+        return None
+
+    # --- reaches ---------------------------------------------------------------------------
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if self._ours(alias.name) and not self._allowed(alias.name):
+                self._report(node, f"import {alias.name}")
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        source = self._absolute(node)
+        if not self._ours(source):
+            return
+        if not self._allowed(source):
+            self._report(node, f"from {source} import ...")
+        for alias in node.names:
+            self._reach(node, source, alias.name, f"from {source} import {alias.name}")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        module = self._resolve(node.value)
+        if module is not None:
+            self._reach(node, module, node.attr, f"{module}.{node.attr}")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        if (isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+                and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)):
+            module = self._resolve(node.args[0])
+            if module is not None:
+                self._reach(node, module, node.args[1].value, f'{node.func.id}({module}, "{node.args[1].value}")')
+        self.generic_visit(node)
+
+
+# --- the package holds to them -----------------------------------------------
+
+
+def test_no_module_is_longer_than_500_lines():
+    assert long_modules(PACKAGE) == []
+
+
+def test_no_module_imports_or_reaches_into_another_modules_private_names():
+    assert private_reaches(PACKAGE) == []
+
+
+# --- each check can fail -----------------------------------------------------
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    """A package named pkg under root with the given modules (relative path -> source)."""
+    for name, source in files.items():
+        path = root / "pkg" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    return root / "pkg"
+
+
+def test_the_length_check_finds_a_module_over_the_limit(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "short.py": "x = 1\n" * MAX_LINES,
+        "long.py": "x = 1\n" * (MAX_LINES + 1),
+        "sub/__init__.py": "",
+        "sub/deep.py": "x = 1\n" * MAX_LINES + "x = 1",      # the last line without its newline counts too
+    })
+    assert long_modules(pkg) == [f"pkg/long.py: {MAX_LINES + 1} lines", f"pkg/sub/deep.py: {MAX_LINES + 1} lines"]
+
+
+def test_the_private_name_check_finds_every_kind_of_reach(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "from .a import public\n",
+        "a.py": "_secret = 1\npublic = 2\n_x = [_secret]\n",
+        "_impl.py": "thing = 1\n",
+        "sub/__init__.py": "",
+        "sub/_inner.py": "thing = 1\n",
+        "sub/b.py": "from . import _inner\nfrom ._inner import thing\n",                 # its own package's: fine
+        "relative.py": "from .a import public, _secret\n",
+        "absolute.py": "from pkg.a import _secret\n",
+        "parent.py": "import os\nfrom .sub import _inner\n",
+        "sub/up.py": "from ..a import _secret as s\n",
+        "attr.py": "from . import a\nprint(a._secret, a.public, a.__name__)\n",
+        "dotted.py": "import pkg.a\nprint(pkg.a._secret)\n",
+        "aliased.py": "import pkg.a as m\nfrom .sub import b\nprint(m._secret, b._inner)\n",
+        "dynamic.py": "from . import a\nprint(getattr(a, '_secret'), getattr(a, 'public'))\n",
+        "inner.py": "from .sub._inner import thing\nimport pkg.sub._inner\n",
+        "fine.py": ("from __future__ import annotations\nimport os\nfrom . import _impl\nfrom .a import public\n"
+                    "class C:\n    def f(self):\n        return self._x, os._exit, public\n"),
+    })
+    assert sorted(private_reaches(pkg)) == sorted([
+        "pkg/relative.py:1: from pkg.a import _secret",
+        "pkg/absolute.py:1: from pkg.a import _secret",
+        "pkg/parent.py:2: from pkg.sub import _inner",
+        "pkg/sub/up.py:1: from pkg.a import _secret",
+        "pkg/attr.py:2: pkg.a._secret",
+        "pkg/dotted.py:2: pkg.a._secret",
+        "pkg/aliased.py:3: pkg.a._secret",
+        "pkg/aliased.py:3: pkg.sub.b._inner",
+        'pkg/dynamic.py:2: getattr(pkg.a, "_secret")',
+        "pkg/inner.py:1: from pkg.sub._inner import ...",
+        "pkg/inner.py:2: import pkg.sub._inner",
+    ])
