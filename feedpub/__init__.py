@@ -7,8 +7,8 @@ from .config import Config, load_config
 from .errors import (CacheError, ConfigError, FeedpubError, LockedError, OutputConflictError, PublishError,
                      RecordError, RejectedError, SiteError)
 from .pipeline import BuildReport, FeedReport, build, check
+from .version import __version__
 
-__version__ = "0.1.0"
 
 __all__ = [
     "BuildReport", "CacheError", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError",
