@@ -1,0 +1,227 @@
+"""Choosing the newest rows of every feed in SQL, when the ranking columns are typed.
+
+Per language, one query takes the newest POOL rows (the btree on (lang, published
+DESC) answers it in milliseconds); the language feed and every category feed with
+enough rows among them are filled from that pool. Only a category still short
+(rare lately, or only old rows) gets a query of its own, and that one is made to
+read the category through its GIN index first (a MATERIALIZED CTE): walking the
+published index backwards for a big category whose rows are all old is the slow
+plan. Which categories exist at all comes from a loose index scan over
+(lang, categories) where an index allows it, or one DISTINCT query.
+
+Every LIMIT is made exact for the record rules' order, (published instant, id):
+rows tied with the last one are fetched too (for a wall-clock column, those within
+the zone's offset change around it), then everything is sorted here.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from .model import FeedKey, Pick
+from .ranking import newest_first, offset_window
+from .values import json_value, normalised_names
+
+POOL = 2000                    # newest rows per language read first when category feeds are on
+LOOSE_SCAN_LIMIT = 5000        # combinations of (language, categories) worth a loose index scan
+
+
+def _now_bound(src, now: datetime) -> Any:
+    kind = src.kind["published"]
+    if kind == "aware":
+        return now
+    if kind == "utc":
+        return now.astimezone(timezone.utc).replace(tzinfo=None)
+    if kind == "number":
+        return now.timestamp()
+    local = now.astimezone(src.tz).replace(tzinfo=None)
+    return local + offset_window(src.tz, local)
+
+
+def _low_bound(src, boundary: Any) -> Any:
+    """The lowest stored value that may still rank with the row holding `boundary`."""
+    if src.kind["published"] != "naive":
+        return boundary
+    window = offset_window(src.tz, boundary)
+    if not window:
+        return boundary
+    if isinstance(boundary, datetime):
+        return boundary - window
+    return boundary - timedelta(days=1)
+
+
+class _Query:
+    """The ranking query of one language (and perhaps a category's stored names)."""
+
+    def __init__(self, src, lang: str, now: datetime, names: set[str] | None = None):
+        self.src = src
+        self.now = now
+        d, col = src._db.dialect, src.col
+        fields = ["id", "published"] + [f for f in ("categories", "translation_key") if f in src._ranking_fields()]
+        self.fields = fields
+        where = [f"{col['lang']} = :lang", f"{col['published']} <= :hi"]
+        if src._not_draft:
+            where.append(src._not_draft)
+        self.params: dict[str, Any] = {"lang": lang, "hi": _now_bound(src, now)}
+        self.lang = lang
+        self.materialized = False
+        if names is not None:
+            ordered = sorted(names)
+            where.append(d.category_match(col["categories"], src.kind["categories"], len(ordered)))
+            self.params["cats"] = ordered
+            self.params.update({f"cat{i}": name for i, name in enumerate(ordered)})
+        select = ", ".join(f"{col[f]} AS r_{f}" for f in fields)
+        inner = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(where)}"
+        outer = d.materialize(inner) if names is not None else None
+        if outer is not None:
+            self.materialized = True
+            self.top_sql = f"{outer} ORDER BY r_published DESC LIMIT :n"
+            self.range_sql = f"{outer} WHERE r_published >= :lo AND r_published <= :b"
+        else:
+            self.top_sql = f"{inner} ORDER BY {col['published']} DESC LIMIT :n"
+            self.range_sql = f"{inner} AND {col['published']} >= :lo AND {col['published']} <= :b"
+
+    def newest(self, want: int) -> tuple[list[Pick], int, bool]:
+        """(picks newest first, how many at the top are certainly the newest `certain`, exhausted)."""
+        limit = max(want, 1)
+        while True:
+            rows = self.src._rows("choosing the newest rows", self.top_sql, {**self.params, "n": limit},
+                                  self.fields)
+            exhausted = len(rows) < limit
+            first = {id(r) for r in rows}
+            if not exhausted:
+                boundary = rows[-1]["published"]
+                seen = {_key(r["id"]) for r in rows}
+                more = self.src._rows("choosing the newest rows", self.range_sql,
+                                      {**self.params, "lo": _low_bound(self.src, boundary), "b": boundary},
+                                      self.fields)
+                rows += [r for r in more if _key(r["id"]) not in seen]
+            picks, certain = [], 0
+            for row in rows:
+                pick = self.src._pick({"lang": self.lang, **row})
+                if pick is None or pick.published > self.now:
+                    continue
+                picks.append(pick)
+                certain += id(row) in first
+            picks = newest_first(picks)
+            if exhausted:
+                return picks, len(picks), True
+            if certain >= want:
+                return picks, certain, False
+            limit *= 2
+
+
+def _key(value: Any) -> Any:
+    return value if isinstance(value, (str, int)) else repr(value)
+
+
+def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[dict[FeedKey, list[Pick]], set]:
+    feeds: dict[FeedKey, list[Pick]] = {}
+    exhausted: set[FeedKey] = set()
+    categories = src.category_feeds and "categories" in src.col
+    for lang in languages:
+        want = max(need, POOL) if categories else need
+        pool, certain, done = _Query(src, lang, now).newest(want)
+        top = pool[:certain]
+        feeds[(lang, None)] = top[:need]
+        if done and len(top) <= need:
+            exhausted.add((lang, None))
+        if not categories:
+            continue
+        in_pool: dict[str, list[Pick]] = {}
+        stored: dict[str, set[str]] = {}
+        for pick in top:
+            for name in pick.categories:
+                in_pool.setdefault(name, []).append(pick)
+            for name, raw in normalised_names(pick.raw_categories).items():
+                stored.setdefault(name, set()).update(raw)
+        if not done:
+            for name, raw in category_names(src).get(lang, {}).items():
+                stored.setdefault(name, set()).update(raw)
+        for name in sorted(set(in_pool) | set(stored)):
+            picks = in_pool.get(name, [])
+            if done or len(picks) >= need:
+                chosen, complete = picks, done
+            else:
+                chosen, _, complete = _Query(src, lang, now, stored[name]).newest(need)
+                chosen = [p for p in chosen if name in p.categories]
+            if chosen:
+                feeds[(lang, name)] = chosen[:need]
+                if complete and len(chosen) <= need:
+                    exhausted.add((lang, name))
+    return feeds, exhausted
+
+
+def category_names(src) -> dict[str, dict[str, set[str]]]:
+    """language -> category (as the record rules name it) -> the names stored for it, over every row
+    that is not a draft (scheduled ones too: their category query then finds nothing yet)."""
+    if src._names is not None:
+        return src._names
+    d, col = src._db.dialect, src.col
+    expr = d.category_expr(col["categories"], src.kind["categories"])
+    where = f"{expr} IS NOT NULL" + (f" AND {src._not_draft}" if src._not_draft else "")
+    rows = None
+    loose = loose_scan_sql(src, expr, where)
+    if loose is not None:
+        with src._db.guard("planning the category list"):
+            if d.explain(src._db.conn, loose, {}):          # no index to hop through: read once instead
+                loose = None
+    if loose is not None:
+        rows = src._rows("listing the categories", loose, {}, ["lang", "categories"])
+        if len(rows) >= LOOSE_SCAN_LIMIT:
+            rows = None
+    if rows is None:
+        rows = src._rows("listing the categories",
+                         f"SELECT DISTINCT {col['lang']}, {expr} FROM {src.rel} WHERE {where}", {},
+                         ["lang", "categories"])
+    names: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        if not isinstance(row["lang"], str):
+            continue
+        decoded = json_value("categories", row["categories"])
+        if isinstance(decoded, list):
+            for name, raw in normalised_names(decoded).items():
+                names.setdefault(row["lang"], {}).setdefault(name, set()).update(raw)
+    src._names = names
+    return names
+
+
+def loose_scan_sql(src, expr: str, where: str) -> str | None:
+    """A recursive query that hops through an index on (lang, categories) one distinct pair at a
+    time: a few hundred index probes instead of reading every row. PostgreSQL only."""
+    if src._db.dialect.name != "postgresql":
+        return None
+    lang = src.col["lang"]
+    step = (f"SELECT {lang} AS l, {expr} AS c FROM {src.rel} WHERE {where}")
+    return (f"WITH RECURSIVE pairs(l, c) AS ("
+            f"(SELECT * FROM ({step} ORDER BY {lang}, {expr} LIMIT 1) first_pair) "
+            f"UNION ALL SELECT next_pair.l, next_pair.c FROM pairs CROSS JOIN LATERAL ("
+            f"{step} AND ({lang}, {expr}) > (pairs.l, pairs.c) ORDER BY {lang}, {expr} LIMIT 1) next_pair) "
+            f"SELECT l, c FROM pairs LIMIT {LOOSE_SCAN_LIMIT}")
+
+
+def next_due_in_sql(src, now: datetime, languages: list[str] | None = None) -> datetime | None:
+    col = src.col
+    langs = languages or src._last_languages or None
+    where = [f"{col['published']} > :lo"] + ([src._not_draft] if src._not_draft else [])
+    bound = _now_bound(src, now)
+    if src.kind["published"] == "naive":
+        bound = bound - 2 * offset_window(src.tz, bound)
+    fields = ["id", "lang", "published"] + [f for f in ("categories", "translation_key") if f in src._ranking_fields()]
+    select = ", ".join(col[f] for f in fields)
+    best = None
+    for lang in langs or [None]:
+        clause = where + ([f"{col['lang']} = :lang"] if lang is not None else [])
+        sql = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(clause)} ORDER BY {col['published']} LIMIT :n OFFSET :skip"
+        skip, n = 0, 16
+        while True:
+            rows = src._rows("finding the next scheduled row", sql,
+                             {"lo": bound, "lang": lang, "n": n, "skip": skip}, fields)
+            due = [p.published for p in map(src._pick, rows) if p is not None and p.published > now]
+            if due:
+                best = min(due) if best is None else min(best, min(due))
+                break
+            if len(rows) < n:
+                break
+            skip += n
+    return best
