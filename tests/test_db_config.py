@@ -142,3 +142,34 @@ published = "created_at"
     with pytest.raises(ConfigError) as info:
         parse_config(text.replace('table = "feed_articles"', 'tables = "feed_articles"'))
     assert str(info.value) == "feedpub.toml: [source] tables: unknown key (did you mean table?)"
+
+
+def test_a_file_only_build_never_imports_a_database_library(site, tmp_path):
+    """Sites without [source] keep their start-up time: neither SQLAlchemy nor a driver is imported."""
+    import subprocess
+    import sys
+    from conftest import NOW_ARG
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "feedpub", "build", "--data", str(site),
+                           "--out", str(tmp_path / "out"), "--now", NOW_ARG, "--quiet"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in done.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "feedpub" in imported
+    assert not imported & {"sqlalchemy", "psycopg", "psycopg_binary", "pymysql", "greenlet"}
+
+
+def test_a_missing_driver_names_the_extra_to_install(tmp_path):
+    pytest.importorskip("sqlalchemy")
+    from feedpub.database import open_source
+    from feedpub.errors import SourceError
+    from zoneinfo import ZoneInfo
+    cfg = parse_source({"url": f"postgresql+nodriver://u:{SECRET}@h/d", "table": "t"}, tmp_path)
+    with pytest.raises(SourceError) as info:
+        open_source(cfg, tz=ZoneInfo("UTC"))
+    assert str(info.value).startswith("t: postgresql+nodriver://u:***@h/d: SQLAlchemy has no dialect for it")
+    cfg = parse_source({"url": f"postgresql+pg8000://u:{SECRET}@h/d", "table": "t"}, tmp_path)
+    with pytest.raises(SourceError) as info:
+        open_source(cfg, tz=ZoneInfo("UTC"))
+    assert "pg8000" in str(info.value) and "pip install 'feedpub[postgresql]'" in str(info.value)
+    assert "s3cr" not in str(info.value)
