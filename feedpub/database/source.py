@@ -40,6 +40,7 @@ class DatabaseSource:
         self._names: dict[str, dict[str, set[str]]] | None = None
         self._due: tuple[datetime, datetime | None] | None = None
         self._last_languages: list[str] = []
+        self._category_memo: dict = {}
         self._warned = False
 
     # --- life cycle ---
@@ -122,6 +123,22 @@ class DatabaseSource:
             fields.append("draft")
         return fields
 
+    def _categories(self, value: Any) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+        """(categories as the record rules keep them or None when they reject them, the stored
+        names), remembered: a newsroom's rows share a few hundred category lists."""
+        try:
+            memo = tuple(value) if isinstance(value, list) else value
+            known = self._category_memo.get(memo)
+        except TypeError:                                  # unhashable (nested JSON): not remembered
+            memo = known = None
+        if known is None:
+            decoded = json_value("categories", value)
+            raw = tuple(c for c in decoded if isinstance(c, str)) if isinstance(decoded, list) else ()
+            known = (categories_of(value), raw)
+            if memo is not None and len(self._category_memo) < 100_000:
+                self._category_memo[memo] = known
+        return known
+
     def _select_list(self, fields: list[str]) -> str:
         return ", ".join(self.col[f] for f in fields)
 
@@ -140,12 +157,9 @@ class DatabaseSource:
         cats: tuple[str, ...] = ()
         raw: tuple[str, ...] = ()
         if "categories" in values:
-            checked = categories_of(values["categories"])
-            if checked is None:
+            cats, raw = self._categories(values["categories"])
+            if cats is None:
                 return None
-            cats = checked
-            decoded = json_value("categories", values["categories"])
-            raw = tuple(c for c in decoded if isinstance(c, str)) if isinstance(decoded, list) else ()
         tkey = None
         if "translation_key" in values and values["translation_key"] is not None:
             tkey = key_text(values["translation_key"])

@@ -85,17 +85,19 @@ class _Query:
         """(picks newest first, how many at the top are certainly the newest `certain`, exhausted)."""
         limit = max(want, 1)
         while True:
-            rows = self.src._rows("choosing the newest rows", self.top_sql, {**self.params, "n": limit},
+            rows = self.src._rows("choosing the newest rows", self.top_sql, {**self.params, "n": limit + 1},
                                   self.fields)
-            exhausted = len(rows) < limit
-            first = {id(r) for r in rows}
+            exhausted = len(rows) <= limit
+            first = {id(r) for r in rows[:limit]}
             if not exhausted:
-                boundary = rows[-1]["published"]
-                seen = {_key(r["id"]) for r in rows}
-                more = self.src._rows("choosing the newest rows", self.range_sql,
-                                      {**self.params, "lo": _low_bound(self.src, boundary), "b": boundary},
-                                      self.fields)
-                rows += [r for r in more if _key(r["id"]) not in seen]
+                boundary, low = rows[limit - 1]["published"], _low_bound(self.src, rows[limit - 1]["published"])
+                if _older(rows[limit]["published"], low):
+                    rows = rows[:limit]                 # the next row is older: no tie left behind
+                else:
+                    seen = {_key(r["id"]) for r in rows}
+                    more = self.src._rows("choosing the newest rows", self.range_sql,
+                                          {**self.params, "lo": low, "b": boundary}, self.fields)
+                    rows += [r for r in more if _key(r["id"]) not in seen]
             picks, certain = [], 0
             for row in rows:
                 pick = self.src._pick({"lang": self.lang, **row})
@@ -109,6 +111,13 @@ class _Query:
             if certain >= want:
                 return picks, certain, False
             limit *= 2
+
+
+def _older(value: Any, bound: Any) -> bool:
+    try:
+        return value < bound
+    except TypeError:                    # a date the driver could only give as text ('-infinity'): ask
+        return False
 
 
 def _key(value: Any) -> Any:
@@ -162,10 +171,8 @@ def category_names(src) -> dict[str, dict[str, set[str]]]:
     where = f"{expr} IS NOT NULL" + (f" AND {src._not_draft}" if src._not_draft else "")
     rows = None
     loose = loose_scan_sql(src, expr, where)
-    if loose is not None:
-        with src._db.guard("planning the category list"):
-            if d.explain(src._db.conn, loose, {}):          # no index to hop through: read once instead
-                loose = None
+    if loose is not None and not loose_scan_works(src):    # no index to hop through: read once instead
+        loose = None
     if loose is not None:
         rows = src._rows("listing the categories", loose, {}, ["lang", "categories"])
         if len(rows) >= LOOSE_SCAN_LIMIT:
@@ -184,6 +191,16 @@ def category_names(src) -> dict[str, dict[str, set[str]]]:
                 names.setdefault(row["lang"], {}).setdefault(name, set()).update(raw)
     src._names = names
     return names
+
+
+def loose_scan_works(src) -> bool:
+    """Is there an index that orders (lang, categories)? PostgreSQL only."""
+    d, col = src._db.dialect, src.col
+    expr = d.category_expr(col["categories"], src.kind["categories"])
+    where = f"{expr} IS NOT NULL" + (f" AND {src._not_draft}" if src._not_draft else "")
+    first = f"SELECT {col['lang']}, {expr} FROM {src.rel} WHERE {where} ORDER BY {col['lang']}, {expr} LIMIT 1"
+    with src._db.guard("planning the category list"):
+        return d.ordered_by_index(src._db.conn, first)
 
 
 def loose_scan_sql(src, expr: str, where: str) -> str | None:

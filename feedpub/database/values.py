@@ -135,6 +135,13 @@ def instant(value: Any, tz, order: str) -> datetime | None:
     """The aware instant a published value stands for under the record rules, or None when they
     reject it (such a row never ranks: it is not a valid record)."""
     from ..dates import parse_datetime
+    if isinstance(value, datetime):           # what parse_datetime makes of the ISO text date_value gives
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            utc = value.astimezone(timezone.utc)
+            if 1000 < utc.year < 9999:
+                return utc
+        elif 1000 < value.year < 9999:
+            return value.replace(tzinfo=tz)
     value = date_value(value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return None
