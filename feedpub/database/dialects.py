@@ -183,28 +183,50 @@ class Postgres(Generic):
     def materialize(self, inner: str) -> str | None:
         return f"WITH m AS MATERIALIZED ({inner}) SELECT * FROM m"
 
-    def explain(self, conn, sql: str, params: dict) -> list[str]:
+    def plan(self, conn, sql: str, params: dict) -> list[dict]:
+        """Every node of the query's plan."""
         from sqlalchemy import text
         plan = conn.execute(text(f"EXPLAIN (FORMAT JSON, VERBOSE) {sql}"), params).scalar()
         if isinstance(plan, str):
             import json
             plan = json.loads(plan)
-        scans = set()
-        _seq_scans(plan[0]["Plan"], scans)
+        nodes: list[dict] = []
+        pending = [plan[0]["Plan"]]
+        while pending:
+            node = pending.pop()
+            nodes.append(node)
+            pending.extend(node.get("Plans", ()))
+        return nodes
+
+    def big_relations(self, conn, nodes: list[dict], kinds: tuple[str, ...] | None = ("Seq Scan",)) -> list[str]:
+        """The big relations these nodes read (any node reading one, when kinds is None)."""
+        from sqlalchemy import text
+        found = {(n.get("Schema"), n["Relation Name"]) for n in nodes
+                 if "Relation Name" in n and (kinds is None or n.get("Node Type") in kinds)}
         big = []
-        for schema, relation in sorted(scans):
+        for schema, relation in sorted(found, key=str):
             pages = conn.execute(text("SELECT pg_relation_size(to_regclass(:name)) / 8192"),
-                                 {"name": f'"{schema}"."{relation}"'}).scalar()
+                                 {"name": f'"{schema}"."{relation}"' if schema else f'"{relation}"'}).scalar()
             if pages is not None and pages >= BIG_RELATION_PAGES:
                 big.append(relation if schema in ("public", None) else f"{schema}.{relation}")
         return big
 
+    def explain(self, conn, sql: str, params: dict) -> list[str]:
+        return self.big_relations(conn, self.plan(conn, sql, params))
 
-def _seq_scans(node: dict, found: set) -> None:
-    if node.get("Node Type") == "Seq Scan" and "Relation Name" in node:
-        found.add((node.get("Schema"), node["Relation Name"]))
-    for child in node.get("Plans", ()):
-        _seq_scans(child, found)
+    def ordered_by_index(self, conn, sql: str) -> bool:
+        """Does an index give this query its order (or is everything it reads small)? Only then is a
+        loose index scan a few probes rather than a sort of the whole table per step."""
+        nodes = self.plan(conn, sql, {})
+        unordered = any(n.get("Node Type") in ("Sort", "Incremental Sort", "Seq Scan", "Bitmap Heap Scan")
+                        for n in nodes)
+        return not unordered or not self.big_relations(conn, nodes, None)
+
+    def uses_category_index(self, conn, sql: str, params: dict) -> bool:
+        """Does a category query find its rows through an index on categories (or read little)?"""
+        nodes = self.plan(conn, sql, params)
+        return any(n.get("Node Type") == "Bitmap Index Scan" for n in nodes) or not self.big_relations(
+            conn, nodes, None)
 
 
 def _tolerant_date_loaders(dbapi_conn) -> None:

@@ -8,43 +8,52 @@ from ..text import printable
 
 
 def explain(src) -> list[str]:
-    from .sqlselect import _Query, category_names, loose_scan_sql
+    from .sqlselect import _Query, category_names, loose_scan_works
+    d = src._db.dialect
     found: list[str] = []
     if src.mode == "stream":
         found.append(f"{src.label}: {'; '.join(src.streaming_reasons)}: every build reads the ranking columns of "
                      "every row and ranks them in Python (a timestamp or timestamptz published column, a boolean "
                      "draft and an array or JSON categories column let the database pick the newest rows)")
     now = datetime.now(timezone.utc)
-    checks: list[tuple[str, str, dict, str]] = []
+
+    def scans(sql: str, params: dict):
+        return lambda: d.explain(src._db.conn, sql, params)
+
+    checks: list = []                     # (what, index, a check returning the whole-read relations)
     lang = _sample(src, "lang")
     if src.mode == "sql" and isinstance(lang, str):
         query = _Query(src, lang, now)
-        checks.append(("the newest rows of a language", query.top_sql, {**query.params, "n": 50}, "lang"))
+        checks.append(("the newest rows of a language", "lang", scans(query.top_sql, {**query.params, "n": 50})))
         if src.category_feeds and "categories" in src.col:
             names = category_names(src)
             sample = next(((lg, raw) for lg in sorted(names) for _, raw in sorted(names[lg].items())), None)
             if sample is not None:
                 cq = _Query(src, sample[0], now, sample[1])
-                checks.append(("a category's newest rows", cq.top_sql, {**cq.params, "n": 50}, "categories"))
-            d = src._db.dialect
-            expr = d.category_expr(src.col["categories"], src.kind["categories"])
-            loose = loose_scan_sql(src, expr, f"{expr} IS NOT NULL" + (f" AND {src._not_draft}" if src._not_draft else ""))
-            if loose is not None:
-                checks.append(("listing the categories", loose, {}, "pairs"))
+                params = {**cq.params, "n": 50}
+                if d.name == "postgresql":
+                    check = (lambda: [] if d.uses_category_index(src._db.conn, cq.top_sql, params)
+                             else [src.cfg.table or "the query's tables"])
+                else:
+                    check = scans(cq.top_sql, params)
+                checks.append(("a category's newest rows", "categories", check))
+            if d.name == "postgresql":
+                checks.append(("listing the categories", "pairs",
+                               lambda: [] if loose_scan_works(src) else [src.cfg.table or "the query's tables"]))
     if "translation_key" in src.col:
         key = _sample(src, "translation_key")
         sql = f"SELECT {src.col['id']} FROM {src.rel} WHERE {src.col['translation_key']} IN (:key)"
-        checks.append(("looking up translations", sql, {"key": key if key is not None else ""}, "translation_key"))
+        checks.append(("looking up translations", "translation_key", scans(sql, {"key": key if key is not None else ""})))
     ident = _sample(src, "id")
     if ident is not None:
         sql = f"SELECT {src.col['id']} FROM {src.rel} WHERE {src.col['id']} IN (:key)"
-        checks.append(("reading records by id", sql, {"key": ident}, "id"))
-    for what, sql, params, index in checks:
+        checks.append(("reading records by id", "id", scans(sql, {"key": ident})))
+    for what, index, check in checks:
         with src._db.guard(f"explaining {what}"):
-            scans = src._db.dialect.explain(src._db.conn, sql, params)
-        scans = sorted({src.cfg.table if s == "src" and src.cfg.table else s for s in scans})
-        if scans:
-            found.append(f"{src.label}: {what} reads all of {', '.join(scans)} (a whole-table scan); "
+            read = check()
+        read = sorted({src.cfg.table if r == "src" and src.cfg.table else r for r in read})
+        if read:
+            found.append(f"{src.label}: {what} reads all of {', '.join(read)} (a whole-table scan); "
                          f"create an index: {advice(src, index)}")
     return [printable(line) for line in found]
 
@@ -87,10 +96,13 @@ def advice(src, index: str) -> str:
         }[index]
     else:
         sql = f"CREATE INDEX feedpub_{index} ON {table} ({col.get(index, index)})"
-    if not src.cfg.table:
-        sql += " (on the table your query reads, for the columns behind these)"
-    elif _is_view(src):
-        sql += f" (on the table {table} reads, for the columns behind these: a view has no indexes of its own)"
+    view = not src.cfg.table or _is_view(src)
+    if view:
+        sql += (f" (on the table {'the query' if not src.cfg.table else table} reads, for the columns behind "
+                "these: a view has no indexes of its own)")
+    if view and index in ("categories", "pairs"):
+        sql += ("; categories computed per row (from a join table) no index can serve: keep them in an array "
+                "column of the table as well, or set category_feeds = false")
     return sql
 
 
