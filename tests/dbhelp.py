@@ -32,10 +32,10 @@ class PgDatabase:
     """A new database in the test cluster; `admin` is an engine with every right, `reader_url` a URL
     for a role that may only read what it is granted (grant())."""
 
-    def __init__(self, server):
+    def __init__(self, server, name: str | None = None):
         import sqlalchemy as sa
         self.server = server
-        self.name = f"feedpub_test_{next(_numbers)}"
+        self.name = name or f"feedpub_test_{next(_numbers)}"
         root = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
         with root.connect() as conn:
             conn.exec_driver_sql(f"CREATE DATABASE {self.name}")
