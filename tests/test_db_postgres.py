@@ -360,3 +360,31 @@ def test_a_query_source_is_located_as_query(pg):
         records = src.load(selection.picks())
     assert [p.location for p in selection.feeds[("vi", None)]] == ["query:q1"]
     assert records["q1"].record["title"] == "TITLE Q1"
+
+
+def test_a_short_category_tries_a_window_then_its_index(pg, monkeypatch):
+    """A category the pool shows a little of is first looked for in a window just behind the pool;
+    when its other rows are all older than the window, its index finds them: still the exact feed."""
+    from feedpub.database import sqlselect
+    monkeypatch.setattr(sqlselect, "POOL", 10)
+    records = [_story(f"n{i:02d}", "vi", f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:00:00+07:00", None,
+                      categories=["Thời sự"]) for i in range(40)]
+    records += [_story("rare-new", "vi", "2026-11-28T23:00:00+07:00", None, categories=["Hiếm", "Thời sự"])]
+    records += [_story(f"rare-old-{i}", "vi", f"2015-03-{1 + i:02d}T08:00:00+07:00", None, categories=["Hiếm"])
+                for i in range(12)]
+    load_typed(pg, records)
+    tried = []
+    newest = sqlselect._Query.newest
+
+    def spy(self, want):
+        result = newest(self, want)
+        tried.append((self.floor is not None, self.materialized, result[1]))
+        return result
+
+    monkeypatch.setattr(sqlselect._Query, "newest", spy)
+    with open_db(pg) as src:
+        selection = src.select(["vi"], 4, NOW)
+    assert chosen(selection) == reference(records, need=4, now=NOW, languages={"vi": None})
+    assert [p.id for p in selection.feeds[("vi", "Hiếm")]] == ["rare-new", "rare-old-11", "rare-old-10",
+                                                             "rare-old-9"]
+    assert tried == [(False, False, 10), (True, False, 1), (False, True, 4)]     # pool, window, index

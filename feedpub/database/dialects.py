@@ -231,20 +231,31 @@ class Postgres(Generic):
 
 def _tolerant_date_loaders(dbapi_conn) -> None:
     """'infinity' and BC dates load as their text instead of failing the whole query: the record
-    rules then reject that one row's date, with its location."""
+    rules then reject that one row's date, with its location. The fast loader does the work."""
     try:
-        from psycopg import DataError
-        from psycopg.types import datetime as pgdt
+        from psycopg import DataError, postgres
+        from psycopg.adapt import Loader
+        from psycopg.pq import Format
     except ImportError:
         return
-    for name, base in (("timestamptz", pgdt.TimestamptzLoader), ("timestamp", pgdt.TimestampLoader),
-                       ("date", pgdt.DateLoader)):
-        def load(self, data, _base=base):
-            try:
-                return _base.load(self, data)
-            except DataError:
-                return bytes(data).decode("utf-8", "replace")
-        dbapi_conn.adapters.register_loader(name, type(f"Tolerant{base.__name__}", (base,), {"load": load}))
+    for name in ("timestamptz", "timestamp", "date"):
+        oid = postgres.types[name].oid
+        fast = dbapi_conn.adapters.get_loader(oid, Format.TEXT)
+        if fast is None:
+            continue
+
+        class Tolerant(Loader):
+            def __init__(self, oid, context=None, _fast=fast):
+                super().__init__(oid, context)
+                self._load = _fast(oid, context).load
+
+            def load(self, data):
+                try:
+                    return self._load(data)
+                except DataError:
+                    return bytes(data).decode("utf-8", "replace")
+
+        dbapi_conn.adapters.register_loader(oid, Tolerant)
 
 
 # --- MySQL / MariaDB -----------------------------------------------------------------------------

@@ -2,12 +2,19 @@
 
 Per language, one query takes the newest POOL rows (the btree on (lang, published
 DESC) answers it in milliseconds); the language feed and every category feed with
-enough rows among them are filled from that pool. Only a category still short
-(rare lately, or only old rows) gets a query of its own, and that one is made to
-read the category through its GIN index first (a MATERIALIZED CTE): walking the
-published index backwards for a big category whose rows are all old is the slow
-plan. Which categories exist at all comes from a loose index scan over
-(lang, categories) where an index allows it, or one DISTINCT query.
+enough rows among them are filled from that pool. A category still short gets a
+query of its own:
+
+- if the pool shows it is still written about, the rows within a window back from
+  the pool's edge are searched, the window sized by the category's share of the pool
+  to hold MARGIN times the rows it still needs, at most WINDOW pool spans (a bounded
+  read: a few thousand rows);
+- if it is not, or the window holds too few of its rows, the category is read
+  through its GIN index first (a MATERIALIZED CTE): walking the date index
+  backwards for a big category whose rows are all old is the slow plan (seconds).
+
+Which categories exist at all comes from a loose index scan over (lang,
+categories) where an index allows it, or one DISTINCT query.
 
 Every LIMIT is made exact for the record rules' order, (published instant, id):
 rows tied with the last one are fetched too (for a wall-clock column, those within
@@ -23,6 +30,8 @@ from .ranking import newest_first, offset_window
 from .values import json_value, normalised_names
 
 POOL = 2000                    # newest rows per language read first when category feeds are on
+WINDOW = 10                    # at most this many pool spans back a short category's rows are looked for
+MARGIN = 3                     # a window is sized to hold this many times the rows a category still needs
 LOOSE_SCAN_LIMIT = 5000        # combinations of (language, categories) worth a loose index scan
 
 
@@ -53,7 +62,7 @@ def _low_bound(src, boundary: Any) -> Any:
 class _Query:
     """The ranking query of one language (and perhaps a category's stored names)."""
 
-    def __init__(self, src, lang: str, now: datetime, names: set[str] | None = None):
+    def __init__(self, src, lang: str, now: datetime, names: set[str] | None = None, floor: Any = None):
         self.src = src
         self.now = now
         d, col = src._db.dialect, src.col
@@ -64,6 +73,11 @@ class _Query:
             where.append(src._not_draft)
         self.params: dict[str, Any] = {"lang": lang, "hi": _now_bound(src, now)}
         self.lang = lang
+        self.floor = floor
+        if floor is not None:                       # a bounded walk: only rows stored at or after floor
+            where.append(f"{col['published']} >= :floor")
+            self.params["floor"] = floor
+        self.span: tuple[Any, Any] | None = None    # (newest, edge) stored published values of the last LIMIT
         self.materialized = False
         if names is not None:
             ordered = sorted(names)
@@ -72,7 +86,7 @@ class _Query:
             self.params.update({f"cat{i}": name for i, name in enumerate(ordered)})
         select = ", ".join(f"{col[f]} AS r_{f}" for f in fields)
         inner = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(where)}"
-        outer = d.materialize(inner) if names is not None else None
+        outer = d.materialize(inner) if names is not None and floor is None else None
         if outer is not None:
             self.materialized = True
             self.top_sql = f"{outer} ORDER BY r_published DESC LIMIT :n"
@@ -82,15 +96,22 @@ class _Query:
             self.range_sql = f"{inner} AND {col['published']} >= :lo AND {col['published']} <= :b"
 
     def newest(self, want: int) -> tuple[list[Pick], int, bool]:
-        """(picks newest first, how many at the top are certainly the newest `certain`, exhausted)."""
+        """(picks newest first, how many at the top are certainly the newest `certain`, exhausted).
+
+        Within a window (floor), exhausted is never claimed, and `certain` counts only picks
+        that no row below the floor can outrank."""
         limit = max(want, 1)
         while True:
             rows = self.src._rows("choosing the newest rows", self.top_sql, {**self.params, "n": limit + 1},
                                   self.fields)
             exhausted = len(rows) <= limit
             first = {id(r) for r in rows[:limit]}
+            if rows:
+                self.span = (rows[0]["published"], rows[min(limit, len(rows)) - 1]["published"])
             if not exhausted:
                 boundary, low = rows[limit - 1]["published"], _low_bound(self.src, rows[limit - 1]["published"])
+                if self.floor is not None and _older(low, self.floor):
+                    return [], 0, False                 # the edge reaches below the window: not decidable here
                 if _older(rows[limit]["published"], low):
                     rows = rows[:limit]                 # the next row is older: no tie left behind
                 else:
@@ -107,7 +128,7 @@ class _Query:
                 certain += id(row) in first
             picks = newest_first(picks)
             if exhausted:
-                return picks, len(picks), True
+                return picks, len(picks), self.floor is None
             if certain >= want:
                 return picks, certain, False
             limit *= 2
@@ -130,7 +151,8 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
     categories = src.category_feeds and "categories" in src.col
     for lang in languages:
         want = max(need, POOL) if categories else need
-        pool, certain, done = _Query(src, lang, now).newest(want)
+        pool_query = _Query(src, lang, now)
+        pool, certain, done = pool_query.newest(want)
         top = pool[:certain]
         feeds[(lang, None)] = top[:need]
         if done and len(top) <= need:
@@ -142,7 +164,8 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
         for pick in top:
             for name in pick.categories:
                 in_pool.setdefault(name, []).append(pick)
-            for name, raw in normalised_names(pick.raw_categories).items():
+        for names in {pick.raw_categories for pick in top}:
+            for name, raw in normalised_names(names).items():
                 stored.setdefault(name, set()).update(raw)
         if not done:
             for name, raw in category_names(src).get(lang, {}).items():
@@ -152,13 +175,44 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
             if done or len(picks) >= need:
                 chosen, complete = picks, done
             else:
-                chosen, _, complete = _Query(src, lang, now, stored[name]).newest(need)
+                spans = MARGIN * (need - len(picks)) / len(picks) if picks else WINDOW + 1
+                floor = _window_floor(src, pool_query.span, spans) if spans <= WINDOW else None
+                chosen, complete = _short_category(src, lang, now, stored[name], need, floor)
                 chosen = [p for p in chosen if name in p.categories]
             if chosen:
                 feeds[(lang, name)] = chosen[:need]
                 if complete and len(chosen) <= need:
                     exhausted.add((lang, name))
     return feeds, exhausted
+
+
+def _window_floor(src, span: tuple[Any, Any] | None, spans: float) -> Any:
+    """The stored published value `spans` pool spans below the pool's edge, or None when a window
+    cannot be exact (a wall-clock column near a clock change) or the span says nothing."""
+    if span is None:
+        return None
+    newest, edge = span
+    try:
+        width = newest - edge
+        floor = edge - width * spans if not isinstance(width, int) else edge - int(width * spans) - 1
+    except (TypeError, OverflowError, ValueError):   # text ('-infinity') or the calendar's edge
+        return None
+    if not width:
+        return None
+    if src.kind["published"] == "naive" and (offset_window(src.tz, floor) or offset_window(src.tz, edge)):
+        return None
+    return floor
+
+
+def _short_category(src, lang: str, now: datetime, names: set[str], need: int,
+                    floor: Any) -> tuple[list[Pick], bool]:
+    """A category the pool could not fill: (its newest picks, whether that is all of them)."""
+    if floor is not None:
+        picks, certain, _ = _Query(src, lang, now, names, floor).newest(need)
+        if certain >= need:
+            return picks[:certain], False
+    picks, _, complete = _Query(src, lang, now, names).newest(need)
+    return picks, complete
 
 
 def category_names(src) -> dict[str, dict[str, set[str]]]:
