@@ -178,7 +178,8 @@ class Postgres(Generic):
         return None
 
     def row_hash(self, columns: list[str]) -> str | None:
-        return f"md5(CAST(ROW({', '.join(columns)}) AS text))"
+        # a 64-bit hash of the row's text: md5 of the same text took twice as long on a million rows
+        return f"hashtextextended(CAST(ROW({', '.join(columns)}) AS text), 0)"
 
     def materialize(self, inner: str) -> str | None:
         return f"WITH m AS MATERIALIZED ({inner}) SELECT * FROM m"

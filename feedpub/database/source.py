@@ -18,6 +18,7 @@ from .ranking import stream_feeds
 from .values import categories_of, draft_value, instant, json_value, key_text, record_of, usable_id
 
 CHUNK = 500                    # ids or keys per IN (…) list
+TRANSLATION_FIELDS = ("id", "lang", "title", "url", "published", "translation_key", "draft")
 BATCH = 2000                   # rows per fetch when streaming
 
 
@@ -343,13 +344,19 @@ class DatabaseSource:
             yield Record(self.label, line, self._record(values), values["id"])
 
     def fingerprint(self, selection: Selection, translations: Translations | None = None) -> str:
-        """A digest of what the feeds are made of: which rows each feed holds, in order, every record
-        field of those rows and of their translations (hashed by the database where it can)."""
+        """A digest of what the feeds are made of: which rows each feed holds, in order, and every
+        record field of those rows; of a row that is only a translation, what a feed shows of it
+        (language, URL, title) and what makes it the translation. Hashed by the database where it can."""
         picks: dict[str, Pick] = {p.id: p for p in selection.picks()}
+        linked: dict[str, Pick] = {}
         for versions in (translations or {}).values():
             for pick in versions.values():
-                picks.setdefault(pick.id, pick)
-        hashes = self._row_hashes(list(picks.values()))
+                if pick.id not in picks:
+                    linked.setdefault(pick.id, pick)
+        hashes = self._row_hashes(list(picks.values()), self.fields)
+        shown = [f for f in TRANSLATION_FIELDS if f in self.col]
+        for ident, values in self._row_hashes(list(linked.values()), shown).items():
+            hashes.setdefault(ident, []).extend(f"translation {v}" for v in values)
         digest = hashlib.sha256(b"feedpub.database 1\0")
         for key in sorted(selection.feeds, key=lambda k: (k[0], k[1] or "")):
             digest.update(repr((key, [p.id for p in selection.feeds[key]], key in selection.exhausted)).encode())
@@ -359,15 +366,15 @@ class DatabaseSource:
             digest.update(repr((ident, sorted(hashes[ident]))).encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
-    def _row_hashes(self, picks: list[Pick]) -> dict[str, list[str]]:
-        columns = [self.col[f] for f in self.fields]
+    def _row_hashes(self, picks: list[Pick], hashed: list[str]) -> dict[str, list[str]]:
+        columns = [self.col[f] for f in hashed]
         expr = self._db.dialect.row_hash(columns)
         if expr is not None:
             sql = f"SELECT {self.col['id']}, {expr} FROM {self.rel} WHERE {self.col['id']} IN :keys"
             fields = ["id", "hash"]
         else:
             sql = f"SELECT {', '.join(columns)} FROM {self.rel} WHERE {self.col['id']} IN :keys"
-            fields = self.fields
+            fields = hashed
         hashes: dict[str, list[str]] = {}
         keys = [p.key for p in picks]
         for start in range(0, len(keys), CHUNK):

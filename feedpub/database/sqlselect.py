@@ -79,18 +79,28 @@ class _Query:
             self.params["floor"] = floor
         self.span: tuple[Any, Any] | None = None    # (newest, edge) stored published values of the last LIMIT
         self.materialized = False
+        match = None
         if names is not None:
             ordered = sorted(names)
-            where.append(d.category_match(col["categories"], src.kind["categories"], len(ordered)))
+            match = d.category_match(col["categories"], src.kind["categories"], len(ordered))
+            where.append(match)
             self.params["cats"] = ordered
             self.params.update({f"cat{i}": name for i, name in enumerate(ordered)})
         select = ", ".join(f"{col[f]} AS r_{f}" for f in fields)
         inner = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(where)}"
-        outer = d.materialize(inner) if names is not None and floor is None else None
+        outer = None
+        if match is not None and floor is None:
+            # Only the category inside: any other condition lets the planner AND the category's
+            # bitmap with the whole (lang, published) range, reading half a million index entries.
+            extra = ", ".join(f"{col[f]} AS r_{f}" for f in ("lang", "draft") if f in col)
+            outer = d.materialize(f"SELECT {select}, {extra} FROM {src.rel} WHERE {match}")
         if outer is not None:
             self.materialized = True
-            self.top_sql = f"{outer} ORDER BY r_published DESC LIMIT :n"
-            self.range_sql = f"{outer} WHERE r_published >= :lo AND r_published <= :b"
+            kept = ["r_lang = :lang", "r_published <= :hi"]
+            if src._not_draft:
+                kept.append(d.not_draft("r_draft", src.kind["draft"]))
+            self.top_sql = f"{outer} WHERE {' AND '.join(kept)} ORDER BY r_published DESC LIMIT :n"
+            self.range_sql = f"{outer} WHERE {' AND '.join(kept)} AND r_published >= :lo AND r_published <= :b"
         else:
             self.top_sql = f"{inner} ORDER BY {col['published']} DESC LIMIT :n"
             self.range_sql = f"{inner} AND {col['published']} >= :lo AND {col['published']} <= :b"

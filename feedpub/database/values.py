@@ -18,6 +18,7 @@ same message a record file gets.
 """
 from __future__ import annotations
 
+import functools
 import json
 import uuid
 from datetime import date, datetime, timezone
@@ -163,11 +164,17 @@ def categories_of(value: Any) -> tuple[str, ...] | None:
 
 def normalised_names(values: Iterable[Any]) -> dict[str, set[str]]:
     """Stored category names (raw) grouped by the name the record rules make of each."""
-    from ..validate import plain
     groups: dict[str, set[str]] = {}
     for raw in values:
         if isinstance(raw, str):
-            name = plain(raw)
+            name = _plain_name(raw)
             if name:
                 groups.setdefault(name, set()).add(raw)
     return groups
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_name(raw: str) -> str:
+    """A category name as the record rules keep it (a site has a few dozen: each is worked out once)."""
+    from ..validate import plain
+    return plain(raw)
