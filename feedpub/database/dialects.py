@@ -67,8 +67,9 @@ class Generic:
         """SQL that keeps rows that are not drafts (NULL is not a draft), or None to filter in Python."""
         return None
 
-    def category_match(self, column: str, kind: str, count: int) -> str | None:
-        """SQL true when the categories column holds any of :cat0 … :cat{count-1}, or None."""
+    def category_match(self, column: str, kind: str, count: int, name: str = "cat") -> str | None:
+        """SQL true when the categories column holds any of the parameters NAME0 … NAME{count-1}
+        (or the list NAMEs), or None when that cannot be asked in SQL."""
         return None
 
     def category_expr(self, column: str, kind: str) -> str:
@@ -168,12 +169,12 @@ class Postgres(Generic):
     def category_expr(self, column: str, kind: str) -> str:
         return f"CAST({column} AS jsonb)" if kind == "json" else column
 
-    def category_match(self, column: str, kind: str, count: int) -> str | None:
+    def category_match(self, column: str, kind: str, count: int, name: str = "cat") -> str | None:
         if kind == "array":
-            return f"{column} && CAST(:cats AS text[])"
+            return f"{column} && CAST(:{name}s AS text[])"
         if kind in ("jsonb", "json"):
             expr = self.category_expr(column, kind)
-            return "(" + " OR ".join(f"{expr} @> jsonb_build_array(CAST(:cat{i} AS text))"
+            return "(" + " OR ".join(f"{expr} @> jsonb_build_array(CAST(:{name}{i} AS text))"
                                      for i in range(count)) + ")"
         return None
 
@@ -323,10 +324,10 @@ class Mysql(Generic):
             return f"COALESCE({column}, 0) = 0"
         return None
 
-    def category_match(self, column: str, kind: str, count: int) -> str | None:
+    def category_match(self, column: str, kind: str, count: int, name: str = "cat") -> str | None:
         if kind not in ("jsontext", "text"):
             return None
-        anyof = " OR ".join(f"JSON_CONTAINS({column}, JSON_QUOTE(:cat{i}))" for i in range(count))
+        anyof = " OR ".join(f"JSON_CONTAINS({column}, JSON_QUOTE(:{name}{i}))" for i in range(count))
         return f"(CASE WHEN JSON_VALID({column}) THEN ({anyof}) ELSE 0 END)"
 
     def row_hash(self, columns: list[str]) -> str | None:

@@ -62,7 +62,8 @@ def _low_bound(src, boundary: Any) -> Any:
 class _Query:
     """The ranking query of one language (and perhaps a category's stored names)."""
 
-    def __init__(self, src, lang: str, now: datetime, names: set[str] | None = None, floor: Any = None):
+    def __init__(self, src, lang: str, now: datetime, names: set[str] | None = None, floor: Any = None,
+                 tag: str = ""):
         self.src = src
         self.now = now
         d, col = src._db.dialect, src.col
@@ -75,17 +76,17 @@ class _Query:
         self.lang = lang
         self.floor = floor
         if floor is not None:                       # a bounded walk: only rows stored at or after floor
-            where.append(f"{col['published']} >= :floor")
-            self.params["floor"] = floor
+            where.append(f"{col['published']} >= :floor{tag}")
+            self.params[f"floor{tag}"] = floor
         self.span: tuple[Any, Any] | None = None    # (newest, edge) stored published values of the last LIMIT
         self.materialized = False
         match = None
         if names is not None:
             ordered = sorted(names)
-            match = d.category_match(col["categories"], src.kind["categories"], len(ordered))
+            match = d.category_match(col["categories"], src.kind["categories"], len(ordered), f"cat{tag}")
             where.append(match)
-            self.params["cats"] = ordered
-            self.params.update({f"cat{i}": name for i, name in enumerate(ordered)})
+            self.params[f"cat{tag}s"] = ordered
+            self.params.update({f"cat{tag}{i}": name for i, name in enumerate(ordered)})
         select = ", ".join(f"{col[f]} AS r_{f}" for f in fields)
         inner = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(where)}"
         outer = None
@@ -114,34 +115,45 @@ class _Query:
         while True:
             rows = self.src._rows("choosing the newest rows", self.top_sql, {**self.params, "n": limit + 1},
                                   self.fields)
-            exhausted = len(rows) <= limit
-            first = {id(r) for r in rows[:limit]}
-            if rows:
-                self.span = (rows[0]["published"], rows[min(limit, len(rows)) - 1]["published"])
-            if not exhausted:
-                boundary, low = rows[limit - 1]["published"], _low_bound(self.src, rows[limit - 1]["published"])
-                if self.floor is not None and _older(low, self.floor):
-                    return [], 0, False                 # the edge reaches below the window: not decidable here
-                if _older(rows[limit]["published"], low):
-                    rows = rows[:limit]                 # the next row is older: no tie left behind
-                else:
-                    seen = {_key(r["id"]) for r in rows}
-                    more = self.src._rows("choosing the newest rows", self.range_sql,
-                                          {**self.params, "lo": low, "b": boundary}, self.fields)
-                    rows += [r for r in more if _key(r["id"]) not in seen]
-            picks, certain = [], 0
-            for row in rows:
-                pick = self.src._pick({"lang": self.lang, **row})
-                if pick is None or pick.published > self.now:
-                    continue
-                picks.append(pick)
-                certain += id(row) in first
-            picks = newest_first(picks)
-            if exhausted:
-                return picks, len(picks), self.floor is None
-            if certain >= want:
-                return picks, certain, False
+            result = self.settle(rows, limit, want)
+            if result is not None:
+                return result
             limit *= 2
+
+    def settle(self, rows: list[dict], limit: int, want: int,
+               follow_up: bool = True) -> tuple[list[Pick], int, bool] | None:
+        """Judge the answer to top_sql with LIMIT limit + 1, as newest() returns it, or None when more
+        rows are needed (or, without follow_up, when the rows tied at the edge need a query)."""
+        exhausted = len(rows) <= limit
+        first = {id(r) for r in rows[:limit]}
+        if rows:
+            self.span = (rows[0]["published"], rows[min(limit, len(rows)) - 1]["published"])
+        if not exhausted:
+            boundary, low = rows[limit - 1]["published"], _low_bound(self.src, rows[limit - 1]["published"])
+            if self.floor is not None and _older(low, self.floor):
+                return [], 0, False                     # the edge reaches below the window: not decidable here
+            if _older(rows[limit]["published"], low):
+                rows = rows[:limit]                     # the next row is older: no tie left behind
+            elif not follow_up:
+                return None
+            else:
+                seen = {_key(r["id"]) for r in rows}
+                more = self.src._rows("choosing the newest rows", self.range_sql,
+                                      {**self.params, "lo": low, "b": boundary}, self.fields)
+                rows = rows + [r for r in more if _key(r["id"]) not in seen]
+        picks, certain = [], 0
+        for row in rows:
+            pick = self.src._pick({"lang": self.lang, **row})
+            if pick is None or pick.published > self.now:
+                continue
+            picks.append(pick)
+            certain += id(row) in first
+        picks = newest_first(picks)
+        if exhausted:
+            return picks, len(picks), self.floor is None
+        if certain >= want:
+            return picks, certain, False
+        return None
 
 
 def _older(value: Any, bound: Any) -> bool:
@@ -180,14 +192,22 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
         if not done:
             for name, raw in category_names(src).get(lang, {}).items():
                 stored.setdefault(name, set()).update(raw)
+        short: dict[str, Any] = {}
         for name in sorted(set(in_pool) | set(stored)):
             picks = in_pool.get(name, [])
-            if done or len(picks) >= need:
-                chosen, complete = picks, done
-            else:
+            if not done and len(picks) < need:
                 spans = MARGIN * (need - len(picks)) / len(picks) if picks else WINDOW + 1
-                floor = _window_floor(src, pool_query.span, spans) if spans <= WINDOW else None
-                chosen, complete = _short_category(src, lang, now, stored[name], need, floor)
+                short[name] = _window_floor(src, pool_query.span, spans) if spans <= WINDOW else None
+        found = _windows(src, lang, now, {n: (stored[n], f) for n, f in short.items() if f is not None}, need)
+        for name in sorted(set(in_pool) | set(stored)):
+            picks = in_pool.get(name, [])
+            if name not in short:
+                chosen, complete = picks, done
+            elif name in found:
+                chosen, complete = found[name]
+            else:                                   # nothing lately, or the window fell short: its index
+                chosen, _, complete = _Query(src, lang, now, stored[name]).newest(need)
+            if name in short:
                 chosen = [p for p in chosen if name in p.categories]
             if chosen:
                 feeds[(lang, name)] = chosen[:need]
@@ -214,15 +234,31 @@ def _window_floor(src, span: tuple[Any, Any] | None, spans: float) -> Any:
     return floor
 
 
-def _short_category(src, lang: str, now: datetime, names: set[str], need: int,
-                    floor: Any) -> tuple[list[Pick], bool]:
-    """A category the pool could not fill: (its newest picks, whether that is all of them)."""
-    if floor is not None:
-        picks, certain, _ = _Query(src, lang, now, names, floor).newest(need)
+def _windows(src, lang: str, now: datetime, windows: dict[str, tuple[set[str], Any]],
+             need: int) -> dict[str, tuple[list[Pick], bool]]:
+    """The newest `need` picks of each short category within its window, all asked in one statement
+    (one UNION ALL branch per category: one round trip, each branch planned for its own values);
+    a category whose window does not settle it is left out (its index is asked next)."""
+    if not windows:
+        return {}
+    queries = {name: _Query(src, lang, now, names, floor, tag=f"_{i}")
+               for i, (name, (names, floor)) in enumerate(sorted(windows.items()))}
+    params: dict[str, Any] = {"n": need + 1}
+    branches = []
+    for i, (name, query) in enumerate(queries.items()):
+        params.update(query.params)
+        branches.append(f"SELECT {i} AS r_q, w.* FROM ({query.top_sql}) w")
+    fields = ["q"] + next(iter(queries.values())).fields
+    rows: dict[int, list[dict]] = {i: [] for i in range(len(queries))}
+    for row in src._rows("choosing the newest rows", " UNION ALL ".join(branches), params, fields):
+        rows[row.pop("q")].append(row)
+    found = {}
+    for i, (name, query) in enumerate(queries.items()):
+        settled = query.settle(rows[i], need, need, follow_up=False) or query.newest(need)
+        picks, certain, _ = settled
         if certain >= need:
-            return picks[:certain], False
-    picks, _, complete = _Query(src, lang, now, names).newest(need)
-    return picks, complete
+            found[name] = (picks[:certain], False)
+    return found
 
 
 def category_names(src) -> dict[str, dict[str, set[str]]]:
