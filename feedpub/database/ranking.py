@@ -38,41 +38,33 @@ def newest_first(picks: Iterable[Pick]) -> list[Pick]:
     return sorted(picks, key=lambda p: p.rank, reverse=True)
 
 
-class TopN:
-    """The n highest-ranked picks pushed, and how many were pushed in all."""
-
-    __slots__ = ("n", "heap", "count", "_seq")
-
-    def __init__(self, n: int):
-        self.n = n
-        self.heap: list = []
-        self.count = 0
-        self._seq = itertools.count()
-
-    def push(self, pick: Pick) -> None:
-        self.count += 1
-        if self.n <= 0:
-            return
-        item = (*pick.rank, -next(self._seq), pick)       # equal ranks: the first pushed wins
-        if len(self.heap) < self.n:
-            heapq.heappush(self.heap, item)
-        elif item > self.heap[0]:
-            heapq.heapreplace(self.heap, item)
-
-    def result(self) -> list[Pick]:
-        return [item[-1] for item in sorted(self.heap, reverse=True)]
-
-
 def stream_feeds(picks: Iterable[Pick], need: int, *, categories: bool) -> tuple[dict[FeedKey, list[Pick]], set]:
     """Every feed's `need` newest picks from all of them (each pick already filtered: valid,
-    not a draft, published by now); the second value holds the feeds that got every row."""
-    tops: dict[FeedKey, TopN] = {}
+    not a draft, published by now); the second value holds the feeds that got every row.
+
+    One pass, a heap of `need` per feed (memory does not grow with the rows), and a row older
+    than a full feed's weakest pick costs one comparison: this runs once per row of a table."""
+    heaps: dict[FeedKey, list] = {}
+    counts: dict[FeedKey, int] = {}
+    order = itertools.count()
     for pick in picks:
-        keys = [(pick.lang, None)] + ([(pick.lang, c) for c in pick.categories] if categories else [])
+        ts, ident = pick.rank
+        keys = [(pick.lang, None)]
+        if categories and pick.categories:
+            keys += [(pick.lang, c) for c in pick.categories]
         for key in keys:
-            top = tops.get(key)
-            if top is None:
-                top = tops[key] = TopN(need)
-            top.push(pick)
-    feeds = {key: top.result() for key, top in tops.items()}
-    return feeds, {key for key, top in tops.items() if top.count <= need}
+            counts[key] = counts.get(key, 0) + 1
+            heap = heaps.get(key)
+            if heap is None:
+                heap = heaps[key] = []
+            if len(heap) < need:
+                heapq.heappush(heap, (ts, ident, -next(order), pick))
+                continue
+            if not heap:
+                continue
+            low = heap[0]
+            if ts < low[0] or (ts == low[0] and ident <= low[1]):     # equal ranks: the first pushed wins
+                continue
+            heapq.heapreplace(heap, (ts, ident, -next(order), pick))
+    feeds = {key: [item[-1] for item in sorted(heap, reverse=True)] for key, heap in heaps.items()}
+    return feeds, {key for key, count in counts.items() if count <= need}
