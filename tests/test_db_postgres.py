@@ -374,14 +374,14 @@ def test_a_short_category_tries_a_window_then_its_index(pg, monkeypatch):
                 for i in range(12)]
     load_typed(pg, records)
     tried = []
-    settle = sqlselect._Query.settle
+    settle = sqlselect.RankingQuery.settle
 
     def spy(self, *args, **kwargs):
         result = settle(self, *args, **kwargs)
         tried.append((self.floor is not None, self.materialized, result and result[1]))
         return result
 
-    monkeypatch.setattr(sqlselect._Query, "settle", spy)
+    monkeypatch.setattr(sqlselect.RankingQuery, "settle", spy)
     with open_db(pg) as src:
         selection = src.select(["vi"], 4, NOW)
     assert chosen(selection) == reference(records, need=4, now=NOW, languages={"vi": None})

@@ -8,7 +8,7 @@ from ..text import printable
 
 
 def explain(src) -> list[str]:
-    from .sqlselect import _Query, category_names, loose_scan_works
+    from .sqlselect import RankingQuery, category_names, loose_scan_works
     d = src._db.dialect
     found: list[str] = []
     if src.mode == "stream":
@@ -23,13 +23,13 @@ def explain(src) -> list[str]:
     checks: list = []                     # (what, index, a check returning the whole-read relations)
     lang = _sample(src, "lang")
     if src.mode == "sql" and isinstance(lang, str):
-        query = _Query(src, lang, now)
+        query = RankingQuery(src, lang, now)
         checks.append(("the newest rows of a language", "lang", scans(query.top_sql, {**query.params, "n": 50})))
         if src.category_feeds and "categories" in src.col:
             names = category_names(src)
             sample = next(((lg, raw) for lg in sorted(names) for _, raw in sorted(names[lg].items())), None)
             if sample is not None:
-                cq = _Query(src, sample[0], now, sample[1])
+                cq = RankingQuery(src, sample[0], now, sample[1])
                 params = {**cq.params, "n": 50}
                 if d.name == "postgresql":
                     check = (lambda: [] if d.uses_category_index(src._db.conn, cq.top_sql, params)

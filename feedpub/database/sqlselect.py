@@ -59,7 +59,7 @@ def _low_bound(src, boundary: Any) -> Any:
     return boundary - timedelta(days=1)
 
 
-class _Query:
+class RankingQuery:
     """The ranking query of one language (and perhaps a category's stored names)."""
 
     def __init__(self, src, lang: str, now: datetime, names: set[str] | None = None, floor: Any = None,
@@ -173,7 +173,7 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
     categories = src.category_feeds and "categories" in src.col
     for lang in languages:
         want = max(need, POOL) if categories else need
-        pool_query = _Query(src, lang, now)
+        pool_query = RankingQuery(src, lang, now)
         pool, certain, done = pool_query.newest(want)
         top = pool[:certain]
         feeds[(lang, None)] = top[:need]
@@ -206,7 +206,7 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
             elif name in found:
                 chosen, complete = found[name]
             else:                                   # nothing lately, or the window fell short: its index
-                chosen, _, complete = _Query(src, lang, now, stored[name]).newest(need)
+                chosen, _, complete = RankingQuery(src, lang, now, stored[name]).newest(need)
             if name in short:
                 chosen = [p for p in chosen if name in p.categories]
             if chosen:
@@ -241,7 +241,7 @@ def _windows(src, lang: str, now: datetime, windows: dict[str, tuple[set[str], A
     a category whose window does not settle it is left out (its index is asked next)."""
     if not windows:
         return {}
-    queries = {name: _Query(src, lang, now, names, floor, tag=f"_{i}")
+    queries = {name: RankingQuery(src, lang, now, names, floor, tag=f"_{i}")
                for i, (name, (names, floor)) in enumerate(sorted(windows.items()))}
     params: dict[str, Any] = {"n": need + 1}
     branches = []
