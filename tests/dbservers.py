@@ -45,9 +45,12 @@ def _as_server_user(argv: list[str]) -> list[str]:
     return ["runuser", "-u", SERVER_USER, "--", *argv]
 
 
-def _private_dir(prefix: str) -> Path:
-    """A new directory the server user owns (and only it and us can enter)."""
-    path = Path(tempfile.mkdtemp(prefix=prefix))
+def _private_dir(prefix: str, path: Path | None = None) -> Path:
+    """A directory the server user owns (and only it and us can enter): new, or `path`, made if missing."""
+    if path is None:
+        path = Path(tempfile.mkdtemp(prefix=prefix))
+    else:
+        path.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         entry = pwd.getpwnam(SERVER_USER)
         os.chown(path, entry.pw_uid, entry.pw_gid)
@@ -122,14 +125,26 @@ class PostgresServer:
             return ""
 
 
-def start_postgres(settings: dict | None = None) -> PostgresServer:
-    """initdb + pg_ctl start in a new temporary directory, password authentication over TCP only."""
+def start_postgres(settings: dict | None = None, directory: Path | None = None) -> PostgresServer:
+    """initdb + pg_ctl start in a new temporary directory, password authentication over TCP only.
+
+    With `directory`, the cluster lives there and is started again as it was left when
+    it already exists (the benchmark keeps its corpus that way); remove() deletes it.
+    """
     bin_dir = postgres_bin()
     if bin_dir is None:
         raise Unavailable("PostgreSQL is not installed (apt-get install postgresql)")
-    base = _private_dir("feedpub-pg-")
+    base = _private_dir("feedpub-pg-", directory)
+    kept = base / "password"
+    if directory is not None and (base / "data" / "PG_VERSION").exists() and kept.exists():
+        server = PostgresServer(bin_dir, base, free_port(), kept.read_text().strip(), dict(settings or {}))
+        server.start()
+        return server
     password = secrets.token_urlsafe(12) + "@:/%"      # characters a URL must escape
     server = PostgresServer(bin_dir, base, free_port(), password, dict(settings or {}))
+    if directory is not None:
+        kept.write_text(password + "\n")
+        kept.chmod(0o600)
     try:
         pwfile = base / "pw"
         pwfile.write_text(password + "\n")
