@@ -15,7 +15,6 @@ from dbhelp import VN, chosen, reference, sample_records, utc
 from feedpub.database import open_source, parse_source
 from feedpub.errors import SourceError
 
-pytest.importorskip("sqlalchemy")
 NOW = utc(2026, 11, 29, 12)
 _tables = itertools.count(1)
 

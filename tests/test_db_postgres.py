@@ -18,7 +18,6 @@ from feedpub.database import open_source, parse_source
 from feedpub.errors import SourceError
 from feedpub.validate import validate_record
 
-pytest.importorskip("sqlalchemy")
 NOW = utc(2026, 11, 29, 12)
 
 

@@ -14,7 +14,6 @@ from feedpub.database import open_source, parse_source
 from feedpub.errors import SourceError
 from feedpub.validate import validate_record
 
-pytest.importorskip("sqlalchemy")
 README = dbhelp.ROOT / "README.md"
 NOW = utc(2026, 11, 29, 12)
 
