@@ -387,3 +387,16 @@ def test_a_short_category_tries_a_window_then_its_index(pg, monkeypatch):
     assert [p.id for p in selection.feeds[("vi", "Hiếm")]] == ["rare-new", "rare-old-11", "rare-old-10",
                                                              "rare-old-9"]
     assert tried == [(False, False, 10), (True, False, 1), (False, True, 4)]     # pool, window, index
+
+
+def test_an_id_twice_is_in_a_feed_once_and_reported(pg):
+    """A view that joins one article to two rows (two authors, say) gives its id twice."""
+    load_typed(pg, [_story("one", "vi", "2026-11-01T08:00:00+07:00", None, categories=["A"]),
+                    _story("two", "vi", "2026-11-02T08:00:00+07:00", None, categories=["A"])])
+    pg.execute("CREATE VIEW doubled AS SELECT f.* FROM feed_articles f CROSS JOIN (VALUES (1), (2)) n(k) "
+               "WHERE f.id = 'two' OR n.k = 1")
+    pg.grant("doubled")
+    with open_db(pg, table="doubled") as src:
+        selection = src.select(["vi"], 5, NOW)
+    assert chosen(selection) == {("vi", None): ["two", "one"], ("vi", "A"): ["two", "one"]}
+    assert [p.id for p in selection.repeated] == ["two"]

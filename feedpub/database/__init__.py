@@ -57,7 +57,9 @@ DatabaseSource
         rejected ones. Every configured language has a key, possibly with no picks.
         Selection.exhausted holds the feeds that have no further qualifying rows; for
         any other feed that keeps fewer than max_items valid records, select again
-        with a larger extra.
+        with a larger extra. An id is in a feed once: further rows with the same id
+        (a view joining an article to two rows) are left out and listed in
+        Selection.repeated, to be reported as duplicate ids.
     .translations(keys, now, languages=None) -> {translation_key: {lang: Pick}}
         For each key, per language, the newest version that is not a draft and is
         published by now. Keys are compared as stored (a key with surrounding spaces

@@ -66,6 +66,10 @@ class Selection:
     the record rules reject or that lose an id to a record file. A feed in
     `exhausted` holds every row that qualifies; for any other, if fewer than
     max_items survive, select again with a larger extra.
+
+    An id is in a feed once: a further row with the same id (a view joining one
+    article to two rows, a table without a unique id) is left out of the feed and
+    listed in `repeated`, for the caller to report as a duplicate id.
     """
 
     feeds: dict[FeedKey, list[Pick]]
@@ -73,6 +77,7 @@ class Selection:
     max_items: int = 0
     extra: int = 0
     now: datetime | None = None
+    repeated: list[Pick] = field(default_factory=list)
 
     def picks(self) -> list[Pick]:
         """Every pick once (a row in several feeds is one pick), in feed order."""

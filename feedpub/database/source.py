@@ -221,7 +221,19 @@ class DatabaseSource:
             if (lang, None) not in feeds:
                 feeds[(lang, None)] = []
                 exhausted.add((lang, None))
-        return Selection(feeds=feeds, exhausted=exhausted, max_items=max_items, extra=extra, now=now)
+        repeated: dict[tuple, Pick] = {}
+        for key, picks in feeds.items():           # a view that joins one row to two gives one id twice
+            seen: set[str] = set()
+            kept = []
+            for pick in picks:
+                if pick.id in seen:
+                    repeated.setdefault((pick.id, pick.published, pick.categories), pick)
+                else:
+                    seen.add(pick.id)
+                    kept.append(pick)
+            feeds[key] = kept
+        return Selection(feeds=feeds, exhausted=exhausted, max_items=max_items, extra=extra, now=now,
+                         repeated=list(repeated.values()))
 
     def _select_streaming(self, languages: list[str] | None, need: int, now: datetime):
         fields = self._ranking_fields()
