@@ -297,8 +297,8 @@ def report(results: dict, rows: int) -> None:
     if "check" in results:
         line("check: every full row", results["check"]["figures"]["rows"], results["check"]["peak"])
     print()
-    print(f"noop-db / floor            = {noop['wall'] / floor['wall']:.2f}   (the issue's target for a no-op "
-          "build, start-up included: <= 1.5)")
+    print(f"noop-db / floor            = {noop['wall'] / floor['wall']:.2f}   (the target for a no-op build, "
+          "start-up included: <= 1.5)")
     print(f"feeds {noop['extra']['feeds']}, picks {noop['extra']['picks']}, translations "
           f"{noop['extra']['translations']}, statements per no-op run {noop['extra']['statements']}, "
           f"rows loaded {full['extra']['loaded']}")

@@ -205,7 +205,7 @@ def _server_or_skip(kind: str, variable: str, start):
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """One PostgreSQL cluster for the session: initdb + pg_ctl in a temporary directory, on a free
+    """One PostgreSQL cluster for the whole test run: initdb + pg_ctl in a temporary directory, on a free
     loopback port, run by an unprivileged user; removed at the end."""
     import dbservers
     server = _server_or_skip("PostgreSQL", "FEEDPUB_REQUIRE_POSTGRES", dbservers.start_postgres)
@@ -223,7 +223,7 @@ def mariadb_server():
 
 @pytest.fixture
 def pg(postgres_server):
-    """A fresh database in the session's cluster, and a read-only role that may read it."""
+    """A fresh database in the test run's cluster, and a read-only role that may read it."""
     import dbhelp
     database = dbhelp.PgDatabase(postgres_server)
     yield database

@@ -1,4 +1,4 @@
-"""Helpers for the database tests: a fresh PostgreSQL database per test, records as rows, and the
+"""Support for the database tests: a fresh PostgreSQL database per test, records as rows, and the
 file route's selection rule written out plainly (the reference the database selection must equal)."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Records from a real PostgreSQL: the selection per feed, translations, schedules, every row for
-check, and the record rules' errors located as TABLE:ID. The cluster is the session's throwaway one
+check, and the record rules' errors located as TABLE:ID. The cluster is the test run's throwaway one
 (conftest.postgres_server); each test gets a database of its own."""
 from __future__ import annotations
 

@@ -168,7 +168,7 @@ def test_a_dropped_connection_is_one_clear_error(newsroom):
 
 
 def test_a_stopped_server_and_one_that_never_answers(postgres_server):
-    """A cluster of its own (the session's must keep running), stopped under an open source."""
+    """A cluster of its own (the test run's must keep running), stopped under an open source."""
     import dbservers
     server = dbservers.start_postgres()
     try:

@@ -1,6 +1,6 @@
-"""Pure helpers that rank picks: newest first by (published, id), as select.py ranks file records.
+"""Pure functions that rank picks: newest first by (published, id), as select.py ranks file records.
 
-The database orders rows by its own published column; these helpers make that
+The database orders rows by its own published column; these functions make that
 order exactly the record rules' order: ties at a LIMIT's edge are fetched too, and a
 wall-clock column is widened by `offset_window` around a zone's offset changes
 (where wall times and instants disagree).
