@@ -49,6 +49,7 @@ class Config:
     date_order: str = "dmy"       # numeric dates day first ("dmy") or month first ("mdy")
     id_base: str = ""             # base_url as written (an IRI stays one): item ids derive from it
     feed_id_base: str = ""        # feeds_url as written: feed ids derive from it
+    source: Any = None            # database.SourceConfig from the [source] table, or None (records from files)
 
     def __post_init__(self) -> None:
         if not self.id_base:
@@ -72,7 +73,7 @@ class Config:
 # Every key feedpub reads, per table: anything else is a mistake worth stopping for (a misspelt
 # max_items would otherwise do nothing at all).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("site", "languages", "html"),
+    "": ("site", "languages", "html", "source"),    # [source] and [source.columns]: database/config.py
     "site": ("base_url", "feeds_url", "timezone", "date_order", "max_items", "title", "hub", "category_feeds"),
     "languages.*": ("title", "description", "author", "copyright", "link"),
 }
@@ -83,9 +84,12 @@ def _where(table: str, key: str) -> str:
 
 
 def _reject_unknown(table: Mapping, name: str, known_as: str | None = None) -> None:
-    """ConfigError for the first key feedpub does not know, with the nearest one it does."""
+    reject_unknown(table, name, KNOWN_KEYS[known_as if known_as is not None else name])
+
+
+def reject_unknown(table: Mapping, name: str, known: tuple[str, ...]) -> None:
+    """ConfigError for the first key of [name] feedpub does not know, with the nearest one it does."""
     import difflib
-    known = KNOWN_KEYS[known_as if known_as is not None else name]
     for key in table:
         if key not in known:
             near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -124,8 +128,9 @@ def _http_url(table: Mapping, name: str, key: str, *, required: bool, raw: bool 
     return value.rstrip("/") if raw else uri.rstrip("/")
 
 
-def parse_config(text: str, *, fingerprint: str = "") -> Config:
-    """Build a Config from the text of feedpub.toml (pure: no file access)."""
+def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = None) -> Config:
+    """Build a Config from the text of feedpub.toml (pure: no file access). A [source] table's
+    relative sqlite path resolves against site_dir (default: the working directory)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -167,6 +172,10 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         except ValueError as exc:
             raise ConfigError(f"{CONFIG_NAME}: [html] {exc}") from None
     languages = _languages(data.get("languages"), base_url)
+    source = None
+    if "source" in data:                    # the database extra is imported only when a source is opened
+        from .database.config import parse_source
+        source = parse_source(data["source"], Path(site_dir) if site_dir is not None else Path.cwd())
     return Config(
         base_url=base_url,
         feeds_url=feeds_url or f"{base_url}/feeds",
@@ -181,6 +190,7 @@ def parse_config(text: str, *, fingerprint: str = "") -> Config:
         id_base=id_base,
         feed_id_base=_http_url(site, "site", "feeds_url", required=False, raw=True) or f"{id_base}/feeds",
         date_order=date_order,
+        source=source,
     )
 
 
@@ -220,4 +230,4 @@ def load_config(site_dir: Path) -> Config:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 (byte {exc.start})") from None
-    return parse_config(text, fingerprint=hashlib.sha256(raw).hexdigest())
+    return parse_config(text, fingerprint=hashlib.sha256(raw).hexdigest(), site_dir=Path(site_dir))

@@ -3,7 +3,8 @@
 FeedpubError            every user error: one line on stderr, an exit code, nothing half-published
  ├── ConfigError        feedpub.toml missing, unreadable or invalid: nothing can be built
  ├── SiteError          the site directory or its articles/ folder cannot be read
- ├── RecordError        one field of one record is wrong (file, line, field, message)
+ ├── SourceError        the [source] database cannot be reached, read or understood in time
+ ├── RecordError        one field of one record is wrong (file or table, line or row key, field, message)
  ├── UsageError         a value given to the command or the library cannot be used (--now)
  ├── PublishError       the output directory cannot be written; old feeds stay as they were
  │    └── OutputConflictError   a file feedpub would write is not its own: nothing was published
@@ -32,6 +33,15 @@ class SiteError(FeedpubError):
     """The site directory cannot be read."""
 
 
+class SourceError(FeedpubError):
+    """The [source] database cannot be connected to, read, or answered within its timeout.
+
+    Raised before anything is published, so old feeds stay as they were. The
+    message names the database by its URL with the password removed, never the
+    password itself.
+    """
+
+
 class PublishError(FeedpubError):
     """A feed could not be written; existing feeds are left untouched."""
 
@@ -57,7 +67,12 @@ class RejectedError(FeedpubError):
 
 
 class RecordError(FeedpubError):
-    """One problem with one field of one record, located as FILE:LINE."""
+    """One problem with one field of one record, located as FILE:LINE.
+
+    A record from a database is located as TABLE:KEY instead: `source` is the table's
+    name (or "query"), `line` the row's id as text, or "row N" when the id itself is
+    unusable. Both render as `source:line`.
+    """
 
     def __init__(self, source: str, line: int | str, field: str | None, message: str):
         self.source = source

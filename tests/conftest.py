@@ -201,3 +201,49 @@ def scan_rows(scan) -> dict:
     return {"problems": [list(p) for p in scan.problems], "records": scan.records,
             "ids": sorted(map(tuple, json.loads(scan.ids))),
             "cands": sorted(map(tuple, json.loads(scan.cands))), "floors": sorted(map(tuple, json.loads(scan.floors)))}
+
+
+# --- throwaway database servers (tests/dbservers.py) -------------------------------------------
+
+
+def _server_or_skip(kind: str, variable: str, start):
+    """A started server, or a skip with the reason; a failure instead when `variable`=1 requires it."""
+    import importlib.util
+    import dbservers
+    missing = [m for m in ("sqlalchemy", "psycopg" if kind == "PostgreSQL" else "pymysql")
+               if importlib.util.find_spec(m) is None]
+    try:
+        if missing:
+            raise dbservers.Unavailable(f"{', '.join(missing)} not installed (pip install -e '.[test]')")
+        return start()
+    except dbservers.Unavailable as exc:
+        if os.environ.get(variable) == "1":
+            pytest.fail(f"{variable}=1 but {kind} cannot run here: {exc}", pytrace=False)
+        pytest.skip(f"{kind} cannot run here: {str(exc).splitlines()[0]} (set {variable}=1 to make this a failure)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL cluster for the whole test run: initdb + pg_ctl in a temporary directory, on a free
+    loopback port, run by an unprivileged user; removed at the end."""
+    import dbservers
+    server = _server_or_skip("PostgreSQL", "FEEDPUB_REQUIRE_POSTGRES", dbservers.start_postgres)
+    yield server
+    server.remove()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server():
+    import dbservers
+    server = _server_or_skip("MariaDB", "FEEDPUB_REQUIRE_MARIADB", dbservers.start_mariadb)
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def pg(postgres_server):
+    """A fresh database in the test run's cluster, and a read-only role that may read it."""
+    import dbhelp
+    database = dbhelp.PgDatabase(postgres_server)
+    yield database
+    database.drop()

@@ -1,0 +1,344 @@
+"""Choosing the newest rows of every feed in SQL, when the ranking columns are typed.
+
+Per language, one query takes the newest POOL rows (the btree on (lang, published
+DESC) answers it in milliseconds); the language feed and every category feed with
+enough rows among them are filled from that pool. A category still short gets a
+query of its own:
+
+- if the pool shows it is still written about, the rows within a window back from
+  the pool's edge are searched, the window sized by the category's share of the pool
+  to hold MARGIN times the rows it still needs, at most WINDOW pool spans (a bounded
+  read: a few thousand rows);
+- if it is not, or the window holds too few of its rows, the category is read
+  through its GIN index first (a MATERIALIZED CTE): walking the date index
+  backwards for a big category whose rows are all old is the slow plan (seconds).
+
+Which categories exist at all comes from a loose index scan over (lang,
+categories) where an index allows it, or one DISTINCT query.
+
+Every LIMIT is made exact for the record rules' order, (published instant, id):
+rows tied with the last one are fetched too (for a wall-clock column, those within
+the zone's offset change around it), then everything is sorted here.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from .model import FeedKey, Pick
+from .ranking import newest_first, offset_window
+from .values import json_value, normalised_names
+
+POOL = 2000                    # newest rows per language read first when category feeds are on
+WINDOW = 10                    # at most this many pool spans back a short category's rows are looked for
+MARGIN = 3                     # a window is sized to hold this many times the rows a category still needs
+LOOSE_SCAN_LIMIT = 5000        # combinations of (language, categories) worth a loose index scan
+
+
+def _now_bound(src, now: datetime) -> Any:
+    kind = src.kind["published"]
+    if kind == "aware":
+        return now
+    if kind == "utc":
+        return now.astimezone(timezone.utc).replace(tzinfo=None)
+    if kind == "number":
+        return now.timestamp()
+    local = now.astimezone(src.tz).replace(tzinfo=None)
+    return local + offset_window(src.tz, local)
+
+
+def _low_bound(src, boundary: Any) -> Any:
+    """The lowest stored value that may still rank with the row holding `boundary`."""
+    if src.kind["published"] != "naive":
+        return boundary
+    window = offset_window(src.tz, boundary)
+    if not window:
+        return boundary
+    if isinstance(boundary, datetime):
+        return boundary - window
+    return boundary - timedelta(days=1)
+
+
+class RankingQuery:
+    """The ranking query of one language (and perhaps a category's stored names)."""
+
+    def __init__(self, src, lang: str, now: datetime, names: set[str] | None = None, floor: Any = None,
+                 tag: str = ""):
+        self.src = src
+        self.now = now
+        d, col = src._db.dialect, src.col
+        fields = ["id", "published"] + [f for f in ("categories", "translation_key") if f in src._ranking_fields()]
+        self.fields = fields
+        where = [f"{col['lang']} = :lang", f"{col['published']} <= :hi"]
+        if src._not_draft:
+            where.append(src._not_draft)
+        self.params: dict[str, Any] = {"lang": lang, "hi": _now_bound(src, now)}
+        self.lang = lang
+        self.floor = floor
+        if floor is not None:                       # a bounded walk: only rows stored at or after floor
+            where.append(f"{col['published']} >= :floor{tag}")
+            self.params[f"floor{tag}"] = floor
+        self.span: tuple[Any, Any] | None = None    # (newest, edge) stored published values of the last LIMIT
+        self.materialized = False
+        match = None
+        if names is not None:
+            ordered = sorted(names)
+            match = d.category_match(col["categories"], src.kind["categories"], len(ordered), f"cat{tag}")
+            where.append(match)
+            self.params[f"cat{tag}s"] = ordered
+            self.params.update({f"cat{tag}{i}": name for i, name in enumerate(ordered)})
+        select = ", ".join(f"{col[f]} AS r_{f}" for f in fields)
+        inner = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(where)}"
+        outer = None
+        if match is not None and floor is None:
+            # Only the category inside: any other condition lets the planner AND the category's
+            # bitmap with the whole (lang, published) range, reading half a million index entries.
+            extra = ", ".join(f"{col[f]} AS r_{f}" for f in ("lang", "draft") if f in col)
+            outer = d.materialize(f"SELECT {select}, {extra} FROM {src.rel} WHERE {match}")
+        if outer is not None:
+            self.materialized = True
+            kept = ["r_lang = :lang", "r_published <= :hi"]
+            if src._not_draft:
+                kept.append(d.not_draft("r_draft", src.kind["draft"]))
+            self.top_sql = f"{outer} WHERE {' AND '.join(kept)} ORDER BY r_published DESC LIMIT :n"
+            self.range_sql = f"{outer} WHERE {' AND '.join(kept)} AND r_published >= :lo AND r_published <= :b"
+        else:
+            self.top_sql = f"{inner} ORDER BY {col['published']} DESC LIMIT :n"
+            self.range_sql = f"{inner} AND {col['published']} >= :lo AND {col['published']} <= :b"
+
+    def newest(self, want: int) -> tuple[list[Pick], int, bool]:
+        """(picks newest first, how many at the top are certainly the newest `certain`, exhausted).
+
+        Within a window (floor), exhausted is never claimed, and `certain` counts only picks
+        that no row below the floor can outrank."""
+        limit = max(want, 1)
+        while True:
+            rows = self.src._rows("choosing the newest rows", self.top_sql, {**self.params, "n": limit + 1},
+                                  self.fields)
+            result = self.settle(rows, limit, want)
+            if result is not None:
+                return result
+            limit *= 2
+
+    def settle(self, rows: list[dict], limit: int, want: int,
+               follow_up: bool = True) -> tuple[list[Pick], int, bool] | None:
+        """Judge the answer to top_sql with LIMIT limit + 1, as newest() returns it, or None when more
+        rows are needed (or, without follow_up, when the rows tied at the edge need a query)."""
+        exhausted = len(rows) <= limit
+        first = {id(r) for r in rows[:limit]}
+        if rows:
+            self.span = (rows[0]["published"], rows[min(limit, len(rows)) - 1]["published"])
+        if not exhausted:
+            boundary, low = rows[limit - 1]["published"], _low_bound(self.src, rows[limit - 1]["published"])
+            if self.floor is not None and _older(low, self.floor):
+                return [], 0, False                     # the edge reaches below the window: not decidable here
+            if _older(rows[limit]["published"], low):
+                rows = rows[:limit]                     # the next row is older: no tie left behind
+            elif not follow_up:
+                return None
+            else:
+                seen = {_key(r["id"]) for r in rows}
+                more = self.src._rows("choosing the newest rows", self.range_sql,
+                                      {**self.params, "lo": low, "b": boundary}, self.fields)
+                rows = rows + [r for r in more if _key(r["id"]) not in seen]
+        picks, certain = [], 0
+        for row in rows:
+            pick = self.src._pick({"lang": self.lang, **row})
+            if pick is None or pick.published > self.now:
+                continue
+            picks.append(pick)
+            certain += id(row) in first
+        picks = newest_first(picks)
+        if exhausted:
+            return picks, len(picks), self.floor is None
+        if certain >= want:
+            return picks, certain, False
+        return None
+
+
+def _older(value: Any, bound: Any) -> bool:
+    try:
+        return value < bound
+    except TypeError:                    # a date the driver could only give as text ('-infinity'): ask
+        return False
+
+
+def _key(value: Any) -> Any:
+    return value if isinstance(value, (str, int)) else repr(value)
+
+
+def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[dict[FeedKey, list[Pick]], set]:
+    feeds: dict[FeedKey, list[Pick]] = {}
+    exhausted: set[FeedKey] = set()
+    categories = src.category_feeds and "categories" in src.col
+    for lang in languages:
+        want = max(need, POOL) if categories else need
+        pool_query = RankingQuery(src, lang, now)
+        pool, certain, done = pool_query.newest(want)
+        top = pool[:certain]
+        feeds[(lang, None)] = top[:need]
+        if done and len(top) <= need:
+            exhausted.add((lang, None))
+        if not categories:
+            continue
+        in_pool: dict[str, list[Pick]] = {}
+        stored: dict[str, set[str]] = {}
+        for pick in top:
+            for name in pick.categories:
+                in_pool.setdefault(name, []).append(pick)
+        for names in {pick.raw_categories for pick in top}:
+            for name, raw in normalised_names(names).items():
+                stored.setdefault(name, set()).update(raw)
+        if not done:
+            for name, raw in category_names(src).get(lang, {}).items():
+                stored.setdefault(name, set()).update(raw)
+        short: dict[str, Any] = {}
+        for name in sorted(set(in_pool) | set(stored)):
+            picks = in_pool.get(name, [])
+            if not done and len(picks) < need:
+                spans = MARGIN * (need - len(picks)) / len(picks) if picks else WINDOW + 1
+                short[name] = _window_floor(src, pool_query.span, spans) if spans <= WINDOW else None
+        found = _windows(src, lang, now, {n: (stored[n], f) for n, f in short.items() if f is not None}, need)
+        for name in sorted(set(in_pool) | set(stored)):
+            picks = in_pool.get(name, [])
+            if name not in short:
+                chosen, complete = picks, done
+            elif name in found:
+                chosen, complete = found[name]
+            else:                                   # nothing lately, or the window fell short: its index
+                chosen, _, complete = RankingQuery(src, lang, now, stored[name]).newest(need)
+            if name in short:
+                chosen = [p for p in chosen if name in p.categories]
+            if chosen:
+                feeds[(lang, name)] = chosen[:need]
+                if complete and len(chosen) <= need:
+                    exhausted.add((lang, name))
+    return feeds, exhausted
+
+
+def _window_floor(src, span: tuple[Any, Any] | None, spans: float) -> Any:
+    """The stored published value `spans` pool spans below the pool's edge, or None when a window
+    cannot be exact (a wall-clock column near a clock change) or the span says nothing."""
+    if span is None:
+        return None
+    newest, edge = span
+    try:
+        width = newest - edge
+        floor = edge - width * spans if not isinstance(width, int) else edge - int(width * spans) - 1
+    except (TypeError, OverflowError, ValueError):   # text ('-infinity') or the calendar's edge
+        return None
+    if not width:
+        return None
+    if src.kind["published"] == "naive" and (offset_window(src.tz, floor) or offset_window(src.tz, edge)):
+        return None
+    return floor
+
+
+def _windows(src, lang: str, now: datetime, windows: dict[str, tuple[set[str], Any]],
+             need: int) -> dict[str, tuple[list[Pick], bool]]:
+    """The newest `need` picks of each short category within its window, all asked in one statement
+    (one UNION ALL branch per category: one round trip, each branch planned for its own values);
+    a category whose window does not settle it is left out (its index is asked next)."""
+    if not windows:
+        return {}
+    queries = {name: RankingQuery(src, lang, now, names, floor, tag=f"_{i}")
+               for i, (name, (names, floor)) in enumerate(sorted(windows.items()))}
+    params: dict[str, Any] = {"n": need + 1}
+    branches = []
+    for i, (name, query) in enumerate(queries.items()):
+        params.update(query.params)
+        branches.append(f"SELECT {i} AS r_q, w.* FROM ({query.top_sql}) w")
+    fields = ["q"] + next(iter(queries.values())).fields
+    rows: dict[int, list[dict]] = {i: [] for i in range(len(queries))}
+    for row in src._rows("choosing the newest rows", " UNION ALL ".join(branches), params, fields):
+        rows[row.pop("q")].append(row)
+    found = {}
+    for i, (name, query) in enumerate(queries.items()):
+        settled = query.settle(rows[i], need, need, follow_up=False) or query.newest(need)
+        picks, certain, _ = settled
+        if certain >= need:
+            found[name] = (picks[:certain], False)
+    return found
+
+
+def category_names(src) -> dict[str, dict[str, set[str]]]:
+    """language -> category (as the record rules name it) -> the names stored for it, over every row
+    that is not a draft (scheduled ones too: their category query then finds nothing yet)."""
+    if src._names is not None:
+        return src._names
+    d, col = src._db.dialect, src.col
+    expr = d.category_expr(col["categories"], src.kind["categories"])
+    where = f"{expr} IS NOT NULL" + (f" AND {src._not_draft}" if src._not_draft else "")
+    rows = None
+    loose = loose_scan_sql(src, expr, where)
+    if loose is not None and not loose_scan_works(src):    # no index to hop through: read once instead
+        loose = None
+    if loose is not None:
+        rows = src._rows("listing the categories", loose, {}, ["lang", "categories"])
+        if len(rows) >= LOOSE_SCAN_LIMIT:
+            rows = None
+    if rows is None:
+        rows = src._rows("listing the categories",
+                         f"SELECT DISTINCT {col['lang']}, {expr} FROM {src.rel} WHERE {where}", {},
+                         ["lang", "categories"])
+    names: dict[str, dict[str, set[str]]] = {}
+    for row in rows:
+        if not isinstance(row["lang"], str):
+            continue
+        decoded = json_value("categories", row["categories"])
+        if isinstance(decoded, list):
+            for name, raw in normalised_names(decoded).items():
+                names.setdefault(row["lang"], {}).setdefault(name, set()).update(raw)
+    src._names = names
+    return names
+
+
+def loose_scan_works(src) -> bool:
+    """Is there an index that orders (lang, categories)? PostgreSQL only."""
+    d, col = src._db.dialect, src.col
+    expr = d.category_expr(col["categories"], src.kind["categories"])
+    where = f"{expr} IS NOT NULL" + (f" AND {src._not_draft}" if src._not_draft else "")
+    first = f"SELECT {col['lang']}, {expr} FROM {src.rel} WHERE {where} ORDER BY {col['lang']}, {expr} LIMIT 1"
+    with src._db.guard("planning the category list"):
+        return d.ordered_by_index(src._db.conn, first)
+
+
+def loose_scan_sql(src, expr: str, where: str) -> str | None:
+    """A recursive query that hops through an index on (lang, categories) one distinct pair at a
+    time: a few hundred index probes instead of reading every row. PostgreSQL only."""
+    if src._db.dialect.name != "postgresql":
+        return None
+    lang = src.col["lang"]
+    step = (f"SELECT {lang} AS l, {expr} AS c FROM {src.rel} WHERE {where}")
+    return (f"WITH RECURSIVE pairs(l, c) AS ("
+            f"(SELECT * FROM ({step} ORDER BY {lang}, {expr} LIMIT 1) first_pair) "
+            f"UNION ALL SELECT next_pair.l, next_pair.c FROM pairs CROSS JOIN LATERAL ("
+            f"{step} AND ({lang}, {expr}) > (pairs.l, pairs.c) ORDER BY {lang}, {expr} LIMIT 1) next_pair) "
+            f"SELECT l, c FROM pairs LIMIT {LOOSE_SCAN_LIMIT}")
+
+
+def next_due_in_sql(src, now: datetime, languages: list[str] | None = None) -> datetime | None:
+    col = src.col
+    langs = languages or src._last_languages or None
+    where = [f"{col['published']} > :lo"] + ([src._not_draft] if src._not_draft else [])
+    bound = _now_bound(src, now)
+    if src.kind["published"] == "naive":
+        bound = bound - 2 * offset_window(src.tz, bound)
+    fields = ["id", "lang", "published"] + [f for f in ("categories", "translation_key") if f in src._ranking_fields()]
+    select = ", ".join(col[f] for f in fields)
+    best = None
+    for lang in langs or [None]:
+        clause = where + ([f"{col['lang']} = :lang"] if lang is not None else [])
+        sql = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(clause)} ORDER BY {col['published']} LIMIT :n OFFSET :skip"
+        skip, n = 0, 16
+        while True:
+            rows = src._rows("finding the next scheduled row", sql,
+                             {"lo": bound, "lang": lang, "n": n, "skip": skip}, fields)
+            due = [p.published for p in map(src._pick, rows) if p is not None and p.published > now]
+            if due:
+                best = min(due) if best is None else min(best, min(due))
+                break
+            if len(rows) < n:
+                break
+            skip += n
+    return best

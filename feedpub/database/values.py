@@ -1,0 +1,182 @@
+"""Database values -> the values of a record, so that a row meets exactly the rules a record file meets.
+
+Pure (no database, no SQLAlchemy). The driver hands over Python values; each
+becomes what a JSON record would hold, and records.RecordRules.check judges it:
+
+- a timestamp with a zone (timestamptz) -> an ISO 8601 string with its offset (UTC);
+- a timestamp without one, or a date -> an ISO 8601 string without an offset, so the
+  record rules read it as wall time in the site zone;
+- a number (Unix seconds) -> the number; text dates -> the text, read in every shape
+  the file route reads, in the site's date_order;
+- categories: an array or JSON array as a list, JSON text decoded; author and image:
+  a JSON object (or JSON text holding one) as a dict, other author text as the name;
+- draft: a boolean, or 0/1 as false/true; ids and translation keys that are integers
+  (or UUIDs, or whole decimals) become their text.
+
+Anything else passes through unchanged, and the record rules reject it with the
+same message a record file gets.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from ..errors import DateError
+from ..records import Problem, RecordRules, plain
+
+# The checkers that depend on no site setting (an id, a list of categories), for judging a row's
+# ranking columns exactly as the record rules will judge the record.
+_RULES = RecordRules((), "https://example.invalid", timezone.utc)
+
+DATE_FIELDS = ("published", "updated")
+JSON_FIELDS = ("categories", "author", "image")
+
+
+def key_text(value: Any) -> str | None:
+    """An id or translation key as text: integers, UUIDs and whole decimals become their digits."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return None
+
+
+def usable_id(value: Any) -> str | None:
+    """The row's id as the record rules accept it (check_id), or None when they would reject it."""
+    text = key_text(value)
+    if text is None:
+        return None
+    try:
+        return _RULES.id(text)
+    except Problem:
+        return None
+
+
+def date_value(value: Any) -> Any:
+    """A date column's value as a record holds it (see the module docstring)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            return value.astimezone(timezone.utc).isoformat()
+        return value.replace(tzinfo=None).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return _text_or_bytes(value)
+    return value
+
+
+def _text_or_bytes(value: Any) -> Any:
+    try:
+        return bytes(value).decode("utf-8")
+    except UnicodeDecodeError:
+        return bytes(value)
+
+
+def _json(value: str) -> Any:
+    """JSON text decoded, or the text itself when it is not JSON (the record rules then reject it)."""
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+
+
+def json_value(name: str, value: Any) -> Any:
+    """categories, author or image as a record holds it."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        value = _text_or_bytes(value)
+    if isinstance(value, tuple):
+        return list(value)
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if name == "author" and not text.startswith("{"):
+        return value                                   # a name
+    if name == "categories" and not text.startswith("["):
+        return value if text else []                   # "" from a text column: no categories
+    return _json(text)
+
+
+def draft_value(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, Decimal)) and value in (0, 1):
+        return bool(value)
+    return value
+
+
+def record_of(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A row (record field -> the value of its column; absent columns absent) -> a record dict."""
+    record: dict[str, Any] = {}
+    for name, value in row.items():
+        if name in ("id", "translation_key"):
+            text = key_text(value)
+            record[name] = text if text is not None and not isinstance(value, str) else value
+        elif name in DATE_FIELDS:
+            record[name] = date_value(value)
+        elif name in JSON_FIELDS:
+            record[name] = json_value(name, value)
+        elif name == "draft":
+            record[name] = draft_value(value)
+        elif isinstance(value, (bytes, bytearray, memoryview)):
+            record[name] = _text_or_bytes(value)
+        else:
+            record[name] = value
+    return record
+
+
+def instant(value: Any, tz, order: str) -> datetime | None:
+    """The aware instant a published value stands for under the record rules, or None when they
+    reject it (such a row never ranks: it is not a valid record)."""
+    from ..dates import parse_datetime
+    if isinstance(value, datetime):           # what parse_datetime makes of the ISO text date_value gives
+        if value.tzinfo is not None and value.utcoffset() is not None:
+            utc = value.astimezone(timezone.utc)
+            if 1000 < utc.year < 9999:
+                return utc
+        elif 1000 < value.year < 9999:
+            return value.replace(tzinfo=tz)
+    value = date_value(value)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    try:
+        return parse_datetime(value, tz, order=order)[0]
+    except (DateError, ValueError, OverflowError):
+        return None
+
+
+def categories_of(value: Any) -> tuple[str, ...] | None:
+    """The categories as the record rules keep them (check_categories: NFC, one space), or None
+    when the rules reject the field (such a row is not a valid record)."""
+    try:
+        return _RULES.categories(json_value("categories", value))
+    except Problem:
+        return None
+
+
+def normalised_names(values: Iterable[Any]) -> dict[str, set[str]]:
+    """Stored category names (raw) grouped by the name the record rules make of each."""
+    groups: dict[str, set[str]] = {}
+    for raw in values:
+        if isinstance(raw, str):
+            name = _plain_name(raw)
+            if name:
+                groups.setdefault(name, set()).add(raw)
+    return groups
+
+
+@functools.lru_cache(maxsize=4096)
+def _plain_name(raw: str) -> str:
+    """A category name as the record rules keep it (a site has a few dozen: each is worked out once)."""
+    return plain(raw)
