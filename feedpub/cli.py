@@ -110,7 +110,8 @@ def _summary(report, out: Path) -> None:
     cats = [f for f in report.feeds if f.path.count("/") > 1]
     if cats:
         typer.echo(f"{len(cats) // 3} category feeds ({sum(f.changed for f in cats)} files updated)")
-    typer.echo(f"{report.records} records, {report.files_read} record files read, "
+    rows = f", {report.source_rows} database rows read" if report.source_rows else ""
+    typer.echo(f"{report.records} records, {report.files_read} record files read{rows}, "
                f"{len(report.errors)} rejected, {report.files_changed} files updated")
 
 

@@ -51,6 +51,7 @@ class BuildReport:
     files_read: int = 0                                    # record files (re)read by this run
     skipped: bool = False                                  # nothing changed: no file was touched
     files_changed: int = 0                                 # files of OUT (feeds and pages) rewritten
+    source_rows: int = 0                                   # rows of the [source] database read in full
     pings: list = field(default_factory=list)              # WebSub results
 
     @property
@@ -91,7 +92,7 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = 
     site_dir = Path(site_dir)
     config = load_config(site_dir)
     now_ts = resolve_now(now, config)
-    files = site_files(site_dir)
+    files = site_files(site_dir, required=config.source is None)
     checked = check_site(config, site_dir, files, now_ts)
     return BuildReport(problems=checked.problems, warnings=files.skipped + checked.warnings,
                        records=checked.records, files_read=checked.files_read)
@@ -116,7 +117,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
         raise ValueError(f"wait must be a number of seconds from 0 to 86400, not {wait!r}")
     config = load_config(site_dir)
     now_ts = resolve_now(now, config)
-    files = site_files(site_dir)
+    files = site_files(site_dir, required=config.source is None)
     out = prepare_dir(out_dir)
     with OutputLock(out, wait) as lock:
         from .manifest import read_manifest
@@ -126,13 +127,16 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
         cache = Cache(state_file, private=private).open(version=_version(), fingerprint=config.fingerprint)
         try:
             remove_stale_temps(out, folders_of(cache.meta.get("outputs") or ()))
-            if not full and _nothing_to_do(cache.meta, files, now_ts, out):
+            if config.source is not None:
+                report = _build_with_source(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
+                                            inherited=(lock.fd,), owned=owned)
+            elif not full and _nothing_to_do(cache.meta, files, now_ts, out):
                 report = _stored_report(cache.meta)
                 if strict and report.problems:
                     raise RejectedError(report.errors)
             else:
-                report = _rebuild(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
-                                  inherited=(lock.fd,), owned=owned)
+                ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
+                report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, owned=owned)
             report.warnings[:0] = files.skipped
         finally:
             cache.close()
@@ -183,7 +187,7 @@ def _stored_report(meta: dict) -> BuildReport:
 
 
 def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_ts: float, *,
-            full: bool, inherited: tuple[int, ...]):
+            full: bool, inherited: tuple[int, ...], extra_keys=()):
     """The ingest stage on the cache's index; a cache that breaks under it is rebuilt once."""
     from .ingest.index import RecordIndex
     from .ingest.stage import ingest
@@ -191,7 +195,7 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
     for attempt in range(2):
         try:
             ingested = ingest(config, site_dir, files, RecordIndex(cache.db), now_ts, fresh=full or cache.fresh,
-                              close_in_workers=inherited, while_waiting=warm_up)
+                              close_in_workers=inherited, while_waiting=warm_up, extra_keys=extra_keys)
             cache.meta["indexed"] = True
             return ingested
         except sqlite3.DatabaseError:
@@ -201,12 +205,52 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
             full = True
 
 
-def _rebuild(config: Config, site_dir: Path, out: Path, cache: Cache, files: SiteFiles, now_ts: float, *,
-             strict: bool, full: bool, inherited: tuple[int, ...] = (),
-             owned: frozenset[str] = frozenset()) -> BuildReport:
+def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, files: SiteFiles, now_ts: float, *,
+                       strict: bool, full: bool, inherited: tuple[int, ...],
+                       owned: frozenset[str]) -> BuildReport:
+    """A site whose records (some or all) are in a database: the database says, through the
+    fingerprint of its selection, whether anything a feed shows changed; it is read in full only
+    then, and closed before anything is rendered."""
+    from .ingest.index import RecordIndex
+    from .ingest.sourced import SourceView, merge
+    meta = cache.meta
+    with SourceView(config, now_ts, meta.get("file_keys") or ()) as view:
+        due = min((d for d in (meta.get("file_due"), view.next_due) if d is not None), default=None)
+        if (not full and meta.get("source") == view.fingerprint
+                and _nothing_to_do({**meta, "next_due": due}, files, now_ts, out)):
+            report = _stored_report(meta)
+            if strict and report.problems:
+                raise RejectedError(report.errors)
+            report.warnings += view.warnings
+            return report
+        ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited,
+                           extra_keys=view.selection.translation_keys())
+        file_keys = sorted({a.translation_key for arts in ingested.chosen.values() for a in arts
+                            if a.translation_key})
+        db = view.read(file_keys)
+        fingerprint = view.fingerprint
+    db_ids = {a.id for arts in db.chosen.values() for a in arts} | {
+        a.id for langs in db.versions.values() for a in langs.values()}
+    file_ids = RecordIndex(cache.db).locate(db_ids)
+    chosen, translations, duplicates = merge(config, ingested.chosen, ingested.versions, db, file_ids)
+    file_due = ingested.next_due
+    ingested.chosen, ingested.translations = chosen, translations
+    ingested.problems = ingested.problems + db.problems + duplicates
+    ingested.warnings = ingested.warnings + db.warnings
+    ingested.next_due = min((d for d in (file_due, view.next_due) if d is not None), default=None)
+    report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, owned=owned,
+                      extra_meta={"source": fingerprint, "file_keys": file_keys, "file_due": file_due})
+    report.source_rows = db.rows
+    return report
+
+
+def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested, now_ts: float, *,
+             strict: bool, full: bool, owned: frozenset[str] = frozenset(),
+             extra_meta: dict | None = None) -> BuildReport:
+    """From what ingest chose to published files: the models, render and publish stages (or
+    nothing at all when no feed's content changed)."""
     last_outputs, last_content = cache.meta.get("outputs"), cache.meta.get("content")
     last_summary = cache.meta.get("summary", {})
-    ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited)
     if strict and ingested.problems:
         raise RejectedError([str(p) for p in ingested.problems])
     content = content_fingerprint(ingested.chosen, ingested.translations)
@@ -214,7 +258,7 @@ def _rebuild(config: Config, site_dir: Path, out: Path, cache: Cache, files: Sit
                          files_read=ingested.files_read)
     # A file changed too recently to trust its mtime is read again next run: no digest, no no-op.
     meta = {"files": None if ingested.racy else files.digest, "now_ts": now_ts, "next_due": ingested.next_due,
-            "content": content}
+            "content": content, **(extra_meta or {})}
     if not full and last_outputs and content == last_content and _outputs_intact(out, last_outputs):
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.

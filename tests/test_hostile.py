@@ -177,8 +177,8 @@ def test_a_fifo_that_replaces_a_file_after_the_listing_does_not_hang(site, tmp_p
     write_jsonl(target, good(1))
     real = pipeline.site_files
 
-    def listing_then_swap(site_dir):
-        found = real(site_dir)
+    def listing_then_swap(site_dir, **how):
+        found = real(site_dir, **how)
         target.unlink()
         os.mkfifo(target)                       # a reader opening this blocks forever without O_NONBLOCK
         return found

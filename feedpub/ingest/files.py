@@ -54,10 +54,13 @@ def signature(st: os.stat_result) -> Signature:
     return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
 
 
-def site_files(site_dir: Path) -> SiteFiles:
-    """Every regular *.json / *.jsonl under SITE/articles (any depth, hidden names skipped)."""
+def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
+    """Every regular *.json / *.jsonl under SITE/articles (any depth, hidden names skipped).
+    Without articles/: SiteError, or no files when the site's records are in a database."""
     root = os.path.join(os.fspath(site_dir), "articles")
     if not os.path.isdir(root):
+        if not required and not os.path.lexists(root):
+            return SiteFiles([], array("q"))
         raise SiteError(f"{root}: not a directory (expected the site's articles/ folder)")
     paths: list[str] = []
     numbers = array("q")

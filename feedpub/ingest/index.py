@@ -225,6 +225,16 @@ class RecordIndex:
         errors.sort(key=lambda e: (e.source, e.line))
         return losers, errors
 
+    def locate(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> "FILE:LINE" of its first use in the record files, for each of these ids they use."""
+        found: dict[str, str] = {}
+        wanted = msgspec.json.encode(sorted(set(ids)))
+        for ident, path, line in self.db.execute(
+                "SELECT r.id, f.path, r.line FROM records r JOIN files f ON f.fid = r.fid "
+                "WHERE r.id IN (SELECT value FROM json_each(?)) ORDER BY r.id, f.path, r.line", (wanted,)):
+            found.setdefault(ident, f"{path}:{line}")
+        return found
+
     def feeds(self, now_ts: float) -> list[tuple[str, str]]:
         """(language, category or "") of every feed some published candidate belongs to."""
         return [tuple(row) for row in self.db.execute(

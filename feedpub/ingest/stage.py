@@ -40,6 +40,7 @@ class Ingested:
 
     chosen: dict[FeedKey, list[Article]]                    # newest first
     translations: dict[str, dict[str, Translation]]         # translation_key -> lang -> version
+    versions: dict[str, dict[str, Article]] = field(default_factory=dict)   # the same versions, in full
     problems: list[RecordError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     records: int = 0                                        # valid records in the site
@@ -58,9 +59,10 @@ class Checked:
 
 def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex, now_ts: float, *,
            fresh: bool = False, close_in_workers: tuple[int, ...] = (),
-           while_waiting: Callable[[], None] | None = None) -> Ingested:
+           while_waiting: Callable[[], None] | None = None, extra_keys: Iterable[str] = ()) -> Ingested:
     """Read the files that changed since the index last saw them (all of them when fresh), then
-    choose every feed's entries and read them in full."""
+    choose every feed's entries and read them in full. extra_keys: translation keys whose
+    versions are wanted too (the stories of another source's entries)."""
     rules = RecordRules.for_config(config)
     settings = ScanSettings(config.max_items, config.category_feeds)
     total = len(files.paths)
@@ -97,7 +99,8 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
             rescan((index.path(fid) for fid in selection.starved), keep_all=True)
             continue
         try:
-            found = _finish(config, site_dir, index, selection, rules, scanned_sigs, now_ts, len(read))
+            found = _finish(config, site_dir, index, selection, rules, scanned_sigs, now_ts, len(read),
+                            set(extra_keys))
             found.racy = bool(racy)
             return found
         except Unloadable as bad:         # the fast scan let a broken record through, or the file changed
@@ -106,7 +109,7 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
 
 
 def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selection, rules: RecordRules,
-            scanned: dict[str, Signature], now_ts: float, files_read: int) -> Ingested:
+            scanned: dict[str, Signature], now_ts: float, files_read: int, extra_keys: set[str]) -> Ingested:
     """Read the winners and their translations in full; Unloadable if one is not what was scanned."""
     sigs = _Signatures(index, scanned)
     def spots(cands: Iterable[Candidate]) -> set[tuple[str, int, int, str]]:
@@ -114,17 +117,18 @@ def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selec
 
     winners = spots(c for picks in selection.feeds.values() for c in picks)
     articles, warnings = load_articles(site_dir, winners, rules, sigs)
-    keys = {a.translation_key for a in articles.values() if a.translation_key}
+    keys = {a.translation_key for a in articles.values() if a.translation_key} | extra_keys
     versions = translations(index, keys, selection.losers, now_ts)
     more = spots(c for langs in versions.values() for c in langs.values()) - winners
     if more:
         extra, _ = load_articles(site_dir, more, rules, sigs)
         articles.update(extra)
     chosen = {key: [articles[(index.path(c.fid), c.line)] for c in picks] for key, picks in selection.feeds.items()}
-    links = {key: {lang: _translation(articles[(index.path(c.fid), c.line)]) for lang, c in langs.items()}
-             for key, langs in versions.items()}
-    return Ingested(chosen, links, index.problems() + selection.problems, warnings, index.records(), files_read,
-                    selection.next_due)
+    full = {key: {lang: articles[(index.path(c.fid), c.line)] for lang, c in langs.items()}
+            for key, langs in versions.items()}
+    links = {key: {lang: _translation(a) for lang, a in langs.items()} for key, langs in full.items()}
+    return Ingested(chosen, links, full, index.problems() + selection.problems, warnings, index.records(),
+                    files_read, selection.next_due)
 
 
 class _Signatures(dict):
@@ -168,7 +172,14 @@ def check_site(config: Config, site_dir: Path, files: SiteFiles, now_ts: float) 
 
         read = index.update(scans(), full=True)
         _, duplicates = index.duplicates()
-        return Checked(index.problems() + duplicates, warnings, index.records(), len(read))
+        checked = Checked(index.problems() + duplicates, warnings, index.records(), len(read))
+        if config.source is not None:
+            from .sourced import check_source
+            problems, notes, rows = check_source(config, index, now_ts)
+            checked.problems += problems
+            checked.warnings += notes
+            checked.records += rows
+        return checked
     finally:
         db.close()
         os.unlink(path)
