@@ -13,11 +13,11 @@ from types import MappingProxyType
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .configrules import CONFIG_NAME, reject_unknown
 from .errors import ConfigError
 from .text import has_illegal_xml, printable
 from .urls import UrlError, resolve
 
-CONFIG_NAME = "feedpub.toml"
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_MAX_ITEMS = 50
 DATE_ORDERS = ("dmy", "mdy")      # [site] date_order: numeric dates day first (default) or month first
@@ -85,17 +85,6 @@ def _where(table: str, key: str) -> str:
 
 def _reject_unknown(table: Mapping, name: str, known_as: str | None = None) -> None:
     reject_unknown(table, name, KNOWN_KEYS[known_as if known_as is not None else name])
-
-
-def reject_unknown(table: Mapping, name: str, known: tuple[str, ...]) -> None:
-    """ConfigError for the first key of [name] feedpub does not know, with the nearest one it does."""
-    import difflib
-    for key in table:
-        if key not in known:
-            near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = f"did you mean {near[0]}?" if near else "expected one of: " + ", ".join(known)
-            where = f"{CONFIG_NAME}: [{name}] {key}" if name else f"{CONFIG_NAME}: {key}"
-            raise ConfigError(f"{where}: unknown key ({hint})")
 
 
 def _string(table: Mapping, name: str, key: str, *, required: bool = False, default: str | None = None) -> str | None:
@@ -174,7 +163,7 @@ def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = No
     languages = _languages(data.get("languages"), base_url)
     source = None
     if "source" in data:                    # the database extra is imported only when a source is opened
-        from .database.config import parse_source
+        from .sourceconfig import parse_source
         source = parse_source(data["source"], Path(site_dir) if site_dir is not None else Path.cwd())
     return Config(
         base_url=base_url,

@@ -8,7 +8,7 @@ import pytest
 
 from feedpub.config import parse_config
 from feedpub.database import RECORD_FIELDS, parse_source, redact_url
-from feedpub.database.config import url_secrets
+from feedpub.sourceconfig import url_secrets
 from feedpub.errors import ConfigError
 from feedpub.model import Article
 

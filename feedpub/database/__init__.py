@@ -112,7 +112,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from .config import RECORD_FIELDS, SourceConfig, parse_source, redact_url
+from ..sourceconfig import RECORD_FIELDS, SourceConfig, parse_source, redact_url
 from .model import FeedKey, Pick, Record, Selection, Translations
 
 __all__ = ["FeedKey", "Pick", "RECORD_FIELDS", "Record", "Selection", "SourceConfig", "Translations",

@@ -17,7 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from ..errors import SourceError
 from ..text import printable
-from .config import SourceConfig, sqlite_path, url_secrets
+from ..sourceconfig import SourceConfig, sqlite_path, url_secrets
 from .dialects import Generic, dialect_for, sqlite_connect
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import SourceError
 from ..text import printable
-from .config import RECORD_FIELDS, REQUIRED_FIELDS, SourceConfig
+from ..sourceconfig import RECORD_FIELDS, REQUIRED_FIELDS, SourceConfig
 from .connection import Connection
 from .model import Pick, Record, Selection, Translations
 from .ranking import stream_feeds

@@ -14,9 +14,9 @@ from types import MappingProxyType
 from typing import Any, Mapping
 from urllib.parse import parse_qsl, quote, unquote
 
-from ..config import reject_unknown
-from ..errors import ConfigError
-from ..text import has_illegal_xml, printable
+from .configrules import reject_unknown
+from .errors import ConfigError
+from .text import has_illegal_xml, printable
 
 CONFIG_NAME = "feedpub.toml"
 
