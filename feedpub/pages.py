@@ -187,9 +187,13 @@ def _render(name: str, **context) -> bytes:
     return _environment().get_template(name).render(**context).encode("utf-8")
 
 
+@lru_cache(maxsize=4096)
 def _rel(from_page: str, target: str) -> str:
-    """Relative URL from one file of OUT to another, so the pages work wherever OUT is served."""
-    return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+    """Relative URL from one file of OUT to another, so the pages work wherever OUT is served.
+
+    Both are taken from OUT's root ("/"), which spares relpath two getcwd() calls each time:
+    every item's category links ask again for the same few pairs."""
+    return posixpath.relpath("/" + target, "/" + posixpath.dirname(from_page))
 
 
 def _page_path(feed: Feed) -> str:
