@@ -71,10 +71,11 @@ def _shares(feeds: Sequence) -> tuple[list, list]:
 def _feed_files(config: Config, feeds, grouped) -> Iterator[tuple[str, bytes]]:
     from .pages import render_feed_page
     from .render_json import render_json
-    from .render_xml import render_atom, render_rss
+    from .render_xml import SharedEntries, render_atom, render_rss
+    shared = SharedEntries(feeds)              # an article in several of these feeds is built once
     for feed in feeds:
         files = feed_files(feed.lang, feed.category_slug)
-        yield files["rss"], render_rss(feed)
-        yield files["atom"], render_atom(feed)
+        yield files["rss"], render_rss(feed, shared)
+        yield files["atom"], render_atom(feed, shared)
         yield files["json"], render_json(feed)
         yield render_feed_page(config, feed, grouped)
