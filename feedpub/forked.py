@@ -16,6 +16,7 @@ be without a child).
 from __future__ import annotations
 
 import os
+import signal
 import struct
 import tempfile
 from typing import Callable, Iterable, Iterator
@@ -30,8 +31,11 @@ Produce = Callable[[], Iterable[tuple[str, bytes]]]
 
 
 def spare_core() -> bool:
-    """True where a forked child can run beside this process: POSIX fork and two usable cores."""
-    if not hasattr(os, "fork"):
+    """True where a forked child can run beside this process: POSIX fork, two usable cores, and no
+    other thread (a lock another thread holds at the fork would stay held in the child for ever:
+    `feedpub serve` serves while it rebuilds, so its builds render on one process)."""
+    import threading
+    if not hasattr(os, "fork") or threading.active_count() > 1:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
@@ -67,7 +71,7 @@ class Offloaded:
     def __exit__(self, *exc) -> None:
         if self._pid is not None:
             try:
-                os.kill(self._pid, 9)
+                os.kill(self._pid, signal.SIGKILL)
             except OSError:
                 pass
             self._reap()
@@ -160,7 +164,6 @@ def _die_with_parent(parent: int) -> None:
     """A child must not outlive its run (it would keep the output lock's descriptor open)."""
     try:
         import ctypes
-        import signal
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG (Linux)
     except (OSError, AttributeError):
         pass

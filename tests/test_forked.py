@@ -109,3 +109,18 @@ def test_shares_keep_languages_together_and_small_sites_on_one_process():
     assert abs(sum(len(f.entries) for f in mine) - sum(len(f.entries) for f in theirs)) <= 60
     mine, theirs = render._shares([F("en", 10), F("vi", 10)])
     assert len(mine) == 2 and theirs == []
+
+
+def test_no_child_while_another_thread_runs(monkeypatch):
+    """feedpub serve rebuilds while its threads serve: a fork there could inherit a held lock."""
+    import threading
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert forked.spare_core()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not forked.spare_core()
+    finally:
+        stop.set()
+        thread.join()
