@@ -310,7 +310,8 @@ class _Cleaner:
         if self.iframes:
             out = _IFRAME.sub(partial(_finish_iframe, self.policy.iframe_hosts), out)
         out = _PRE_NEWLINE.sub("\\1\n\n", out)
-        out, _ = strip_illegal_xml_chars(out)
+        if out != html:                        # (html, just stripped, is free of them already)
+            out, _ = strip_illegal_xml_chars(out)   # nh3 decodes character references such as &#1;
         return _nfc_text(out)
 
 
