@@ -1,4 +1,5 @@
-"""Turn chosen articles into per-language (and per-category) Feed models (pure)."""
+"""Turn chosen articles into per-language (and per-category) Feed models (pure: the same articles give
+the same models, whether or not a forked child sanitised half of the bodies)."""
 from __future__ import annotations
 
 import dataclasses
