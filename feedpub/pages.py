@@ -180,7 +180,8 @@ def _environment():
 def warm_templates() -> None:
     """Compile the page templates ahead of time (while record files are being read)."""
     env = _environment()
-    for name in ("feed.html", "index.html"):
+    # The pages, and what they extend, import and include (otherwise compiled at the first page).
+    for name in ("feed.html", "index.html", "base.html", "_macros.html", "page.css", "copy.js"):
         env.get_template(name)
 
 
