@@ -416,9 +416,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n\n".join(__doc__.split("\n\n")[1:]))
-    parser.add_argument("-n", type=int, help="records of the jsonl case (default 100000; --quick 5000)")
-    parser.add_argument("--big", type=int, help="records of the big case (default 1000000; --quick 20000; 0 skips it)")
-    parser.add_argument("--files", type=int, help="files of the json-files case (default 100000; --quick 2000; 0 skips it)")
+    parser.add_argument("-n", type=int, help="records of the jsonl case (default 100000; --quick 4000)")
+    parser.add_argument("--big", type=int, help="records of the big case (default 1000000; --quick 10000; 0 skips it)")
+    parser.add_argument("--files", type=int, help="files of the json-files case (default 100000; --quick 1000; 0 skips it)")
     parser.add_argument("--per-file", type=int, help="records per JSONL file (default 10000; --quick 500)")
     parser.add_argument("--repeat", type=int, help="rounds per case: every figure is a median of this many "
                                                    "processes (default 5, 3 for big and json-files; --quick 3)")
@@ -428,9 +428,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="run only this case (may be given more than once)")
     args = parser.parse_args(argv)
     quick = args.quick
-    n = args.n or (5_000 if quick else 100_000)
-    big = args.big if args.big is not None else (20_000 if quick else 1_000_000)
-    files = args.files if args.files is not None else (2_000 if quick else 100_000)
+    n = args.n or (4_000 if quick else 100_000)
+    big = args.big if args.big is not None else (10_000 if quick else 1_000_000)
+    files = args.files if args.files is not None else (1_000 if quick else 100_000)
     per_file = args.per_file or (500 if quick else 10_000)
     repeat_small = args.repeat or (3 if quick else 5)
     repeat_big = args.repeat or 3
