@@ -1,10 +1,8 @@
-"""Turn chosen articles into per-language (and per-category) Feed models (pure: the same articles give
-the same models, whether or not a forked child sanitised half of the bodies)."""
+"""Turn chosen articles into per-language (and per-category) Feed models (pure)."""
 from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timezone
-from typing import Iterator
 from urllib.parse import quote
 
 from .config import Config
@@ -43,32 +41,9 @@ def _localise(article: Article, config: Config, content: str | None) -> Article:
                                updated=site_time(article.updated, tz), content=content or None)
 
 
-# Below this many bodies in all, a second process costs more than it saves.
-PARALLEL_BODIES = 200
-
-
 def _clean_bodies(articles: list[Article], policy) -> list[str | None]:
-    """Each article's sanitised content, in order. On a site big enough for it, a forked child
-    cleans every other article while this process cleans the rest (forked.Offloaded): the same
-    strings. Alternate articles, not halves: the languages' bodies differ in cost per character."""
-    def clean(part: list[Article]) -> Iterator[str | None]:
-        for a in part:
-            yield clean_html(a.content, a.url, policy) if a.content else None
-
-    from .forked import spare_core
-    if len(articles) < PARALLEL_BODIES or not spare_core():
-        return list(clean(articles))
-    from .forked import Offloaded
-
-    def produce() -> Iterator[tuple[str, bytes]]:
-        for body in clean(articles[1::2]):
-            yield ("" if body is None else "+"), (body or "").encode("utf-8")
-
-    cleaned: list[str | None] = [None] * len(articles)
-    with Offloaded(produce) as child:
-        cleaned[0::2] = clean(articles[0::2])
-        cleaned[1::2] = [data.decode("utf-8") if flag else None for flag, data in child.results()]
-    return cleaned
+    """Each article's sanitised content, in order."""
+    return [clean_html(a.content, a.url, policy) if a.content else None for a in articles]
 
 
 def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Article]],
