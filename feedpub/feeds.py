@@ -34,18 +34,21 @@ def category_slugs(categories: dict[str, set[str]]) -> dict[str, dict[str, str]]
     return {lang: unique_slugs(sorted(names)) for lang, names in categories.items()}
 
 
-def _localise(article: Article, config: Config, policy) -> Article:
+def _localise(article: Article, config: Config, content: str | None) -> Article:
     tz = config.tz
-    content = clean_html(article.content, article.url, policy) if article.content else None
     return dataclasses.replace(article, published=site_time(article.published, tz),
                                updated=site_time(article.updated, tz), content=content or None)
+
+
+def _clean_bodies(articles: list[Article], policy) -> list[str | None]:
+    """Each article's sanitised content, in order."""
+    return [clean_html(a.content, a.url, policy) if a.content else None for a in articles]
 
 
 def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Article]],
                 translations: dict[str, dict[str, Translation]], *, version: str = "") -> list[Feed]:
     """One Feed per language, then one per (language, category) when category feeds are on."""
     policy = config.html_policy or DEFAULT_POLICY
-    cache: dict[int, Entry] = {}
     everything = [a for arts in chosen.values() for a in arts]
     site_updated = max((max(a.updated, a.published) for a in everything), default=EMPTY_SITE_DATE)
     names: dict[str, set[str]] = {lang: set() for lang in config.languages}
@@ -53,16 +56,13 @@ def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Articl
         if cat is not None:
             names[lang].add(cat)
     slugs = category_slugs(names)
-    feeds = []
-    for (lang, cat), articles in sorted(chosen.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
-        entries = []
-        for article in articles:
-            if id(article) not in cache:
-                cache[id(article)] = _entry(config, _localise(article, config, policy), translations)
-            entries.append(cache[id(article)])
-        feeds.append(_feed(config, lang, cat, slugs[lang].get(cat) if cat else None, entries,
-                           site_updated, version))
-    return feeds
+    keys = sorted(chosen, key=lambda k: (k[0], k[1] or ""))
+    distinct = list({id(a): a for key in keys for a in chosen[key]}.values())   # once, however many feeds
+    entries = {id(a): _entry(config, _localise(a, config, body), translations)
+               for a, body in zip(distinct, _clean_bodies(distinct, policy), strict=True)}
+    return [_feed(config, lang, cat, slugs[lang].get(cat) if cat else None,
+                  [entries[id(a)] for a in chosen[(lang, cat)]], site_updated, version)
+            for lang, cat in keys]
 
 
 def _entry(config: Config, article: Article, translations: dict[str, dict[str, Translation]]) -> Entry:

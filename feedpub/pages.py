@@ -28,7 +28,8 @@ from .feeds import STYLESHEET, feed_dir
 from .model import Feed, FeedUrls
 from .text import strip_illegal_xml
 
-__all__ = ["INDEX", "OPML", "autodiscovery", "label_set", "render_pages", "render_snippet", "snippet"]
+__all__ = ["INDEX", "OPML", "autodiscovery", "group_feeds", "label_set", "render_feed_page", "render_pages",
+           "render_site_files", "render_snippet", "snippet"]
 
 INDEX = "index.html"
 OPML = "feeds.opml"
@@ -179,7 +180,8 @@ def _environment():
 def warm_templates() -> None:
     """Compile the page templates ahead of time (while record files are being read)."""
     env = _environment()
-    for name in ("feed.html", "index.html"):
+    # The pages, and what they extend, import and include (otherwise compiled at the first page).
+    for name in ("feed.html", "index.html", "base.html", "_macros.html", "page.css", "copy.js"):
         env.get_template(name)
 
 
@@ -187,9 +189,13 @@ def _render(name: str, **context) -> bytes:
     return _environment().get_template(name).render(**context).encode("utf-8")
 
 
+@lru_cache(maxsize=4096)
 def _rel(from_page: str, target: str) -> str:
-    """Relative URL from one file of OUT to another, so the pages work wherever OUT is served."""
-    return posixpath.relpath(target, posixpath.dirname(from_page) or ".")
+    """Relative URL from one file of OUT to another, so the pages work wherever OUT is served.
+
+    Both are taken from OUT's root ("/"), which spares relpath two getcwd() calls each time:
+    every item's category links ask again for the same few pairs."""
+    return posixpath.relpath("/" + target, "/" + posixpath.dirname(from_page))
 
 
 def _page_path(feed: Feed) -> str:
@@ -328,15 +334,35 @@ def _opml(config: Config, grouped) -> bytes:
                                                                         pretty_print=True)
 
 
+def group_feeds(feeds: Iterable[Feed]):
+    """The feeds as the pages link them: lang -> (language feed, category feeds in slug order)."""
+    return _language_feeds(list(feeds))
+
+
+def render_feed_page(config: Config, feed: Feed, grouped) -> tuple[str, bytes]:
+    """(path, bytes) of one feed's page; grouped is group_feeds() of every feed of the run."""
+    return _page_path(feed), _feed_page(config, feed, grouped)
+
+
+def render_site_files(config: Config, grouped) -> dict[str, bytes]:
+    """Relative path -> bytes for the files of OUT that belong to no one feed: stylesheet, index, OPML."""
+    return {
+        STYLESHEET: _resources("feedpub").joinpath("static", STYLESHEET).read_bytes(),
+        INDEX: _index_page(config, grouped),
+        OPML: _opml(config, grouped),
+    }
+
+
 def render_pages(config: Config, feeds: Iterable[Feed]) -> dict[str, bytes]:
     """Relative path -> bytes for every non-feed file of OUT: stylesheet, pages and OPML."""
     feeds = list(feeds)
     grouped = _language_feeds(feeds)
-    files: dict[str, bytes] = {STYLESHEET: _resources("feedpub").joinpath("static", STYLESHEET).read_bytes()}
+    site = render_site_files(config, grouped)
+    files: dict[str, bytes] = {STYLESHEET: site[STYLESHEET]}
     for feed in feeds:
         files[_page_path(feed)] = _feed_page(config, feed, grouped)
-    files[INDEX] = _index_page(config, grouped)
-    files[OPML] = _opml(config, grouped)
+    files[INDEX] = site[INDEX]
+    files[OPML] = site[OPML]
     return files
 
 

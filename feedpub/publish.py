@@ -62,28 +62,92 @@ def _unchanged(path: Path, data: bytes) -> bool:
         return False
 
 
-def _write_temp(path: Path, data: bytes) -> Path:
-    """data in a fsynced temporary file beside path; PublishError (and no temp file) on failure."""
+def _write_temp(path: Path, data: bytes, syncer: "_Syncer | None" = None) -> Path:
+    """data in a fsynced temporary file beside path; PublishError (and no temp file) on failure.
+
+    With a syncer the fsync (and close) is handed to it instead: the file is on disk only once
+    syncer.wait() has returned, and a failure is reported there."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     except OSError as exc:
         raise PublishError(f"{path}: cannot be written: {exc.strerror}; the old version was kept") from None
+    handed = False
     try:
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            if syncer is not None:
+                syncer.submit(fd, path)
+                handed = True
+            else:
+                os.fsync(fd)
         finally:
-            os.close(fd)
+            if not handed:
+                os.close(fd)
     except BaseException as exc:
         _unlink(tmp)
         if isinstance(exc, OSError):
             raise PublishError(f"{path}: cannot be written: {exc.strerror}; the old version was kept") from None
         raise
     return tmp
+
+
+class _Syncer:
+    """fsync (then close) temporary files on a few threads: the kernel commits several at once,
+    and os.fsync releases the GIL while this process writes the next file. At most IN_FLIGHT
+    files are open at a time. Created only once the first rendered file has arrived, so no
+    thread exists while a renderer forks."""
+
+    THREADS = 4
+    IN_FLIGHT = 32
+
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+        self._pool = ThreadPoolExecutor(self.THREADS, thread_name_prefix="feedpub-fsync")
+        self._pending: list = []
+
+    def submit(self, fd: int, path: Path) -> None:
+        if len(self._pending) >= self.IN_FLIGHT:
+            self._settle(self._pending.pop(0))
+        self._pending.append((self._pool.submit(_sync_and_close, fd), path))
+
+    def wait(self) -> None:
+        """Every submitted file is on disk, or PublishError for the first that is not (after all
+        the others have been settled, so every descriptor is closed)."""
+        failure = None
+        while self._pending:
+            try:
+                self._settle(self._pending.pop(0))
+            except PublishError as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        except PublishError:
+            pass
+        finally:
+            self._pool.shutdown()
+
+    @staticmethod
+    def _settle(job) -> None:
+        future, path = job
+        try:
+            future.result()
+        except OSError as exc:
+            raise PublishError(f"{path}: cannot be written: {exc.strerror}; the old version was kept") from None
+
+
+def _sync_and_close(fd: int) -> None:
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _unlink(path: Path) -> None:
@@ -168,6 +232,7 @@ def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str
         raise OutputConflictError(out_dir, [(c.path, c.reason) for c in conflicts])
     changed: dict[str, bool] = {}
     pending: list[tuple[Path, Path]] = []
+    syncer: _Syncer | None = None
     try:
         for rel, data in items:
             if rel in changed:
@@ -177,12 +242,21 @@ def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str
             target = safe_target(out_dir, rel)
             changed[rel] = not _unchanged(target, data)
             if changed[rel]:
-                pending.append((_write_temp(target, data), target))
+                if syncer is None:
+                    syncer = _Syncer()
+                pending.append((_write_temp(target, data, syncer), target))
             del data
+        if syncer is not None:
+            syncer.wait()                    # every temporary file is on disk before anything is renamed
     except BaseException:
+        if syncer is not None:
+            syncer.close()                   # every descriptor closed before its file is removed
         for tmp, _ in pending:
             _unlink(tmp)
         raise
+    finally:
+        if syncer is not None:
+            syncer.close()
     stale = sorted(owned - planned)
     if pending or stale or not (out_dir / MANIFEST).is_file():
         write_atomic(out_dir / MANIFEST, manifest_bytes(owned | planned))    # covers the swap below

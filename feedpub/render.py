@@ -1,13 +1,17 @@
-"""Every file of OUT as bytes: the three formats of each feed, then the pages (render_xml,
-render_json and pages do the writing; this module only decides what is written where)."""
+"""Every file of OUT as bytes: the three formats and the page of each feed, then the site's own files
+(render_xml, render_json and pages do the writing; this module decides what is written where, and
+on which core)."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from .config import Config
 from .layout import INDEX, OPML, STYLESHEET, feed_files
 
 __all__ = ["planned_outputs", "render_outputs", "warm_up"]
+
+# Below this many items in all, a second process costs more than it saves.
+PARALLEL_ITEMS = 300
 
 
 def warm_up() -> None:
@@ -26,13 +30,52 @@ def planned_outputs(feeds) -> frozenset[str]:
 
 
 def render_outputs(config: Config, feeds) -> Iterator[tuple[str, bytes]]:
-    """Every file of OUT as (path, bytes), one at a time: three formats per feed, then the pages."""
-    from .pages import render_pages
+    """Every file of OUT as (path, bytes), one at a time: per feed its three formats and its page,
+    then the stylesheet, the index page and the OPML.
+
+    On a site big enough for it, the feeds of the later languages are rendered by a forked child
+    while this process renders the others (forked.Offloaded); their files still come out here one
+    at a time, and the bytes are the same either way.
+    """
+    from .forked import Offloaded, spare_core
+    from .pages import group_feeds, render_site_files
+    feeds = list(feeds)
+    grouped = group_feeds(feeds)
+    mine, theirs = _shares(feeds) if spare_core() else (feeds, [])
+    if not theirs:
+        yield from _feed_files(config, mine, grouped)
+    else:
+        with Offloaded(lambda: _feed_files(config, theirs, grouped)) as child:
+            yield from _feed_files(config, mine, grouped)
+            yield from child.results()
+    yield from render_site_files(config, grouped).items()
+
+
+def _shares(feeds: Sequence) -> tuple[list, list]:
+    """The feeds split in two runs of about equal work (items), languages kept together where they
+    can be: feeds come sorted by language, and a language feed shares its entries with its category
+    feeds. ([], feeds) when the site is too small to be worth a second process."""
+    weights = [len(feed.entries) + 1 for feed in feeds]
+    total = sum(weights)
+    if len(feeds) < 2 or total < PARALLEL_ITEMS:
+        return list(feeds), []
+    langs = [feed.lang for feed in feeds]
+    cuts = [i for i in range(1, len(feeds)) if langs[i] != langs[i - 1]] or list(range(1, len(feeds)))
+    half = total / 2
+    best = min(cuts, key=lambda i: abs(sum(weights[:i]) - half))
+    if abs(sum(weights[:best]) - half) > total / 4:          # one language is most of the work
+        best = min(range(1, len(feeds)), key=lambda i: abs(sum(weights[:i]) - half))
+    return list(feeds[:best]), list(feeds[best:])
+
+
+def _feed_files(config: Config, feeds, grouped) -> Iterator[tuple[str, bytes]]:
+    from .pages import render_feed_page
     from .render_json import render_json
-    from .render_xml import render_atom, render_rss
+    from .render_xml import SharedEntries, render_atom, render_rss
+    shared = SharedEntries(feeds)              # an article in several of these feeds is built once
     for feed in feeds:
         files = feed_files(feed.lang, feed.category_slug)
-        yield files["rss"], render_rss(feed)
-        yield files["atom"], render_atom(feed)
+        yield files["rss"], render_rss(feed, shared)
+        yield files["atom"], render_atom(feed, shared)
         yield files["json"], render_json(feed)
-    yield from render_pages(config, feeds).items()
+        yield render_feed_page(config, feed, grouped)

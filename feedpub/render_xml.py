@@ -11,11 +11,18 @@ each is defeated here:
   (the RSS Profile's advice for a size the publisher cannot determine).
 - RSS carries only one atom:link (self): hub links and the stylesheet are added by _FeedExtras.
 - name-only authors vanish from RSS: the byline goes to dc:creator instead.
+
+An article in a language feed and in its category feeds is the same item in each: with a
+SharedEntries for the run, feedgen builds its RSS item and Atom entry once, and the other feeds
+get copies of those elements (_Copied), which feedgen appends as it appends its own.
 """
 from __future__ import annotations
 
+import copy
 import html
 import re
+from collections import Counter
+from functools import partial
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -40,7 +47,13 @@ def _plain_title(match: re.Match) -> bytes:
 
 
 class _FixedLinksEntry(FeedEntry):
-    """FeedEntry whose Atom links keep rel, type, hreflang, title and length (upstream #135)."""
+    """FeedEntry whose Atom links keep rel, type, hreflang, title and length (upstream #135).
+
+    keep, when given, receives a copy of each element this entry builds (see SharedEntries)."""
+
+    def __init__(self, keep=None):
+        super().__init__()
+        self._keep = keep
 
     def atom_entry(self, extensions=True):
         entry = super().atom_entry(extensions=extensions)
@@ -49,7 +62,58 @@ class _FixedLinksEntry(FeedEntry):
             for key in _LINK_ATTRS:
                 if data.get(key) not in (None, ""):
                     element.set(key, str(data[key]))
+        if self._keep is not None:
+            self._keep(copy.deepcopy(entry))
         return entry
+
+    def rss_entry(self, extensions=True):
+        item = super().rss_entry(extensions=extensions)
+        if self._keep is not None:
+            self._keep(copy.deepcopy(item))
+        return item
+
+
+class _Copied(FeedEntry):
+    """An item or entry feedgen already built for another feed of the run: a fresh copy each time."""
+
+    def __init__(self, element):
+        super().__init__()
+        self._element = element
+
+    def atom_entry(self, extensions=True):
+        return copy.deepcopy(self._element)
+
+    rss_entry = atom_entry
+
+
+class SharedEntries:
+    """The elements built for entries that more than one of a run's feeds carry, each kept until
+    its last feed has taken its copy (so memory holds only the entries still to be reused)."""
+
+    def __init__(self, feeds):
+        self._uses = Counter(id(entry) for feed in feeds for entry in feed.entries)
+        self._left: dict[tuple[str, int], int] = {}
+        self._built: dict[tuple[str, int], object] = {}
+
+    def reuse(self, fmt: str, entry: Entry):
+        """The element built for entry in this format by an earlier feed, or None."""
+        key = (fmt, id(entry))
+        element = self._built.get(key)
+        if element is not None:
+            self._left[key] -= 1
+            if not self._left[key]:
+                del self._built[key], self._left[key]
+        return element
+
+    def keeper(self, fmt: str, entry: Entry):
+        """What to hand _FixedLinksEntry: stores its element when later feeds will want it."""
+        left = self._uses[id(entry)] - 1
+        if left < 1:
+            return None
+        return partial(self._store, (fmt, id(entry)), left)
+
+    def _store(self, key, left: int, element) -> None:
+        self._built[key], self._left[key] = element, left
 
 
 class _FeedExtras(BaseExtension):
@@ -128,13 +192,26 @@ def _generator(feed: Feed, self_type: str, self_url: str) -> FeedGenerator:
     return fg
 
 
-def render_rss(feed: Feed) -> bytes:
+def _entry(fg: FeedGenerator, fmt: str, entry: Entry, shared: SharedEntries | None) -> FeedEntry | None:
+    """Add entry to fg: a copy of the element another feed built, or (returned) a new FeedEntry to fill."""
+    if shared is not None:
+        element = shared.reuse(fmt, entry)
+        if element is not None:
+            fg.add_entry(_Copied(element), order="append")
+            return None
+    keep = shared.keeper(fmt, entry) if shared is not None else None
+    return fg.add_entry(_FixedLinksEntry(keep), order="append")
+
+
+def render_rss(feed: Feed, shared: SharedEntries | None = None) -> bytes:
     """RSS 2.0 with content:encoded, dc:creator, media:content and a self link."""
     fg = _generator(feed, "application/rss+xml", feed.urls.rss)
     fg.register_extension("ns", _Namespaces, None, atom=False, rss=True)
     fg.docs(RSS_DOCS)
     for entry in feed.entries:
-        fe = fg.add_entry(_FixedLinksEntry(), order="append")
+        fe = _entry(fg, "rss", entry, shared)
+        if fe is None:
+            continue
         _common(fe, entry)
         a = entry.article
         summary = html.escape(a.summary, quote=False) if a.summary else None
@@ -152,7 +229,7 @@ def render_rss(feed: Feed) -> bytes:
     return _RSS_TITLE.sub(_plain_title, fg.rss_str(pretty=True))
 
 
-def render_atom(feed: Feed) -> bytes:
+def render_atom(feed: Feed, shared: SharedEntries | None = None) -> bytes:
     """Atom 1.0 with html content, per-entry authors, enclosures and hreflang translation links."""
     fg = _generator(feed, "application/atom+xml", feed.urls.atom)
     fg.subtitle(feed.description)
@@ -160,7 +237,9 @@ def render_atom(feed: Feed) -> bytes:
         fg.link(href=feed.hub, rel="hub")
     fg.author(name=feed.author)
     for entry in feed.entries:
-        fe = fg.add_entry(_FixedLinksEntry(), order="append")
+        fe = _entry(fg, "atom", entry, shared)
+        if fe is None:
+            continue
         _common(fe, entry)
         a = entry.article
         if a.summary:

@@ -362,8 +362,10 @@ def test_feed_folder_blocked_by_a_file_is_a_clean_error(site, tmp_path):
     assert snapshot(out) == before
 
 
-def test_failed_publish_leaves_every_old_feed_untouched(site, tmp_path, monkeypatch):
-    """A write failure part-way through a run (disk full) must not leave a mix of old and new feeds.
+@pytest.mark.parametrize("victim", ["write", "fsync"])
+def test_failed_publish_leaves_every_old_feed_untouched(site, tmp_path, monkeypatch, victim):
+    """A write or fsync failure part-way through a run (disk full, an I/O error) must not leave a mix
+    of old and new feeds; the fsyncs run on threads, and every one is settled before any rename.
 
     build() documents that on PublishError "no feed was changed".
     """
@@ -374,16 +376,16 @@ def test_failed_publish_leaves_every_old_feed_untouched(site, tmp_path, monkeypa
                time.time() - 3600)
     edit_title(site, "2021/12/don-ca-tai-tu.json", "Đờn ca tài tử trở lại với tên mới", time.time() - 3600)
     before = snapshot(out)
-    real_write = os.write
+    real = getattr(os, victim)
     calls = {"n": 0}
 
-    def write_then_fail(fd, data):
+    def then_fail(*args):
         calls["n"] += 1
         if calls["n"] > 3:
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, data)
+        return real(*args)
 
-    monkeypatch.setattr(publish.os, "write", write_then_fail)
+    monkeypatch.setattr(publish.os, victim, then_fail)
     with pytest.raises(PublishError):
         feedpub.build(site, out, now=NOW)
     monkeypatch.undo()

@@ -170,3 +170,26 @@ def test_decomposed_vietnamese_comes_out_composed_and_shares_the_category(fixtur
     ids = [e.findtext(f"{ATOM}id").rsplit("/", 1)[1] for e in category.iter(f"{ATOM}entry")]
     assert ids[:2] == ["vi-nfc", "vi-nfd"]
     assert not (tmp_path / "vi" / "categories" / "giao-duc-2").exists()
+
+
+def test_items_shared_by_several_feeds_are_built_once_and_come_out_the_same(fixture_site, tmp_path, monkeypatch):
+    """An article in a language feed and its category feeds: feedgen builds its item and entry once
+    (render_xml.SharedEntries) and the other feeds carry copies, byte for byte what building it gives."""
+    import feedpub.render as render
+    from feedpub import render_xml
+    captured = []
+    original = render.render_outputs
+    monkeypatch.setattr(render, "render_outputs", lambda config, feeds: captured.append(list(feeds))
+                        or original(config, feeds))
+    build(fixture_site, tmp_path / "out")
+    feeds, = captured
+    built = []
+    monkeypatch.setattr(render_xml._FixedLinksEntry, "__init__",
+                        lambda self, keep=None: built.append(1) or render_xml.FeedEntry.__init__(self)
+                        or setattr(self, "_keep", keep))
+    shared = render_xml.SharedEntries(feeds)
+    together = [(render_xml.render_rss(f, shared), render_xml.render_atom(f, shared)) for f in feeds]
+    distinct = {id(e) for f in feeds for e in f.entries}
+    assert len(built) == 2 * len(distinct) < 2 * sum(len(f.entries) for f in feeds)
+    assert shared._built == {}                              # nothing kept once its last feed is done
+    assert together == [(render_xml.render_rss(f), render_xml.render_atom(f)) for f in feeds]

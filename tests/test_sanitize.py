@@ -327,3 +327,19 @@ def test_clean_output_is_safe_and_xml_legal(html):
     assert strip_illegal_xml_chars(out) == (out, 0)
     assert all(unicodedata.is_normalized("NFC", text) for text in re.split(r"<[^>]*>", out))
 
+
+
+# Characters whose normal form depends on their neighbours: combining marks (one of them can join
+# a ">" into "≯"), Hangul jamo and syllables, Indic two-part vowels, a singleton, decomposed Vietnamese.
+_NFC_EDGES = st.lists(st.sampled_from(
+    list("<>/ a=\"e") + ["\u0301", "\u0300", "\u0323", "\u0338", "\u0308", "\u0344", "\u1100", "\u1161", "\u11a8",
+                          "\uac00", "\u0b47", "\u0b3e", "\u0b4b", "\u212b", "\u00c5", "\u0f73", "\u1ebf", "e\u0302\u0301"]),
+    max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_NFC_EDGES)
+def test_nfc_shortcut_gives_what_normalising_each_text_piece_gives(html):
+    from feedpub.sanitize import _TAG_OR_TEXT, _nfc_text
+    piecewise = _TAG_OR_TEXT.sub(lambda m: m.group(1) or unicodedata.normalize("NFC", m.group(2)), html)
+    assert _nfc_text(html) == piecewise

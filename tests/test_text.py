@@ -37,3 +37,16 @@ def test_the_xml_spec_set_is_narrower_than_what_feedpub_removes():
 def test_messages_escape_controls_separators_and_bidi(raw, shown):
     assert printable(raw) == shown
     assert printable(printable(raw)) == shown          # idempotent: escaping twice changes nothing
+
+
+def test_the_rule_matches_exactly_the_characters_it_names():
+    """ILLEGAL_XML is written for speed (a wide first class, then an exact check): it must still
+    match exactly XML-forbidden, DEL, C1 and the noncharacters, over every code point."""
+    from feedpub.text import ILLEGAL_XML
+    nonchars = {*range(0xFDD0, 0xFDF0), *(plane << 16 | low for plane in range(17) for low in (0xFFFE, 0xFFFF))}
+    expected = {c for c in range(0x110000)
+                if (c < 0x20 and c not in (0x09, 0x0A, 0x0D)) or 0x7F <= c <= 0x9F or 0xD800 <= c <= 0xDFFF
+                or c in nonchars}
+    text = "".join(map(chr, range(0x110000)))
+    assert {ord(m.group()) for m in ILLEGAL_XML.finditer(text)} == expected
+    assert ILLEGAL_XML.subn("", text)[1] == len(expected)
