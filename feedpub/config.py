@@ -44,7 +44,7 @@ class Config:
     site_title: str = ""
     hub: str | None = None        # WebSub hub
     category_feeds: bool = True
-    html_policy: Any = None       # sanitize.HtmlPolicy from the [html] table
+    html_policy: Any = None       # htmlpolicy.HtmlPolicy from the [html] table
     fingerprint: str = ""         # hash of the config file's bytes: state from another config is void
     date_order: str = "dmy"       # numeric dates day first ("dmy") or month first ("mdy")
     id_base: str = ""             # base_url as written (an IRI stays one): item ids derive from it
@@ -155,7 +155,7 @@ def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = No
                           "allowed_attributes, iframe_hosts)")
     html_policy = None                      # None: the default allow-list (and nh3 stays unimported)
     if html:
-        from .sanitize import policy_from_config
+        from .htmlpolicy import policy_from_config
         try:
             html_policy = policy_from_config(html)
         except ValueError as exc:

@@ -22,65 +22,16 @@ import ipaddress
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from html import unescape
-from types import MappingProxyType
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 
+from .htmlpolicy import DEFAULT_POLICY, DROP_WITH_CONTENT, HOST_NAME, SRCSET_ATTRIBUTES, URL_ATTRIBUTES, HtmlPolicy
 from .text import strip_illegal_xml
 from .urls import UrlError, iri_to_uri
 
-DEFAULT_ALLOWED_TAGS: frozenset[str] = frozenset({
-    "p", "br", "hr", "div", "span", "a", "strong", "em", "b", "i", "u", "s",
-    "sub", "sup", "small", "mark", "abbr", "time", "cite", "q", "blockquote",
-    "ul", "ol", "li", "h2", "h3", "h4", "h5", "h6", "pre", "code",
-    "figure", "figcaption", "img", "picture", "source", "video", "audio",
-    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "iframe",
-})
-
-DEFAULT_ALLOWED_IFRAME_HOSTS: frozenset[str] = frozenset({
-    "www.youtube.com", "www.youtube-nocookie.com", "player.vimeo.com",
-})
-
-DEFAULT_URL_SCHEMES: frozenset[str] = frozenset({"http", "https", "mailto", "tel"})
-
-DEFAULT_ALLOWED_ATTRIBUTES: Mapping[str, frozenset[str]] = MappingProxyType({
-    "*": frozenset({"title", "lang", "dir"}),
-    "a": frozenset({"href", "hreflang"}),
-    "img": frozenset({"src", "srcset", "sizes", "alt", "width", "height", "loading"}),
-    "source": frozenset({"src", "srcset", "sizes", "media", "type"}),
-    "video": frozenset({"src", "poster", "controls", "width", "height", "preload", "playsinline"}),
-    "audio": frozenset({"src", "controls", "preload"}),
-    "iframe": frozenset({"src", "width", "height", "allowfullscreen", "loading"}),
-    "blockquote": frozenset({"cite"}),
-    "q": frozenset({"cite"}),
-    "time": frozenset({"datetime"}),
-    "ol": frozenset({"start", "reversed"}),
-    "th": frozenset({"colspan", "rowspan", "scope"}),
-    "td": frozenset({"colspan", "rowspan"}),
-})
-
-# Elements removed together with their content: executable, or raw text that
-# would come out as visible markup if only the tag were stripped.
-_DROP_WITH_CONTENT = frozenset({
-    "script", "style", "noscript", "template", "title", "textarea", "xmp", "noembed", "noframes",
-})
-# Never allowed, whatever the configuration says.
-_FORBIDDEN_TAGS = _DROP_WITH_CONTENT | frozenset({
-    "plaintext", "svg", "math", "base", "meta", "link", "object", "embed", "applet",
-    "frame", "frameset", "form", "input", "button", "select",
-})
-_FORBIDDEN_ATTRIBUTES = frozenset({"style", "rel", "srcdoc", "formaction", "action"})
-_URL_ATTRIBUTES = frozenset({"href", "src", "poster", "cite"})
-_SRCSET_ATTRIBUTES = frozenset({"srcset"})
-
-_NAME = re.compile(r"[a-z][a-z0-9-]*\Z")
-_ATTRIBUTE_NAME = re.compile(r"[a-z][a-z0-9_.:-]*\Z")
-_HOST_NAME = re.compile(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?\Z")
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 _C0_OR_SPACE = "".join(chr(c) for c in range(0x21))
@@ -96,56 +47,6 @@ _PRE_NEWLINE = re.compile(r"(<pre(?:\s[^>]*)?>)\n")
 _MAX_EXTRA_PASSES = 4
 
 
-def _checked_names(values: Iterable[str], key: str, pattern: re.Pattern[str], forbidden: frozenset[str]) -> frozenset[str]:
-    """Lower-case names (tags, attributes, schemes) and reject malformed or never-allowed ones, naming key."""
-    names = frozenset(str(v).strip().lower() for v in values)
-    for name in sorted(names):
-        if not pattern.match(name):
-            raise ValueError(f"{key}: {name!r} is not a valid name")
-        if name in forbidden or (forbidden is _FORBIDDEN_ATTRIBUTES and name.startswith("on")):
-            raise ValueError(f"{key}: {name!r} is never allowed in feed content")
-    return names
-
-
-def _checked_attributes(table: Mapping[str, Iterable[str]], key: str) -> Mapping[str, frozenset[str]]:
-    """Validate a tag -> attribute names mapping ('*' means every tag) and freeze it."""
-    out: dict[str, frozenset[str]] = {}
-    for tag in sorted(table):
-        name = tag.strip().lower()
-        if name != "*" and not _NAME.match(name):
-            raise ValueError(f"{key}: {tag!r} is not a valid tag name")
-        out[name] = _checked_names(table[tag], f"{key}.{tag}", _ATTRIBUTE_NAME, _FORBIDDEN_ATTRIBUTES)
-    return MappingProxyType(out)
-
-
-def _checked_hosts(values: Iterable[str], key: str) -> frozenset[str]:
-    """Lower-case iframe host names and reject anything that is not a bare host name."""
-    hosts = frozenset(str(v).strip().lower() for v in values)
-    for host in sorted(hosts):
-        if not _HOST_NAME.match(host) or host.endswith("."):
-            raise ValueError(f"{key}: {host!r} is not a host name (no scheme, port or path)")
-    return hosts
-
-
-@dataclass(frozen=True)
-class HtmlPolicy:
-    """What survives sanitising: tags, attributes per tag ('*' = all), iframe hosts, URL schemes."""
-
-    tags: frozenset[str] = DEFAULT_ALLOWED_TAGS
-    attributes: Mapping[str, frozenset[str]] = field(default_factory=lambda: DEFAULT_ALLOWED_ATTRIBUTES, hash=False)
-    iframe_hosts: frozenset[str] = DEFAULT_ALLOWED_IFRAME_HOSTS
-    url_schemes: frozenset[str] = DEFAULT_URL_SCHEMES
-
-    def __post_init__(self) -> None:
-        """Normalise every field to lower-case frozen sets, rejecting unsafe entries."""
-        set_ = partial(object.__setattr__, self)
-        set_("tags", _checked_names(self.tags, "tags", _NAME, _FORBIDDEN_TAGS))
-        set_("attributes", _checked_attributes(self.attributes, "attributes"))
-        set_("iframe_hosts", _checked_hosts(self.iframe_hosts, "iframe_hosts"))
-        set_("url_schemes", _checked_names(self.url_schemes, "url_schemes", _NAME, frozenset({"javascript", "vbscript", "data"})))
-
-
-DEFAULT_POLICY = HtmlPolicy()
 
 
 def strip_illegal_xml_chars(text: str) -> tuple[str, int]:
@@ -167,7 +68,7 @@ def _host_ok(host: str) -> bool:
         ascii_host.encode("ascii").decode("idna")
     except UnicodeError:
         return False
-    if not _HOST_NAME.match(ascii_host):
+    if not HOST_NAME.match(ascii_host):
         return False
     if ascii_host.rstrip(".").rsplit(".", 1)[-1].isdigit():
         try:
@@ -248,9 +149,9 @@ def _filter_attribute(base_url: str, policy: HtmlPolicy, tag: str, attr: str, va
     if attr == "rel" and tag == "a":
         return value
     value = unicodedata.normalize("NFC", value)
-    if attr in _SRCSET_ATTRIBUTES:
+    if attr in SRCSET_ATTRIBUTES:
         return _clean_srcset(value, base_url, policy.url_schemes)
-    if attr not in _URL_ATTRIBUTES:
+    if attr not in URL_ATTRIBUTES:
         return value
     url = _absolute_url(value, base_url, policy.url_schemes)
     if url is not None and tag == "iframe" and attr == "src" and not _iframe_src_ok(url, policy.iframe_hosts):
@@ -281,7 +182,7 @@ class _Cleaner:
 
     def __init__(self, policy: HtmlPolicy):
         tags = set(policy.tags)
-        drop = set(_DROP_WITH_CONTENT)
+        drop = set(DROP_WITH_CONTENT)
         if not policy.iframe_hosts:
             tags.discard("iframe")
         if "iframe" not in tags:
@@ -344,39 +245,3 @@ def clean_html(html: str, base_url: str, policy: HtmlPolicy = DEFAULT_POLICY) ->
         return out
     finally:
         cleaner.base.url = outer
-
-
-def _string_list(table: Mapping[str, object], name: str, key: str) -> list[str]:
-    """Return table[name] if it is a list of strings, else raise ValueError naming key."""
-    value = table[name]
-    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{key} must be a list of strings, got {type(value).__name__}: {value!r}")
-    return list(value)
-
-
-_CONFIG_KEYS = ("allowed_tags", "extra_tags", "allowed_attributes", "iframe_hosts")
-
-
-def policy_from_config(table: dict) -> HtmlPolicy:
-    """Build a policy from the [html] table of feedpub.toml, raising ValueError that names the bad key."""
-    if not isinstance(table, Mapping):
-        raise ValueError(f"html must be a table, got {type(table).__name__}")
-    unknown = sorted(set(table) - set(_CONFIG_KEYS))
-    if unknown:
-        raise ValueError(f"html.{unknown[0]}: unknown key (expected one of {', '.join(_CONFIG_KEYS)})")
-    tags = set(DEFAULT_ALLOWED_TAGS)
-    if "allowed_tags" in table:
-        tags = set(_checked_names(_string_list(table, "allowed_tags", "html.allowed_tags"), "html.allowed_tags", _NAME, _FORBIDDEN_TAGS))
-    if "extra_tags" in table:
-        tags |= _checked_names(_string_list(table, "extra_tags", "html.extra_tags"), "html.extra_tags", _NAME, _FORBIDDEN_TAGS)
-    attributes = dict(DEFAULT_ALLOWED_ATTRIBUTES)
-    if "allowed_attributes" in table:
-        given = table["allowed_attributes"]
-        if not isinstance(given, Mapping):
-            raise ValueError(f"html.allowed_attributes must be a table of tag = [attribute, ...], got {type(given).__name__}")
-        lists = {tag: _string_list(given, tag, f"html.allowed_attributes.{tag}") for tag in given}
-        attributes.update(_checked_attributes(lists, "html.allowed_attributes"))
-    hosts = DEFAULT_ALLOWED_IFRAME_HOSTS
-    if "iframe_hosts" in table:
-        hosts = _checked_hosts(_string_list(table, "iframe_hosts", "html.iframe_hosts"), "html.iframe_hosts")
-    return HtmlPolicy(tags=frozenset(tags), attributes=attributes, iframe_hosts=hosts)
