@@ -7,12 +7,12 @@ from urllib.parse import quote
 
 from .config import Config
 from .dates import site_time
-from .model import Article, Entry, Feed, FeedUrls, Translation
+from .layout import feed_dir, feed_urls, stylesheet_href
+from .model import Article, Entry, Feed, Translation
 from .sanitize import DEFAULT_POLICY, clean_html
 from .slugs import unique_slugs
 
 EMPTY_SITE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)   # "updated" of feeds when the site has nothing published
-STYLESHEET = "feed.css"
 
 
 def guid(config: Config, record_id: str) -> str:
@@ -22,11 +22,6 @@ def guid(config: Config, record_id: str) -> str:
     always had (an IRI is a valid Atom id, and an RSS guid with isPermaLink="false" is any string).
     """
     return f"{config.id_base}/id/{quote(record_id, safe='')}"
-
-
-def feed_dir(lang: str, slug: str | None = None) -> str:
-    """Folder of a feed under OUT/."""
-    return f"{lang}/categories/{slug}" if slug else lang
 
 
 def category_slugs(categories: dict[str, set[str]]) -> dict[str, dict[str, str]]:
@@ -78,8 +73,7 @@ def _feed(config: Config, lang: str, cat: str | None, slug: str | None, entries:
           site_updated: datetime, version: str) -> Feed:
     lc = config.languages[lang]
     base = feed_dir(lang, slug)
-    urls = FeedUrls(rss=config.out_url(f"{base}/rss.xml"), atom=config.out_url(f"{base}/atom.xml"),
-                    json=config.out_url(f"{base}/feed.json"), page=config.out_url(f"{base}/index.html"))
+    urls = feed_urls(config.feeds_url, lang, slug)
     newest = max((max(e.article.updated, e.article.published) for e in entries), default=site_updated)
     return Feed(
         lang=lang,
@@ -95,7 +89,7 @@ def _feed(config: Config, lang: str, cat: str | None, slug: str | None, entries:
         hub=config.hub,
         category=cat,
         category_slug=slug,
-        stylesheet="../" * (base.count("/") + 1) + STYLESHEET,   # relative: works wherever OUT is served
+        stylesheet=stylesheet_href(lang, slug),               # relative: works wherever OUT is served
         site_title=config.site_title,
         generator_version=version,
     )

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .model import FeedUrls
+
 __all__ = ["FEED_FILES", "FORMATS", "INDEX", "OPML", "PRIVATE_DIR", "STYLESHEET", "FeedFormat",
-           "feed_dir", "feed_files", "is_feed_file", "stylesheet_href"]
+           "feed_dir", "feed_files", "feed_urls", "is_feed_file", "stylesheet_href"]
 
 INDEX = "index.html"          # the human-readable page of a feed folder, and of OUT itself
 OPML = "feeds.opml"
@@ -57,3 +59,8 @@ def is_feed_file(relpath: str) -> bool:
 def stylesheet_href(lang: str, slug: str | None = None) -> str:
     """The stylesheet, relative to a feed folder, so a feed reads well wherever OUT is served."""
     return "../" * (feed_dir(lang, slug).count("/") + 1) + STYLESHEET
+
+
+def feed_urls(feeds_url: str, lang: str, slug: str | None = None) -> FeedUrls:
+    """Where one feed's files are published: feeds_url (OUT as the world sees it) plus their paths."""
+    return FeedUrls(**{key: f"{feeds_url}/{rel}" for key, rel in feed_files(lang, slug).items()})

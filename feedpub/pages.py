@@ -24,24 +24,16 @@ from typing import Iterable, Sequence
 
 from .config import Config
 from .dates import format_local, format_rfc3339, format_rfc822, site_time
-from .feeds import STYLESHEET, feed_dir
+from .layout import FORMATS, INDEX, OPML, STYLESHEET, feed_dir, feed_urls
 from .model import Feed, FeedUrls
 from .text import strip_illegal_xml
 
 __all__ = ["INDEX", "OPML", "autodiscovery", "group_feeds", "label_set", "render_feed_page", "render_pages",
            "render_site_files", "render_snippet", "snippet"]
 
-INDEX = "index.html"
-OPML = "feeds.opml"
 OPML_DOCS = "http://opml.org/spec2.opml"
 FALLBACK_LANG = "en"
 
-# Media types of the three formats, in the order pages and snippets list them.
-FORMATS = (
-    ("rss", "RSS", "application/rss+xml"),
-    ("atom", "Atom", "application/atom+xml"),
-    ("json", "JSON Feed", "application/feed+json"),
-)
 
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
@@ -150,14 +142,12 @@ class Alternate:
 
 def autodiscovery(lang: str, title: str, urls: FeedUrls) -> list[Alternate]:
     """RSS, Atom and JSON Feed autodiscovery links of one feed."""
-    return [Alternate(mime, getattr(urls, key), lang, f"{title} ({name})") for key, name, mime in FORMATS]
+    return [Alternate(f.media_type, getattr(urls, f.key), lang, f"{title} ({f.name})") for f in FORMATS]
 
 
 def language_urls(config: Config, lang: str, slug: str | None = None) -> FeedUrls:
     """Where a language's (or category's) feeds are published: the same URLs feeds.build_feeds uses."""
-    base = feed_dir(lang, slug)
-    return FeedUrls(rss=config.out_url(f"{base}/rss.xml"), atom=config.out_url(f"{base}/atom.xml"),
-                    json=config.out_url(f"{base}/feed.json"), page=config.out_url(f"{base}/{INDEX}"))
+    return feed_urls(config.feeds_url, lang, slug)
 
 
 # --- templates ------------------------------------------------------------------------------
@@ -203,7 +193,7 @@ def _page_path(feed: Feed) -> str:
 
 
 def _formats(urls: FeedUrls) -> list[dict]:
-    return [{"key": key, "name": name, "type": mime, "url": getattr(urls, key)} for key, name, mime in FORMATS]
+    return [{"key": f.key, "name": f.name, "type": f.media_type, "url": getattr(urls, f.key)} for f in FORMATS]
 
 
 def _item(entry, lang: str, config: Config, page: str, category_pages: dict[str, str]) -> dict:
@@ -321,7 +311,7 @@ def _opml(config: Config, grouped) -> bytes:
                                  title=_xml_text(language_name(lang)), language=lang)
         for feed in ([main] if main is not None else []) + cats:
             html_url = feed.urls.page
-            for key, name, _ in FORMATS[:2]:
+            for key, name in ((f.key, f.name) for f in FORMATS[:2]):
                 label = _xml_text(f"{feed.title} ({name})")
                 attrs = {"type": "rss", "text": label, "title": label, "xmlUrl": getattr(feed.urls, key),
                          "htmlUrl": html_url, "language": feed.lang}

@@ -43,6 +43,7 @@ from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 from .errors import FeedpubError
+from .layout import FORMATS
 from .text import printable
 from .watch import POLL_SECONDS, SiteWatcher
 
@@ -64,16 +65,9 @@ _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.
 _CLIENT_GONE = (ConnectionError, TimeoutError)
 
 # By file name first (the feed formats), then by suffix.
-_BY_NAME = {
-    "rss.xml": "application/rss+xml; charset=utf-8",
-    "atom.xml": "application/atom+xml; charset=utf-8",
-    "feed.json": "application/feed+json; charset=utf-8",
-}
-_FOR_BROWSERS = {
-    "rss.xml": "application/xml; charset=utf-8",
-    "atom.xml": "application/xml; charset=utf-8",
-    "feed.json": "application/json; charset=utf-8",
-}
+_BY_NAME = {f.file: f"{f.media_type}; charset=utf-8" for f in FORMATS}
+_FOR_BROWSERS = {f.file: ("application/json" if f.key == "json" else "application/xml") + "; charset=utf-8"
+                 for f in FORMATS}
 _BY_SUFFIX = {
     ".html": "text/html; charset=utf-8",
     ".htm": "text/html; charset=utf-8",
