@@ -41,8 +41,14 @@ def _clean_bodies(articles: list[Article], policy) -> list[str | None]:
 
 
 def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Article]],
-                translations: dict[str, dict[str, Translation]], *, version: str = "") -> list[Feed]:
-    """One Feed per language, then one per (language, category) when category feeds are on."""
+                translations: dict[str, dict[str, Translation]], *, version: str = "",
+                unrendered: frozenset = frozenset()) -> list[Feed]:
+    """One Feed per language, then one per (language, category) when category feeds are on.
+
+    The feeds whose keys are in `unrendered` are not going to be rendered (their files are already
+    right): they are made for the site's pages (title, links, count, updated) without sanitising
+    their articles' bodies, which is most of the cost of a model.
+    """
     policy = config.html_policy or DEFAULT_POLICY
     everything = [a for arts in chosen.values() for a in arts]
     site_updated = max((max(a.updated, a.published) for a in everything), default=EMPTY_SITE_DATE)
@@ -52,12 +58,46 @@ def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Articl
             names[lang].add(cat)
     slugs = category_slugs(names)
     keys = sorted(chosen, key=lambda k: (k[0], k[1] or ""))
-    distinct = list({id(a): a for key in keys for a in chosen[key]}.values())   # once, however many feeds
+    rendered = [key for key in keys if key not in unrendered]
+    distinct = list({id(a): a for key in rendered for a in chosen[key]}.values())   # once, however many feeds
     entries = {id(a): _entry(config, _localise(a, config, body), translations)
                for a, body in zip(distinct, _clean_bodies(distinct, policy), strict=True)}
+    for key in keys:
+        for a in chosen[key]:
+            if id(a) not in entries:                  # only in feeds that are not rendered: no body needed
+                entries[id(a)] = _entry(config, _localise(a, config, None), translations)
     return [_feed(config, lang, cat, slugs[lang].get(cat) if cat else None,
                   [entries[id(a)] for a in chosen[(lang, cat)]], site_updated, version)
             for lang, cat in keys]
+
+
+def feed_fingerprints(chosen: dict[tuple[str, str | None], list[Article]],
+                      translations: dict[str, dict[str, Translation]]) -> tuple[dict[str, str], str]:
+    """A digest per feed of everything its files are made of (its articles, every field, their
+    translation links; for an empty feed, the site's newest date, which it shows), keyed
+    "lang/category"; and a digest of which feeds there are, which every feed page links to."""
+    import hashlib
+    import msgspec
+    encode = msgspec.msgpack.Encoder().encode
+    everything = [a for arts in chosen.values() for a in arts]
+    site_updated = max((max(a.updated, a.published) for a in everything), default=EMPTY_SITE_DATE)
+    digests: dict[str, str] = {}
+    for (lang, cat), articles in chosen.items():
+        digest = hashlib.blake2b(encode([lang, cat]), digest_size=16)
+        for article in articles:
+            digest.update(encode(article))
+            links = translations.get(article.translation_key, {}) if article.translation_key else {}
+            digest.update(encode(sorted((code, t.url, t.title) for code, t in links.items())))
+        if not articles:
+            digest.update(encode(site_updated))
+        digests[feed_key(lang, cat)] = digest.hexdigest()
+    layout = hashlib.blake2b(encode(sorted(digests)), digest_size=16).hexdigest()
+    return digests, layout
+
+
+def feed_key(lang: str, cat: str | None) -> str:
+    """A feed's name in the cache: its language, and its category if it has one."""
+    return f"{lang}/{cat}" if cat is not None else lang
 
 
 def _entry(config: Config, article: Article, translations: dict[str, dict[str, Translation]]) -> Entry:

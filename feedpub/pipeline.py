@@ -265,25 +265,31 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
         report.feeds = [FeedReport(path, n, False) for path, n in last_summary.get("feeds", [])]
         cache.save_meta({**meta, "summary": {**last_summary, **_summary(report)}})
         return report
-    from .feeds import build_feeds
+    from .feeds import build_feeds, feed_fingerprints, feed_key
     from .render import planned_outputs, render_outputs
-    feeds = build_feeds(config, ingested.chosen, ingested.translations, version=_version())
+    digests, layout = feed_fingerprints(ingested.chosen, ingested.translations)
+    kept: frozenset = frozenset()
+    if not full and last_outputs and cache.meta.get("layout") == layout and _outputs_intact(out, last_outputs):
+        # The same feeds as last time: only those whose content changed are made and rendered.
+        last = cache.meta.get("feeds") or {}
+        kept = frozenset(key for key in ingested.chosen if last.get(feed_key(*key)) == digests[feed_key(*key)])
+    feeds = build_feeds(config, ingested.chosen, ingested.translations, version=_version(), unrendered=kept)
     planned = planned_outputs(feeds)
     remove_stale_temps(out, folders_of(owned | planned))
-    changed = publish_files(out, render_outputs(config, feeds), planned=planned, owned=owned)
+    changed = publish_files(out, render_outputs(config, feeds, kept=kept), planned=planned, owned=owned)
     items = {}
     for feed in feeds:
         for key, rel in feed_files(feed.lang, feed.category_slug).items():
             if key != "page":
                 items[rel] = len(feed.entries)
-    report.feeds = [FeedReport(rel, items[rel], changed[rel]) for rel in sorted(changed) if rel in items]
+    report.feeds = [FeedReport(rel, items[rel], changed.get(rel, False)) for rel in sorted(items)]
     report.files_changed = sum(changed.values())
     outputs = {}
-    for rel in changed:
+    for rel in sorted(planned):
         st = os.stat(out / rel)
         outputs[rel] = [st.st_size, st.st_mtime_ns]
-    cache.save_meta({**meta, "outputs": outputs, "summary": {"feeds": [[f.path, f.items] for f in report.feeds],
-                                                            **_summary(report)}})
+    cache.save_meta({**meta, "outputs": outputs, "feeds": digests, "layout": layout,
+                     "summary": {"feeds": [[f.path, f.items] for f in report.feeds], **_summary(report)}})
     return report
 
 

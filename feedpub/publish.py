@@ -257,6 +257,12 @@ def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str
     finally:
         if syncer is not None:
             syncer.close()
+    missing = sorted(rel for rel in planned - set(changed) if not safe_target(out_dir, rel).is_file())
+    if missing:                           # a file kept as it was is gone: publishing would leave a hole
+        for tmp, _ in pending:
+            _unlink(tmp)
+        raise PublishError(f"{out_dir}: {missing[0]} was to be kept as it is but is missing; nothing was "
+                           "published (run again, or with --full)")
     stale = sorted(owned - planned)
     if pending or stale or not (out_dir / MANIFEST).is_file():
         write_atomic(out_dir / MANIFEST, manifest_bytes(owned | planned))    # covers the swap below

@@ -29,9 +29,10 @@ def planned_outputs(feeds) -> frozenset[str]:
     return frozenset(paths)
 
 
-def render_outputs(config: Config, feeds) -> Iterator[tuple[str, bytes]]:
+def render_outputs(config: Config, feeds, *, kept: frozenset = frozenset()) -> Iterator[tuple[str, bytes]]:
     """Every file of OUT as (path, bytes), one at a time: per feed its three formats and its page,
-    then the stylesheet, the index page and the OPML.
+    then the stylesheet, the index page and the OPML. The feeds whose (lang, category) keys are
+    in `kept` are left out (their files are already right); the site's files list them still.
 
     On a site big enough for it, the feeds of the later languages are rendered by a forked child
     while this process renders the others (forked.Offloaded); their files still come out here one
@@ -41,7 +42,8 @@ def render_outputs(config: Config, feeds) -> Iterator[tuple[str, bytes]]:
     from .pages import group_feeds, render_site_files
     feeds = list(feeds)
     grouped = group_feeds(feeds)
-    mine, theirs = _shares(feeds) if spare_core() else (feeds, [])
+    rendered = [feed for feed in feeds if (feed.lang, feed.category) not in kept]
+    mine, theirs = _shares(rendered) if spare_core() else (rendered, [])
     if not theirs:
         yield from _feed_files(config, mine, grouped)
     else:

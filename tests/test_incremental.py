@@ -474,3 +474,22 @@ def test_a_file_changed_a_moment_before_a_run_is_read_again_by_the_next(tmp_path
     third = feedpub.build(site, out, now=NOW)                       # no longer recent: read once more...
     assert third.files_read == 1
     assert feedpub.build(site, out, now=NOW).skipped                # ...and then left alone
+
+
+def test_only_the_feeds_a_new_article_enters_are_rendered(builds, monkeypatch):
+    """Sanitising and rendering cost most of an incremental run: a feed whose content did not change
+    keeps its files as they are, and the result is still what a full build gives."""
+    from feedpub import render_xml
+    before = {p: p.stat().st_mtime_ns for p in builds.out.rglob("*.xml")}
+    rendered = []
+    original = render_xml.render_rss
+    monkeypatch.setattr(render_xml, "render_rss",
+                        lambda feed, *a, **k: rendered.append((feed.lang, feed.category)) or original(feed, *a, **k))
+    record = dict(NEW_RECORD, categories=["Politics"], published="2026-11-28T08:00:00+07:00")
+    builds.site.write_record("2026/new-politics.json", record)
+    report = builds.incremental()
+    assert sorted(rendered, key=lambda k: (k[0], k[1] or "")) == [("en", None), ("en", "Politics")]
+    builds.check(report)
+    after = {p: p.stat().st_mtime_ns for p in builds.out.rglob("*.xml")}
+    untouched = {p for p in before if before[p] == after.get(p)}
+    assert builds.out / "vi" / "rss.xml" in untouched and builds.out / "en" / "rss.xml" not in untouched

@@ -414,9 +414,9 @@ def test_render_pages_twice_gives_the_same_bytes(site, tmp_path, monkeypatch):
     captured = []
     original = render.render_outputs
 
-    def spy(config, feeds):                 # the Feed models of a real build
+    def spy(config, feeds, **how):          # the Feed models of a real build
         captured.append((config, list(feeds)))
-        return original(config, feeds)
+        return original(config, feeds, **how)
 
     monkeypatch.setattr(render, "render_outputs", spy)
     feedpub.build(site, tmp_path / "out", now=NOW, full=True)

@@ -179,8 +179,8 @@ def test_items_shared_by_several_feeds_are_built_once_and_come_out_the_same(fixt
     from feedpub import render_xml
     captured = []
     original = render.render_outputs
-    monkeypatch.setattr(render, "render_outputs", lambda config, feeds: captured.append(list(feeds))
-                        or original(config, feeds))
+    monkeypatch.setattr(render, "render_outputs", lambda config, feeds, **how: captured.append(list(feeds))
+                        or original(config, feeds, **how))
     build(fixture_site, tmp_path / "out")
     feeds, = captured
     built = []
