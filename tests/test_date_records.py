@@ -12,6 +12,8 @@ import pytest
 import feedpub
 from conftest import NOW, NOW_ARG, run_cli, write_jsonl, scan_records, scan_rows
 from feedpub.config import load_config
+from feedpub.errors import UsageError
+from feedpub.pipeline import resolve_now
 from feedpub.feedcheck import validate_output
 
 VN = timezone(timedelta(hours=7))
@@ -218,6 +220,24 @@ def test_now_is_read_in_the_sites_order(tmp_path):
     assert entry_ids(tmp_path / "out" / "vi" / "rss.xml") == ["due"]
     result = run_cli("check", "--data", site, "--now", "12/31/2026 00:00")
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("value", ["2026-11-30T10:00", "2026-11-30 10:00:59", "2026-11-30T10:00Z",
+                                   "2026-11-30T10:00:00+14:00", "2026-11-30T10:00-12:00",
+                                   "2026-11-30T10:00+05:45", "1001-01-01T00:00", "9998-12-31T23:59:59", "9999-12-31T23:59:59"])
+def test_now_in_iso_form_means_what_the_date_reader_says(tmp_path, value):
+    """--now's quick ISO reading and the record date reader agree on every spelling both accept."""
+    from feedpub.dates import parse_datetime
+    config = load_config(make_site(tmp_path, [rec("a")]))
+    assert resolve_now(value, config) == parse_datetime(value, config.tz)[0].timestamp()
+
+
+@pytest.mark.parametrize("value", ["2026-02-30T10:00", "2026-11-30T10:00-13:00", "2026-11-30T10:00+14:30",
+                                   "0001-01-01T00:00", "1000-01-01T00:00", "9999-12-31T23:59:59-05:00"])
+def test_now_in_iso_form_out_of_range_is_a_usage_error(tmp_path, value):
+    config = load_config(make_site(tmp_path, [rec("a")]))
+    with pytest.raises(UsageError):
+        resolve_now(value, config)
 
 
 def test_now_only_valid_in_the_other_order_is_a_usage_error_with_the_hint(tmp_path):
