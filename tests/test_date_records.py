@@ -151,6 +151,8 @@ TASK_VALUES = [
     "02/12/2021 23:30 GMT+20", "2021-12-02T23:30:00+15:00", "Thứ Năm, 02/12/2021 23:30 (GMT+7)11",
     "02/12/2021 23:30 Ã¢â‚¬", "<![CDATA[Thu, 02 Dec 2021 23:30:00 +0700]]>", 20260307, 20260307000500,
     "Wednesday, 2/4/2026", "Thứ Năm, 2/4/2026 15:20", "0001-01-01T00:00:00", "9999-12-31T23:59:59Z", 253402300799,
+    "2021-12-02T23:30:00+0760", "Sun Mar 01 2026 09:51:10 GMT+0700 (GMT+07:00)", "20260307T000500Z",
+    "2026030700", "Cách đây 2 giờ", "02 Tháng Mười Hai 2021", "2 thg 12, 2021",
 ]
 
 
@@ -190,6 +192,12 @@ def test_check_reports_exactly_what_build_reports(tmp_path, order):
     assert any(valid_in_dmy_only in line for line in check_errors) == (order == "mdy")
     placeholder = 'field "updated": "0001-01-01T00:00:00" is the placeholder'
     assert any(placeholder in line for line in check_warnings)
+    for refused in ('"2021-12-02T23:30:00+0760" is not a valid date: offset +07:60 is out of range',
+                    '"2026030700" is not a valid date: as a Unix timestamp it is 15 March 2034',
+                    '"Cách đây 2 giờ" is not a valid date: it is a relative time'):
+        assert any(refused in line for line in check_errors), refused
+    for accepted in ("GMT+07:00", "20260307T000500Z", "Tháng Mười Hai", "thg 12"):
+        assert not any(accepted in line for line in check_errors), accepted
 
 
 # --- a month-first site is read month first everywhere ----------------------------------------------

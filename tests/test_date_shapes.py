@@ -114,7 +114,19 @@ def test_javascript_weekday_is_checked():
     assert warnings == ('weekday "Mon" does not match 01/03/2026 (a Sunday); the date wins',)
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Sun Mar 01 2026 09:51:10 GMT+0700 (GMT+07:00)", at(420, 2026, 3, 1, 9, 51, 10)),
+    ("Sun Mar 01 2026 09:51:10 GMT+0700 (GMT+0700)", at(420, 2026, 3, 1, 9, 51, 10)),
+    ("Sat Feb 28 2026 21:51:10 GMT-0500 (GMT-05:00)", at(-300, 2026, 2, 28, 21, 51, 10)),
+    ("Sun Mar 01 2026 08:21:10 GMT+0530 (UTC+05:30)", at(330, 2026, 3, 1, 8, 21, 10)),
+])
+def test_javascript_label_may_be_the_offset_again_where_the_zone_has_no_name(text, expected):
+    assert parsed(text) == (expected, expected.utcoffset(), ())
+
+
 @pytest.mark.parametrize(("text", "reason"), [
+    ("Sun Mar 01 2026 09:51:10 GMT+0700 (GMT+08:00)", "it has two different offsets"),
+    ("Sun Mar 01 2026 09:51:10 GMT+0700 (GMT+07:60)", "offset +07:60 is out of range"),
     ("Sun Mar 01 2026 09:51:10 GMT+0700 (Indochina Time) x", 'unexpected "x"'),
     ("Sun Mar 01 2026 09:51:10 GMT+1500 (Nowhere Time)", "offset +15:00 is out of range"),
     ("Sun Mar 01 2026 09:51:10 (Indochina Time)", 'unexpected "Indochina Time"'),
@@ -166,6 +178,57 @@ def test_digit_strings_that_are_not_dates(text, reason):
     assert rejected(text) == f'"{text}" is not a valid date: {reason}'
 
 
+ISO_BASIC_STAMPS = [
+    ("20260307T000500", vn(2026, 3, 7, 0, 5)),
+    ("20260307T2359", vn(2026, 3, 7, 23, 59)),
+    ("20260307t000500", vn(2026, 3, 7, 0, 5)),
+    ("20260306T170500Z", datetime(2026, 3, 6, 17, 5, tzinfo=UTC)),
+    ("20260306T170500.250Z", datetime(2026, 3, 6, 17, 5, 0, 250000, tzinfo=UTC)),
+    ("20260307T000500+0700", at(420, 2026, 3, 7, 0, 5)),
+    ("20260307T000500+07", at(420, 2026, 3, 7, 0, 5)),
+    ("20260306T120500-05:00", at(-300, 2026, 3, 6, 12, 5)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ISO_BASIC_STAMPS, ids=[t for t, _ in ISO_BASIC_STAMPS])
+@pytest.mark.parametrize("order", ORDERS)
+def test_iso_basic_stamps_read_like_compact_stamps_with_their_offset(text, expected, order):
+    """YYYYMMDDTHHMM[SS]: the site zone unless an offset or Z follows."""
+    assert parsed(text, order) == (expected, expected.utcoffset(), ())
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("20260230T000500", "day 30 is out of range for February 2026 (expected YYYYMMDDTHHMMSS)"),
+    ("20261307T0005", "month 13 is out of range (expected YYYYMMDDTHHMM)"),
+    ("20260307T240000", "hour 24 is out of range (expected HH:MM from 00:00 to 23:59)"),
+    ("20260307T006000", "minute 60 is out of range (expected HH:MM from 00:00 to 23:59)"),
+    ("20260307T000500+1500", f"offset +15:00 is out of range ({OFFSET})"),
+    ("20260307T000500+0760", f"offset +07:60 is out of range ({OFFSET})"),
+])
+def test_iso_basic_stamps_that_are_not_dates(text, reason):
+    assert rejected(text) == f'"{text}" is not a valid date: {reason}'
+
+
+@pytest.mark.parametrize(("text", "unix", "stamp"), [
+    ("2026030700", "15 March 2034", "7 March 2026 00h"),
+    ("2026030723", "15 March 2034", "7 March 2026 23h"),
+    ("1999123123", "7 May 2033", "31 December 1999 23h"),
+])
+def test_ten_digits_that_are_also_yyyymmddhh_are_not_guessed(text, unix, stamp):
+    """Unix seconds that start 19 or 20 lie after 2030; the same digits may be an hour stamp."""
+    assert rejected(text) == (f'"{text}" is not a valid date: as a Unix timestamp it is {unix}, but it looks '
+                              f"like {stamp} written YYYYMMDDHH ({DIGITS})")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026030724", datetime(2034, 3, 15, 10, 18, 44, tzinfo=UTC)),     # hour 24: only Unix seconds
+    ("2013131300", datetime(2033, 10, 17, 3, 8, 20, tzinfo=UTC)),         # month 13: only Unix seconds
+    ("200000000", datetime(1976, 5, 3, 19, 33, 20, tzinfo=UTC)),        # nine digits: only Unix seconds
+])
+def test_ten_digits_that_can_only_be_unix_seconds_are(text, expected):
+    assert parsed(text) == (expected, timedelta(0), ())
+
+
 @pytest.mark.parametrize(("value", "expected"), [
     (1772333470, datetime(2026, 3, 1, 2, 51, 10, tzinfo=UTC)),
     (1772333470.25, datetime(2026, 3, 1, 2, 51, 10, 250000, tzinfo=UTC)),
@@ -204,6 +267,9 @@ RELATIVE_TIMES = [
     ("Yesterday at 8:30 PM", "Yesterday"),
     ("Thứ Năm, 02/12/2021 (3 ngày trước)", "3 ngày trước"),
     ("09:15 hôm nay", "hôm nay"),
+    ("Cách đây 2 giờ", None), ("cách đây khoảng 3 ngày", None), ("cách đây vài phút", None),
+    ("Đăng cách đây 5 phút", "cách đây 5 phút"),
+    ("02/12/2021 23:30 (cách đây 2 giờ)", "cách đây 2 giờ"),
 ]
 
 
@@ -241,7 +307,7 @@ def test_every_real_offset_is_accepted_in_every_shape(shape, sign, hours, minute
 
 @pytest.mark.parametrize("shape", sorted(OFFSET_SHAPES))
 @pytest.mark.parametrize(("sign", "hours", "minutes"), [("+", 14, 1), ("+", 15, 0), ("+", 20, 0), ("-", 12, 1),
-                                                        ("-", 13, 0), ("+", 23, 59)])
+                                                        ("-", 13, 0), ("+", 23, 59), ("+", 7, 60), ("-", 5, 75)])
 def test_every_offset_beyond_the_real_world_is_rejected_in_every_shape(shape, sign, hours, minutes):
     """Three places once checked the range three ways (GMT+20 and +15:00 got through); now
     every shape asks the same rule and says the same thing."""
@@ -290,3 +356,37 @@ JUNK = [
 def test_junk_around_a_date_is_rejected_never_guessed(text, reason, order):
     message = rejected(text, order)
     assert message.split(" is not a valid date: ", 1)[1].startswith(f"{reason} (")
+
+
+# --- Vietnamese months in words --------------------------------------------------------------------
+
+MONTH_WORDS = [
+    ("02 Tháng Mười Hai 2021", vn(2021, 12, 2)),
+    ("Thứ Năm, 02 Tháng Mười Hai 2021", vn(2021, 12, 2)),
+    ("02 Tháng Mười Một 2021 23:30", vn(2021, 11, 2, 23, 30)),
+    ("02 Tháng Mười 2021", vn(2021, 10, 2)),
+    ("02 tháng Giêng 2022", vn(2022, 1, 2)),
+    ("02 tháng Một 2022", vn(2022, 1, 2)),
+    ("05 tháng Chạp 2021", vn(2021, 12, 5)),
+    ("ngày 02 tháng Năm năm 2021", vn(2021, 5, 2)),
+    ("02 Tháng Tư 2021", vn(2021, 4, 2)),
+    ("02 tháng Bẩy 2021", vn(2021, 7, 2)),
+    ("Tháng Mười Một 02, 2021", vn(2021, 11, 2)),
+    ("2 thg 12, 2021", vn(2021, 12, 2)),
+    ("2 thg 12 2021 23:30", vn(2021, 12, 2, 23, 30)),
+    ("thg 11 2, 2021", vn(2021, 11, 2)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MONTH_WORDS, ids=[t for t, _ in MONTH_WORDS])
+@pytest.mark.parametrize("order", ORDERS)
+def test_months_in_vietnamese_words_and_abbreviations(text, expected, order):
+    """Windows' vi-VN long dates name the month ("Tháng Mười Hai"); CLDR's medium dates abbreviate
+    it ("thg 12"). Neither is a numeric date, so the site's order does not apply."""
+    assert parsed(text, order) == (expected, expected.utcoffset(), ())
+
+
+def test_a_weekday_that_disagrees_with_a_month_in_words_is_warned_about():
+    dt, _, warnings = parsed("Thứ Hai, 02 Tháng Mười Hai 2021")
+    assert dt == vn(2021, 12, 2)
+    assert len(warnings) == 1 and "does not match" in warnings[0]

@@ -164,8 +164,12 @@ def named_offset(m: re.Match[str] | None) -> timezone | None:
     if not m["sign"]:
         return timezone.utc
     if m["hh"]:
-        return _offset_zone(m["sign"], int(m["hh"]), int(m["mm"]))
-    return _offset_zone(m["sign"], int(m["h"]), int(m["m"] or 0))
+        zone = _offset_zone(m["sign"], int(m["hh"]), int(m["mm"]))
+    else:
+        zone = _offset_zone(m["sign"], int(m["h"]), int(m["m"] or 0))
+    if m["lsign"]:                      # "GMT+0700 (GMT+07:00)": the label repeats the offset
+        pick_offset(zone, _offset_zone(m["lsign"], int(m["lh"]), int(m["lm"])))
+    return zone
 
 
 def clock_offset(clock: re.Match[str] | None) -> timezone | None:
@@ -180,10 +184,10 @@ def clock_offset(clock: re.Match[str] | None) -> timezone | None:
 
 
 def written_offset(m: re.Match[str] | None) -> timezone | None:
-    """+HH:MM / -HHMM written after a time."""
+    """+HH:MM / -HHMM (or +HH) written after a time."""
     if m is None:
         return None
-    return _offset_zone(m["sign"], int(m["h"]), int(m["m"]))
+    return _offset_zone(m["sign"], int(m["h"]), int(m["m"] or 0))
 
 
 def _offset_zone(sign: str, hours: int, minutes: int) -> timezone:

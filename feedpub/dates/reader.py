@@ -19,8 +19,9 @@ from .limits import REAL_OFFSET_TEXTS, REAL_OFFSETS, fixed_offset, range_problem
 from .pieces import (PlaceholderReject, Reject, check_clock, clock_fields, clock_offset, find_date, long_date,
                      named_offset, pick_offset, take, valid_date, weekday_warnings, written_offset)
 from .shapes import (FAST_ISO, FAST_PAGE, HINT_ABSOLUTE, HINT_ANY, HINT_DIGITS, HINT_PLACEHOLDER, HINT_RANGE,
-                     HINT_STAMP, INVISIBLE, NAMED_OFFSET, NOISE, NOISE_EDGES, NUMBERS_WITH_SEPARATOR,
-                     NUMERIC_OFFSET, OTHER_ORDER, PROSE, PROSE_MONTH, RELATIVE, TIME, WEEKDAY)
+                     HINT_STAMP, INVISIBLE, ISO_BASIC, ISO_OFFSET_TAIL, NAMED_OFFSET, NOISE, NOISE_EDGES,
+                     NUMBERS_WITH_SEPARATOR, NUMERIC_OFFSET, OTHER_ORDER, PROSE, PROSE_MONTH, RELATIVE, TIME,
+                     VN_MONTH_NUMBERS, VN_MONTH_WORD, WEEKDAY)
 
 __all__ = ["parse_datetime"]
 
@@ -71,7 +72,11 @@ def _parse_fast(text: str, tz: tzinfo, order: str) -> datetime | None:
             return None
         if dt.tzinfo is None:
             return dt.replace(tzinfo=tz)
-        if text[-6:] in REAL_OFFSET_TEXTS or dt.utcoffset() in REAL_OFFSETS:
+        if text[-6:] in REAL_OFFSET_TEXTS or text[-1:] in "Zz":
+            return dt
+        # fromisoformat carries a minute 60 over (+0760 is +08:00): only a well-formed offset
+        # of a real zone is taken here; the general reader explains any other.
+        if ISO_OFFSET_TAIL.search(text) and dt.utcoffset() in REAL_OFFSETS:
             return dt
         return None
     m = FAST_PAGE.fullmatch(text)
@@ -171,6 +176,9 @@ def _read_text(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, 
     """Digits alone, the pieces of a printed date, or English prose; relative times refused."""
     if text.isdigit() and text.isascii():
         return _digits(text, tz), ()
+    basic = ISO_BASIC.fullmatch(text)
+    if basic is not None:
+        return _iso_basic(basic, tz), ()
     try:
         return _read_pieces(text, tz, order)
     except Reject as why:
@@ -187,9 +195,18 @@ def _read_text(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, 
 
 
 def _digits(text: str, tz: tzinfo) -> datetime:
-    """YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS in the site zone; 9 or 10 digits are Unix seconds."""
+    """YYYYMMDD, YYYYMMDDHHMM or YYYYMMDDHHMMSS in the site zone; 9 or 10 digits are Unix seconds,
+    unless 10 digits could as well be YYYYMMDDHH (then neither reading is guessed)."""
     if len(text) in (9, 10):
-        return _from_timestamp(int(text))          # 1973-2286: no YYYYMMDD lookalike
+        dt = _from_timestamp(int(text))            # 1973-2286
+        stamp = _compact_date(text) if len(text) == 10 and text[:2] in ("19", "20") else None
+        if stamp is not None and int(text[8:]) < 24:
+            # 2026030700 is 15 March 2034 in Unix seconds, or 7 March 2026 00h written YYYYMMDDHH:
+            # both are possible, so neither is guessed (real Unix seconds starting 19 or 20 lie
+            # after 2030, where no article is)
+            raise Reject(f"as a Unix timestamp it is {long_date(dt)}, but it looks like {long_date(stamp)} "
+                         f"{text[8:]}h written YYYYMMDDHH", HINT_DIGITS)
+        return dt
     if len(text) not in (8, 12, 14):
         hint = HINT_DIGITS + ("; this looks like milliseconds" if len(text) == 13 else "")
         raise Reject("digits alone are not a date", hint)
@@ -198,6 +215,18 @@ def _digits(text: str, tz: tzinfo) -> datetime:
     hour, minute, second = int(text[8:10] or 0), int(text[10:12] or 0), int(text[12:14] or 0)
     check_clock(hour, minute, second)
     return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=tz)
+
+
+def _iso_basic(m, tz: tzinfo) -> datetime:
+    """ISO 8601 basic format, 20260307T000500[.f][Z|±HH[MM]]: in the site zone unless it has an offset."""
+    digits = m["date"]
+    shape = "YYYYMMDDTHHMM" + ("SS" if m["ss"] else "")
+    day = valid_date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]), f"expected {shape}")
+    hour, minute, second = int(m["hh"]), int(m["mi"]), int(m["ss"] or 0)
+    check_clock(hour, minute, second)
+    micro = int((m["f"] or "0")[:6].ljust(6, "0"))
+    offset = timezone.utc if m["z"] else written_offset(m) if m["sign"] else None
+    return datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=offset or tz)
 
 
 def _normalise(value: str) -> str:
@@ -214,6 +243,8 @@ def _normalise(value: str) -> str:
 def _read_pieces(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
     """Take out weekday, offset, time and date; whatever remains must be punctuation or filler."""
     weekday, text = take(WEEKDAY, text)
+    if "th" in text.lower():
+        text = VN_MONTH_WORD.sub(_month_number, text)
     named, text = take(NAMED_OFFSET, text)
     clock, text = take(TIME, text)
     day, other, text = find_date(text, order)
@@ -224,6 +255,10 @@ def _read_pieces(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str
     offset = pick_offset(named_offset(named), clock_offset(clock))
     dt = datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=offset or tz)
     return dt, weekday_warnings(weekday, day, other, order)
+
+
+def _month_number(m) -> str:
+    return f"tháng {VN_MONTH_NUMBERS[''.join(m['word'].lower().split())]}"
 
 
 def _quote(text: str) -> str:

@@ -46,6 +46,8 @@ OTHER_ORDER = {
 # --- fast shapes: ISO 8601 and the site's DD/MM/YYYY - HH:MM ---------------
 
 FAST_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]|\Z)")
+# The offset ending an ISO 8601 string, well formed: Z, ±HH, ±HHMM, ±HH:MM (seconds allowed).
+ISO_OFFSET_TAIL = re.compile(r"[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9](?::?[0-5][0-9](?:\.[0-9]+)?)?)?\Z")
 FAST_PAGE = re.compile(
     r"([0-9]{1,2})([/.-])([0-9]{1,2})\2([0-9]{4})"
     r"(?:(?: - |, | )([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?"
@@ -75,13 +77,15 @@ WEEKDAY_NUMBERS = {
 }
 
 # GMT/UTC/UT with an optional signed offset (H, HH, H:MM, HH:MM or HHMM), or ICT. JavaScript's
-# Date.toString() follows GMT+HHMM with the zone's name in parentheses: a label, not read.
+# Date.toString() follows GMT+HHMM with the zone's name in parentheses: a label, not read; where
+# the system knows no name, the label is the offset again, "(GMT+07:00)", which must agree.
 NAMED_OFFSET = re.compile(
     r"\(?\s?(?<![^\W\d_])(?:"
     r"(?P<base>gmt|utc|ut)(?![^\W\d_])"
     r"(?:\s?(?P<sign>[+\-\u2212\u2013])\s?"
     r"(?:(?P<hh>[0-9]{2})(?P<mm>[0-9]{2})|(?P<h>[0-9]{1,2})(?::(?P<m>[0-9]{2}))?)(?![0-9])"
-    r"(?:\s?\((?P<label>[^\W\d_](?:[^\W\d_]|[ .'\u2019-]){0,60})\))?)?"
+    r"(?:\s?\((?:(?P<label>[^\W\d_](?:[^\W\d_]|[ .'\u2019-]){0,60})"
+    r"|(?:gmt|utc)(?P<lsign>[+\-\u2212])(?P<lh>[0-9]{2}):?(?P<lm>[0-9]{2}))\))?)?"
     r"|(?P<ict>ict)(?![^\W\d_])"
     r")\s?\)?",
     re.I,
@@ -116,7 +120,8 @@ DATE_SHAPES = (
     (NUMERIC, None),
     (re.compile(r"(?<![0-9])(?P<y>[0-9]{4})([/.-])(?P<m>[0-9]{1,2})\2(?P<d>[0-9]{1,2})(?![0-9])"), HINT_YMD),
     (re.compile(
-        r"(?<![0-9])(?P<d>[0-9]{1,2})\s?tháng\s?(?P<m>[0-9]{1,2})(?:\s?năm\s?|\s?,\s?|\s|/)(?P<y>[0-9]{4})(?![0-9])",
+        r"(?<![0-9])(?P<d>[0-9]{1,2})\s?(?:tháng|thg\.?)\s?(?P<m>[0-9]{1,2})(?:\s?năm\s?|\s?,\s?|\s|/)"
+        r"(?P<y>[0-9]{4})(?![0-9])",
         re.I), HINT_VN),
     (re.compile(
         r"(?<!\w)(?:tháng|thg)\s?(?P<m>[0-9]{1,2})\s(?P<d>[0-9]{1,2}),?\s?(?P<y>[0-9]{4})(?![0-9])",
@@ -127,6 +132,23 @@ DATE_SHAPES = (
     (re.compile(
         rf"(?<!\w){MONTH_NAME}(?:\s|-)?(?P<d>[0-9]{{1,2}}){_ORDINAL}(?:,\s?|\s|-)(?P<y>[0-9]{{4}})(?![0-9])",
         re.I), HINT_EN),
+)
+# Months in words after "tháng" (Windows' vi-VN long dates: "02 Tháng Mười Hai 2021"; the lunar
+# names Giêng and Chạp for the first and last month): read as the month's number.
+VN_MONTH_WORD = re.compile(
+    r"(?<!\w)(?:tháng|thg\.?)\s?(?P<word>mười\s?một|mười\s?hai|mười|giêng|chạp|một|hai|ba|tư|bốn|năm"
+    r"|sáu|bảy|bẩy|tám|chín)(?!\w)",
+    re.I,
+)
+VN_MONTH_NUMBERS = {
+    "một": 1, "giêng": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "bẩy": 7,
+    "tám": 8, "chín": 9, "mười": 10, "mườimột": 11, "mườihai": 12, "chạp": 12,
+}
+# ISO 8601 basic format, as analytics and .NET "s"-less stamps write it: 20260307T000500[Z|+0700]
+ISO_BASIC = re.compile(
+    r"(?P<date>[0-9]{8})T(?P<hh>[0-9]{2})(?P<mi>[0-9]{2})(?P<ss>[0-9]{2})?(?:[.,](?P<f>[0-9]+))?"
+    r"(?:(?P<z>Z)|(?P<sign>[+-])(?P<h>[0-9]{2})(?::?(?P<m>[0-9]{2}))?)?",
+    re.I,
 )
 SHORT_YEAR = re.compile(r"(?<![0-9])[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}(?![0-9])")
 
@@ -143,6 +165,7 @@ INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 RELATIVE = re.compile(
     r"(?<!\w)(?:"
     r"(?:(?:[0-9]+|an?|một|vài|mấy)\s?[^\W\d_]+\.?\s?){1,3}(?:trước|ago)"
+    r"|cách\s?đây(?:\s(?:khoảng|hơn|gần|chừng|độ))?\s(?:[0-9]+|một|vài|mấy|nửa)\s?[^\W\d_]+"
     r"|vừa\s(?:xong|mới|đăng|cập\snhật)|mới\s(?:đây|đăng|cập\snhật)|just\snow|moments?\sago"
     r"|hôm\s(?:qua|nay|kia)|(?:sáng|trưa|chiều|tối|đêm)\s(?:qua|nay)|(?:tuần|tháng)\s(?:trước|này|qua)"
     r"|năm\s(?:ngoái|nay)|yesterday|today|tonight|last\s(?:night|week|month|year)"
