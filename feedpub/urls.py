@@ -64,10 +64,14 @@ class UrlError(ValueError):
 
 # Characters refused anywhere, even before conversion: whitespace, C0/DEL/C1 controls, the bidi
 # formatting characters of RFC 3987 §4.1 (LRM, RLM, ALM, LRE..RLO, LRI..PDI), line and paragraph
-# separators, lone surrogates and noncharacters.
-_REFUSED = re.compile("[\\s\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
-                      "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\\\\]")
+# separators, lone surrogates and noncharacters; and the invisible characters copy and paste leaves
+# behind (soft hyphen, zero-width space, word joiner, BOM), which would only make a link that 404s.
+_NOT_IN_IRI = ("\\s\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069"
+               "\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\\\\")
+_REFUSED = re.compile(f"[{_NOT_IN_IRI}\u00ad\u200b\u2060\ufeff]")
+_NOT_IN_REFERENCE = re.compile(f"[{_NOT_IN_IRI}]")          # others' files: the IRI grammar alone
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = frozenset("\u00ad\u200b\u2060\ufeff")
 
 # RFC 3986 character classes (ASCII).
 _UNRESERVED = "A-Za-z0-9\\-._~"
@@ -183,6 +187,8 @@ def _refused(value: str) -> str | None:
         return 'it contains a backslash (expected "/")'
     if ch in _BIDI:
         return f"it contains U+{ord(ch):04X}, a bidi control character"
+    if ch in _INVISIBLE:
+        return f"it contains U+{ord(ch):04X}, an invisible character"
     if ch.isspace():
         return "it contains whitespace" if ch == " " else f"it contains whitespace (U+{ord(ch):04X})"
     return f"it contains the control character U+{ord(ch):04X}"
@@ -345,7 +351,7 @@ def reference_problem(value: str, *, iri: bool, absolute: bool) -> str | None:
     """
     if value == "":
         return "is empty" if absolute else None
-    m = _REFUSED.search(value)
+    m = _NOT_IN_REFERENCE.search(value)
     if m:
         ch = m.group()
         if ch in _BIDI:

@@ -81,6 +81,10 @@ def test_a_host_with_no_idna_form_is_an_error():
     ("https://x.vn/\u202egpj.exe", "it contains U+202E, a bidi control character"),
     ("https://x.vn/a\u200fb", "it contains U+200F, a bidi control character"),
     ("https://x.vn/\u2066x", "it contains U+2066, a bidi control character"),
+    ("https://x.vn/\u200btin", "it contains U+200B, an invisible character"),
+    ("https://x.vn/tin\u00adt\u1ee9c", "it contains U+00AD, an invisible character"),
+    ("\ufeffhttps://x.vn/a", "it contains U+FEFF, an invisible character"),
+    ("https://x.vn/a\u2060b", "it contains U+2060, an invisible character"),
     ("https://x.vn/a b", "it contains whitespace"),
     ("https://x.vn/a\u00a0b", "it contains whitespace (U+00A0)"),
     ("https://x.vn/a\tb", "it contains whitespace (U+0009)"),
@@ -151,6 +155,7 @@ def test_resolve_refuses(value, kind):
     ("https://x.vn/{a}", True, True, 'contains "{", which a URI must percent-encode'),
     ("https://x.vn/a b", True, False, "contains whitespace"),
     ("https://x.vn/\u202e", True, False, "contains U+202E, a bidi control character (RFC 3987 §4.1)"),
+    ("https://x.vn/a\u200bb", True, True, None),          # in the IRI grammar: only feedpub's own input refuses it
     ("1http://x", True, False, 'has an invalid scheme "1http"'),
     ("http://[::1/x", True, True, 'has an IPv6 address "[::1" with no closing "]"'),
     ("http://x.vn:8o/", True, True, 'has a port "8o" that is not a number'),
@@ -184,6 +189,8 @@ def test_record_urls_are_converted_and_checked():
                                   "a bidi control character"),
     ("url", "https://a:b@x.vn/", '"https://a:b@x.vn/" is not a valid URL: it has a user name or password '
                                  '("a:b@") before the host'),
+    ("url", "/vi/tin\u200b-t\u1ee9c.html", '"/vi/tin\\u200b-tức.html" is not a valid URL: it contains U+200B, '
+                                         "an invisible character"),
     ("url", "ftp://x.vn/a", '"ftp://x.vn/a" is not an http(s) URL'),
     ("url", "x.vn/a", '"x.vn/a" is not a URL'),
     ("image.url", "https://x.vn:8o/a.jpg", '"https://x.vn:8o/a.jpg" is not a valid URL: its port "8o" is not a number'),
