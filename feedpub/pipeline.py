@@ -120,7 +120,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     outcome is in report.pings and never fails the build.
 
     Raises ConfigError, SiteError, PublishError, CacheError, LockedError,
-    UsageError (a bad `now` string) or RejectedError (strict and some record
+    UsageError (a bad `now` string, or OUT inside SITE/articles) or RejectedError (strict and some record
     rejected); in each case no feed was changed.
     """
     site_dir, out_dir = Path(site_dir), Path(out_dir)
@@ -129,6 +129,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     config = load_config(site_dir)
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
+    _refuse_output_among_records(site_dir, out_dir)
     out = prepare_dir(out_dir)
     with OutputLock(out, wait) as lock:
         from .manifest import read_manifest
@@ -155,6 +156,15 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     if config.hub and report.changed:
         report.pings = _ping(config, report.changed, ping_deadline)
     return report
+
+
+def _refuse_output_among_records(site_dir: Path, out_dir: Path) -> None:
+    """OUT inside SITE/articles would have the next run read the feed.json files it writes as records."""
+    articles = os.path.realpath(site_dir / "articles")
+    out = os.path.realpath(out_dir)
+    if out == articles or out.startswith(articles.rstrip(os.sep) + os.sep):
+        raise UsageError(f"{out_dir}: the output folder is inside {site_dir / 'articles'}, where every *.json file "
+                         "is read as records (expected an output folder outside it, such as public)")
 
 
 def _ping(config: Config, changed: list[str], deadline: float | None) -> list:

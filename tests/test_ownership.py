@@ -167,3 +167,27 @@ def test_a_damaged_manifest_protects_rather_than_deletes(site, tmp_path):
         feedpub.build(site, out, now=NOW, state_path=tmp_path / "cache.sqlite", full=True)
     assert published(out) == before
     assert os.path.exists("/etc/passwd")
+
+
+@pytest.mark.parametrize("inside", ["articles", "articles/public", "articles/2021/out"])
+def test_an_output_folder_among_the_records_is_refused_before_anything_is_written(site, tmp_path, inside):
+    """Every *.json under articles/ is a record file: feeds written there would be read back as records."""
+    before = everything(site)
+    proc = run_cli("build", "--data", site, "--out", site / inside, "--now", NOW_ARG, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"feedpub: {site / inside}: the output folder is inside {site / 'articles'}, where every "
+                           "*.json file is read as records (expected an output folder outside it, such as public)\n")
+    assert everything(site) == before
+
+
+def test_an_output_folder_reached_through_a_link_into_the_records_is_refused(site, tmp_path):
+    (tmp_path / "www").symlink_to(site / "articles", target_is_directory=True)
+    with pytest.raises(feedpub.FeedpubError, match="the output folder is inside"):
+        feedpub.build(site, tmp_path / "www", now=NOW)
+
+
+def test_the_site_folder_itself_may_hold_the_output(site, tmp_path):
+    report = feedpub.build(site, site / "public", now=NOW)
+    assert report.errors == [] and report.changed
+    again = feedpub.build(site, site / "public", now=NOW)
+    assert again.errors == [] and not again.changed
