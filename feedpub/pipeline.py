@@ -120,7 +120,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     outcome is in report.pings and never fails the build.
 
     Raises ConfigError, SiteError, PublishError, CacheError, LockedError,
-    UsageError (a bad `now` string, or OUT inside SITE/articles) or RejectedError (strict and some record
+    UsageError (a bad `now` string, or OUT or the cache inside SITE/articles) or RejectedError (strict and some record
     rejected); in each case no feed was changed.
     """
     site_dir, out_dir = Path(site_dir), Path(out_dir)
@@ -129,7 +129,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     config = load_config(site_dir)
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
-    _refuse_output_among_records(site_dir, out_dir)
+    _refuse_output_among_records(site_dir, out_dir, state_path)
     out = prepare_dir(out_dir)
     with OutputLock(out, wait) as lock:
         from .manifest import read_manifest
@@ -158,13 +158,21 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     return report
 
 
-def _refuse_output_among_records(site_dir: Path, out_dir: Path) -> None:
-    """OUT inside SITE/articles would have the next run read the feed.json files it writes as records."""
+def _refuse_output_among_records(site_dir: Path, out_dir: Path, state_path) -> None:
+    """OUT or the cache inside SITE/articles: the next run would read what this one writes (feed.json,
+    a cache named *.json) as records."""
     articles = os.path.realpath(site_dir / "articles")
-    out = os.path.realpath(out_dir)
-    if out == articles or out.startswith(articles.rstrip(os.sep) + os.sep):
+
+    def inside(path) -> bool:
+        real = os.path.realpath(path)
+        return real == articles or real.startswith(articles.rstrip(os.sep) + os.sep)
+
+    if inside(out_dir):
         raise UsageError(f"{out_dir}: the output folder is inside {site_dir / 'articles'}, where every *.json file "
                          "is read as records (expected an output folder outside it, such as public)")
+    if state_path is not None and inside(state_path):
+        raise UsageError(f"{state_path}: the cache is inside {site_dir / 'articles'}, where the record files are "
+                         "(expected a path outside it; by default the cache lives in OUT/.feedpub/)")
 
 
 def _ping(config: Config, changed: list[str], deadline: float | None) -> list:

@@ -191,3 +191,15 @@ def test_the_site_folder_itself_may_hold_the_output(site, tmp_path):
     assert report.errors == [] and report.changed
     again = feedpub.build(site, site / "public", now=NOW)
     assert again.errors == [] and not again.changed
+
+
+@pytest.mark.parametrize("state", ["articles/state.json", "articles/cache/state.sqlite"])
+def test_a_cache_among_the_records_is_refused_before_anything_is_written(site, tmp_path, state):
+    before = everything(site)
+    proc = run_cli("build", "--data", site, "--out", tmp_path / "out", "--state", site / state, "--now", NOW_ARG,
+                   cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == (f"feedpub: {site / state}: the cache is inside {site / 'articles'}, where the record "
+                           "files are (expected a path outside it; by default the cache lives in OUT/.feedpub/)\n")
+    assert everything(site) == before
+    assert not (tmp_path / "out").exists()
