@@ -85,6 +85,47 @@ def test_a_deep_record_in_a_json_array_costs_only_itself(site, tmp_path):
     assert {"vi-good-1", "vi-good-2"} <= ids_in(tmp_path / "out")
 
 
+UTF8_HINT = "(expected UTF-8 encoded JSON: save the file as UTF-8)"
+
+
+@pytest.mark.parametrize(("name", "encoding", "message"), [
+    ("windows.jsonl", "utf-16", f"the file is UTF-16 text, not UTF-8 {UTF8_HINT}"),
+    ("windows.json", "utf-16", f"the file is UTF-16 text, not UTF-8 {UTF8_HINT}"),
+    ("no-bom.jsonl", "utf-16-le", f"the file is UTF-16 text, not UTF-8 {UTF8_HINT}"),
+    ("big-endian.json", "utf-16-be", f"the file is UTF-16 text, not UTF-8 {UTF8_HINT}"),
+    ("wide.json", "utf-32", f"the file is UTF-32 text, not UTF-8 {UTF8_HINT}"),
+])
+def test_a_file_saved_as_utf16_or_utf32_is_one_clear_line(site, tmp_path, name, encoding, message):
+    """Windows tools save text as UTF-16: one line for the file, not one cryptic line per record."""
+    records = [good(3), good(4)]
+    text = ("\n".join(json.dumps(r, ensure_ascii=False) for r in records) + "\n" if name.endswith(".jsonl")
+            else json.dumps(records, ensure_ascii=False))
+    (site / "articles" / name).write_bytes(text.encode(encoding))
+    write_jsonl(site / "articles" / "fine.jsonl", good(1))
+    past = time.time() - 60                          # settled files: nothing is left for a later run
+    for path in (site / "articles").rglob("*.json*"):
+        os.utime(path, (past, past))
+    built, checked = build_and_check(site, tmp_path / "out")
+    assert built.errors == checked.errors == [f"articles/{name}:1: {message}"]
+    assert "vi-good-1" in ids_in(tmp_path / "out")
+
+
+def test_an_empty_json_file_says_so(site, tmp_path):
+    (site / "articles" / "empty.json").write_bytes(b"\xef\xbb\xbf \n")
+    past = time.time() - 60
+    os.utime(site / "articles" / "empty.json", (past, past))
+    built, checked = build_and_check(site, tmp_path / "out")
+    assert built.errors == checked.errors == [
+        "articles/empty.json:1: the file is empty (expected a JSON object, or an array of them)"]
+
+
+def test_a_file_of_zero_bytes_is_not_taken_for_utf16(site, tmp_path):
+    (site / "articles" / "zeros.jsonl").write_bytes(b"\x00" * 64 + b"\n")
+    built, checked = build_and_check(site, tmp_path / "out")
+    assert built.errors == checked.errors
+    assert len(built.errors) == 1 and "UTF-16" not in built.errors[0] and "UTF-32" not in built.errors[0]
+
+
 def test_error_lines_never_carry_raw_control_characters(site, tmp_path):
     write_jsonl(site / "articles" / "forged.jsonl",
                 record(id="vi-forged", url="https://x.vn/\r2026-01-01 feedpub: all good\x1b[2J"))

@@ -28,6 +28,20 @@ def without_bom(data: bytes) -> bytes:
     return data[3:] if data.startswith(BOM) else data
 
 
+def encoding_problem(head: bytes) -> str | None:
+    """What is wrong with a record file that starts with these bytes, when it is not UTF-8 at all:
+    UTF-16 or UTF-32 (as Windows tools save text), which would otherwise fail on every line."""
+    zeros = [b == 0 for b in head[:4]]
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")) or zeros in (
+            [False, True, True, True], [True, True, True, False]):      # "{" then three NULs, or after them
+        kind = "UTF-32"
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")) or zeros[:2] in ([False, True], [True, False]):
+        kind = "UTF-16"
+    else:
+        return None
+    return f"the file is {kind} text, not UTF-8 (expected UTF-8 encoded JSON: save the file as UTF-8)"
+
+
 def decode_one(text: bytes) -> Any:
     """One JSON value (a JSONL line); BadRecord when it is not JSON or is too deep."""
     try:
@@ -48,7 +62,12 @@ def json_problem(exc: Exception) -> str:
 def json_file_records(data: bytes) -> list[Any | BadRecord]:
     """The records of a .json file (one value or an array of them), in order. A record too deep
     to decode becomes a BadRecord in its place; a file that is not JSON raises BadRecord."""
+    problem = encoding_problem(data[:4])
+    if problem:
+        raise BadRecord(problem)
     data = without_bom(data)
+    if not data.strip():
+        raise BadRecord("the file is empty (expected a JSON object, or an array of them)")
     try:
         value = _ANY.decode(data)
     except RecursionError:

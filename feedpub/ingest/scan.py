@@ -20,7 +20,7 @@ import msgspec
 from ..errors import RecordError
 from ..records import FastRecord, Ranked, RecordRules
 from ..text import printable
-from .decode import BOM, BadRecord, decode_one, duplicate_keys, json_file_records, without_bom
+from .decode import BOM, BadRecord, decode_one, duplicate_keys, encoding_problem, json_file_records, without_bom
 from .files import Signature, open_record_file, signature
 
 __all__ = ["FileScan", "ScanSettings", "scan_file"]
@@ -214,6 +214,10 @@ def scan_file(site_dir: Path, path: str, rules: RecordRules, settings: ScanSetti
             collector = _Collector(path, sig, rules, settings, now_ts, keep_all, thorough)
             try:
                 if path.endswith(".jsonl"):
+                    problem = encoding_problem(handle.peek(4)[:4])
+                    if problem:
+                        collector.problem(1, problem)
+                        return collector.result()
                     got = _scan_jsonl(handle, collector, sig[0])
                     after = os.fstat(handle.fileno())
                     steady = got == sig[0] and after.st_size >= sig[0]
