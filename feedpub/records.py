@@ -17,7 +17,6 @@ in "(expected …)"; RecordError adds file, line and field.
 """
 from __future__ import annotations
 
-import mimetypes
 import re
 import unicodedata
 from datetime import datetime
@@ -51,6 +50,14 @@ _KEY_EXPECTED = (f"1 to {MAX_ID_LENGTH} printable characters shared by the langu
                  "no control, format, bidi or line-break characters")
 _URL_EXPECTED = "an absolute http(s) URL or a path starting with /"
 _MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+# An image's type by its file extension: a fixed table, not the system's mime.types, so the same
+# records give the same feeds on every machine.
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".jfif": "image/jpeg", ".png": "image/png",
+    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml", ".bmp": "image/bmp",
+    ".tif": "image/tiff", ".tiff": "image/tiff", ".ico": "image/vnd.microsoft.icon", ".heic": "image/heic",
+    ".heif": "image/heif", ".jxl": "image/jxl",
+}
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+")
 _STRING_OR_NULL = (ord('"'), ord("n"))
 
@@ -294,8 +301,16 @@ class RecordRules:
             raise Problem(f"{describe(length)} is not a size (expected a whole number of bytes)", "length")
         if not build:
             return None
+        if mime is not None and not mime.lower().startswith("image/"):
+            # Readers show an enclosure as a picture only when its type says image/: a wrong type
+            # would make the image vanish, so the URL's extension says instead.
+            if notes is not None:
+                notes.append(f'field "image.type": "{printable(mime)}" is not an image type; the type is '
+                             "taken from the image URL instead")
+            mime = None
         if mime is None:
-            mime = mimetypes.guess_type(urlsplit(url).path)[0]
+            path = urlsplit(url).path
+            mime = IMAGE_TYPES.get(path[path.rfind("."):].lower()) if "." in path.rsplit("/", 1)[-1] else None
         if caption is not None:
             caption = plain(caption, notes, "image.caption") or None
         return Image(url, caption, mime.lower() if mime else None, length)

@@ -29,6 +29,12 @@ ICT = timezone(timedelta(hours=7))
     ("author", {"name": "A", "email": "a@b.vn", "uri": "/tac-gia/a"}, Author("A", "a@b.vn", "https://news.example.vn/tac-gia/a")),
     ("categories", ["Chính trị", " Chính  trị ", "Xã hội"], ("Chính trị", "Xã hội")),
     ("image", {"url": "/a.png", "caption": " Ảnh "}, Image("https://news.example.vn/a.png", "Ảnh", "image/png", None)),
+    ("image", {"url": "/a.AVIF"}, Image("https://news.example.vn/a.AVIF", None, "image/avif", None)),
+    ("image", {"url": "/ảnh/b.jfif?w=300#x"}, Image("https://news.example.vn/%E1%BA%A3nh/b.jfif?w=300#x", None,
+                                                    "image/jpeg", None)),
+    ("image", {"url": "/img?id=5"}, Image("https://news.example.vn/img?id=5", None, None, None)),
+    ("image", {"url": "/v1.2/anh"}, Image("https://news.example.vn/v1.2/anh", None, None, None)),
+    ("image", {"url": "/a.heic", "type": "IMAGE/HEIC"}, Image("https://news.example.vn/a.heic", None, "image/heic", None)),
     ("translation_key", " k ", "k"),
     ("draft", None, False),
 ])
@@ -94,3 +100,18 @@ def test_rank_is_the_verdict_of_the_same_checkers():
     body = msgspec.json.decode(b'{"id": "a", "lang": "vi", "title": "T", "url": "/a", "published": "02/12/2021",'
                                b' "content": 5}', type=FastRecord)
     assert RULES.rank(body) is None                        # a body must be text or null
+
+
+def test_an_image_typed_as_something_else_keeps_its_picture_with_a_warning():
+    """Readers show an enclosure as a picture only when its type says image/."""
+    notes: list[str] = []
+    image = RULES.image({"url": "/a.webp", "type": "application/octet-stream"}, notes)
+    assert image == Image("https://news.example.vn/a.webp", None, "image/webp", None)
+    assert notes == ['field "image.type": "application/octet-stream" is not an image type; the type is taken '
+                     "from the image URL instead"]
+
+
+def test_image_types_do_not_depend_on_the_machines_mime_table(monkeypatch):
+    import mimetypes
+    monkeypatch.setattr(mimetypes, "guess_type", lambda *a, **k: ("text/plain", None))
+    assert RULES.image({"url": "/a.png"}).type == "image/png"
