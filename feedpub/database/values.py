@@ -25,6 +25,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from ..dates import parse_datetime
 from ..errors import DateError
 from ..records import Problem, RecordRules, plain
 
@@ -139,7 +140,6 @@ def record_of(row: Mapping[str, Any]) -> dict[str, Any]:
 def instant(value: Any, tz, order: str) -> datetime | None:
     """The aware instant a published value stands for under the record rules, or None when they
     reject it (such a row never ranks: it is not a valid record)."""
-    from ..dates import parse_datetime
     if isinstance(value, datetime):           # what parse_datetime makes of the ISO text date_value gives
         if value.tzinfo is not None and value.utcoffset() is not None:
             utc = value.astimezone(timezone.utc)
