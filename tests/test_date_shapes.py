@@ -390,3 +390,11 @@ def test_a_weekday_that_disagrees_with_a_month_in_words_is_warned_about():
     dt, _, warnings = parsed("Thứ Hai, 02 Tháng Mười Hai 2021")
     assert dt == vn(2021, 12, 2)
     assert len(warnings) == 1 and "does not match" in warnings[0]
+
+
+@pytest.mark.parametrize("text", ["Thursday, 02-Dec-21 23:30:00 UTC", "Dec 2, 21", "2 December 21 23:30"])
+@pytest.mark.parametrize("order", ORDERS)
+def test_a_two_digit_year_is_refused_in_prose_too(text, order):
+    """python-dateutil would pick a century by a window around today: a guess, never taken."""
+    assert rejected(text, order) == (f'"{text}" is not a valid date: the year must have four digits '
+                                     "(expected Month D, YYYY or D Month YYYY [HH:MM])")

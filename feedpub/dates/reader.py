@@ -11,6 +11,7 @@ DateError that quotes the input and says what was expected.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date, datetime, timezone, tzinfo
 
@@ -18,8 +19,8 @@ from ..errors import DateError, PlaceholderDateError
 from .limits import REAL_OFFSET_TEXTS, REAL_OFFSETS, fixed_offset, range_problem
 from .pieces import (PlaceholderReject, Reject, check_clock, clock_fields, clock_offset, find_date, long_date,
                      named_offset, pick_offset, take, valid_date, weekday_warnings, written_offset)
-from .shapes import (FAST_ISO, FAST_PAGE, HINT_ABSOLUTE, HINT_ANY, HINT_DIGITS, HINT_PLACEHOLDER, HINT_RANGE,
-                     HINT_STAMP, INVISIBLE, ISO_BASIC, ISO_OFFSET_TAIL, NAMED_OFFSET, NOISE, NOISE_EDGES,
+from .shapes import (FAST_ISO, FAST_PAGE, HINT_ABSOLUTE, HINT_ANY, HINT_DIGITS, HINT_EN, HINT_PLACEHOLDER,
+                     HINT_RANGE, HINT_STAMP, INVISIBLE, ISO_BASIC, ISO_OFFSET_TAIL, NAMED_OFFSET, NOISE, NOISE_EDGES,
                      NUMBERS_WITH_SEPARATOR, NUMERIC_OFFSET, OTHER_ORDER, PROSE, PROSE_MONTH, RELATIVE, TIME,
                      VN_MONTH_NUMBERS, VN_MONTH_WORD, WEEKDAY)
 
@@ -302,4 +303,7 @@ def _dateutil_prose(text: str, tz: tzinfo, order: str) -> datetime | None:
     if first.date() != other.date() or first.tzinfo is not None or first.time() != other.time() or (
             first.hour, first.minute, first.second) != (0, 0, 0):
         return None                 # a field missing, a zone name, or a time we could not read ourselves
+    if not re.search(rf"(?<![0-9]){first.year:04d}(?![0-9])", rest):
+        # dateutil makes "02-Dec-21" 2021 by a window around today: a guess, refused as in numeric dates
+        raise Reject("the year must have four digits", HINT_EN)
     return first.replace(hour=hour, minute=minute, second=second, microsecond=micro, tzinfo=offset or tz)
