@@ -13,6 +13,7 @@ import stat
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
+from sys import intern
 
 from ..errors import SiteError
 
@@ -94,7 +95,7 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
             if not stat.S_ISREG(st.st_mode):
                 skipped.append(f"{prefix}{name}: {_kind(st.st_mode)}, not a regular file; skipped")
                 continue
-            add(prefix + name)
+            add(intern(prefix + name))         # one string per path, shared with what the scans return
             extend((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
     return SiteFiles(paths, numbers, sorted(skipped))
 

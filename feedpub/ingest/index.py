@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from sys import intern
 from typing import Iterable, Iterator
 
 import msgspec
@@ -27,6 +28,7 @@ __all__ = ["Candidate", "RecordIndex"]
 _REPORT = msgspec.msgpack.Encoder()
 _PROBLEMS = msgspec.msgpack.Decoder(list[tuple[int | str, str | None, str]])
 BATCH_ROWS = 20_000
+BATCH_FILES = 500            # files' scans held at once: many small files must not pile up
 
 
 def _run(db: sqlite3.Connection, script: str) -> None:
@@ -139,10 +141,10 @@ class RecordIndex:
                 if fid is not None:
                     self._delete_rows([fid], files=False)
                 fid = self._store_file(fid, scan, scan.path in racy)
-                scanned.append(scan.path)
+                scanned.append(intern(scan.path))      # the walk's string: no copy per file
                 batch.append((fid, scan))
                 rows += scan.records
-                if rows >= BATCH_ROWS:
+                if rows >= BATCH_ROWS or len(batch) >= BATCH_FILES:
                     self._insert_rows(batch)
                     batch, rows = [], 0
             self._insert_rows(batch)

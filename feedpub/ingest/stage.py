@@ -67,18 +67,24 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
     settings = ScanSettings(config.max_items, config.category_feeds)
     total = len(files.paths)
     stale, removed = ([], []) if fresh else index.changes(files, now_ts)
+    racy_since = (time.time() - RACY_SECONDS) * 1e9
     if fresh or index.held() == 0 or len(stale) * 2 > total:     # most files changed: rebuild the index whole
         fresh, removed = True, []
-        n = files.numbers
-        stale = sorted(zip(files.paths, n[0::4], n[1::4]))
-    racy_since = (time.time() - RACY_SECONDS) * 1e9
-    racy = frozenset(path for path, _, mtime in stale if mtime >= racy_since)
-    sizes = {path: size for path, size, _ in stale}
+        paths, n = files.paths, files.numbers                    # no tuple per file: there may be 100,000
+        order = sorted(range(total), key=paths.__getitem__)
+        sizes = {paths[i]: n[4 * i] for i in order}
+        racy = frozenset(paths[i] for i in order if n[4 * i + 1] >= racy_since)
+        del order
+    else:
+        sizes = {path: size for path, size, _ in stale}
+        racy = frozenset(path for path, _, mtime in stale if mtime >= racy_since)
+    # What each scan saw is in the index, except for a racy file (stored with an impossible
+    # signature so that the next run reads it again): only those are remembered here.
     scanned_sigs: dict[str, Signature] = {}
 
     def noted(scans: Iterable[FileScan]) -> Iterator[FileScan]:
         for scan in scans:
-            if scan.sig != (0, 0, 0, 0):
+            if scan.path in racy and scan.sig != (0, 0, 0, 0):
                 scanned_sigs[scan.path] = scan.sig
             yield scan
 
@@ -132,7 +138,7 @@ def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selec
 
 
 class _Signatures(dict):
-    """A file's signature as its scan saw it: this run's scans first, the index for the others."""
+    """A file's signature as its scan saw it: the racy files' from this run, the index for the others."""
 
     def __init__(self, index: RecordIndex, scanned: dict[str, Signature]):
         super().__init__(scanned)
