@@ -30,13 +30,15 @@ class Generic:
     typed = False                  # can the newest rows be chosen in SQL?
     grace = 2.0                    # the watchdog waits this much past query_timeout
     limit = True                   # does "LIMIT n" work?
+    drivers: dict[str, str] = {}   # URL scheme -> the scheme of the driver feedpub installs for it
 
     def __init__(self, quote: Callable[[str], str]):
         self.quote = quote
 
     # --- connecting ---
     def engine_url(self, url: str) -> str:
-        return url
+        scheme, sep, rest = url.partition("://")
+        return f"{self.drivers[scheme]}://{rest}" if sep and scheme in self.drivers else url
 
     def connect_args(self, cfg) -> dict:
         return {}
@@ -116,12 +118,8 @@ _PG_KINDS = {
 class Postgres(Generic):
     name = "postgresql"
     typed = True
-
-    def engine_url(self, url: str) -> str:
-        scheme, rest = url.split("://", 1)
-        if scheme in ("postgresql", "postgres"):           # SQLAlchemy's default driver is psycopg2
-            scheme = "postgresql+psycopg"
-        return f"{scheme}://{rest}"
+    # SQLAlchemy's default driver is psycopg2; feedpub's extra installs psycopg 3
+    drivers = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 
     def connect_args(self, cfg) -> dict:
         settings = {
@@ -270,12 +268,8 @@ _MY_KINDS = {12: "naive", 10: "naive", 7: "utc", 245: "jsontext", 1: "number", 2
 class Mysql(Generic):
     name = "mysql"
     typed = True
-
-    def engine_url(self, url: str) -> str:
-        scheme, rest = url.split("://", 1)
-        if scheme in ("mysql", "mariadb"):                 # SQLAlchemy's default driver is mysqlclient
-            scheme = f"{scheme}+pymysql"
-        return f"{scheme}://{rest}"
+    # SQLAlchemy's default driver is mysqlclient; feedpub's extra installs PyMySQL
+    drivers = {"mysql": "mysql+pymysql", "mariadb": "mariadb+pymysql"}
 
     def connect_args(self, cfg) -> dict:
         return {"connect_timeout": max(1, math.ceil(cfg.connect_timeout)),
