@@ -18,7 +18,7 @@ from typing import Any
 
 from .errors import CacheError
 
-__all__ = ["APPLICATION_ID", "Cache", "SCHEMA", "identify"]
+__all__ = ["APPLICATION_ID", "Cache", "SCHEMA", "identify", "legacy_meta", "read_only"]
 
 SCHEMA = 8
 APPLICATION_ID = 0x46504231          # "FPB1" in the SQLite header: a feedpub cache, positively
@@ -77,7 +77,7 @@ def identify(path: Path) -> str | None:
 def _signed(path: Path) -> bool:
     """The signature table says feedpub; a file too damaged to tell is ours by its header alone."""
     try:
-        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        db = read_only(path)
     except sqlite3.Error:
         return True
     try:
@@ -92,19 +92,31 @@ def _signed(path: Path) -> bool:
 
 def _legacy_cache(path: Path) -> bool:
     """A cache written by a feedpub that set no application id: its two tables and its meta row."""
-    try:
-        db = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
+    found = legacy_meta(path)
+    if found is None or found[0] != {"meta", "files"}:
         return False
+    meta = {} if found[1] is None else found[1]
+    return isinstance(meta, dict) and (not meta or {"schema", "version", "fingerprint"} <= set(meta))
+
+
+def read_only(path: Path) -> sqlite3.Connection:
+    """An existing SQLite file, opened read-only: never created, never written."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
+def legacy_meta(path: Path) -> tuple[set[str], Any] | None:
+    """The table names of an SQLite file and its decoded meta row (None when it has none), the
+    shape of a cache from before caches were signed; None when the file cannot be read so."""
+    try:
+        db = read_only(path)
+    except sqlite3.Error:
+        return None
     try:
         tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if tables != {"meta", "files"}:
-            return False
-        row = db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
-        meta = json.loads(row[0]) if row else {}
-        return isinstance(meta, dict) and (not meta or {"schema", "version", "fingerprint"} <= set(meta))
+        row = db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone() if "meta" in tables else None
+        return tables, (json.loads(row[0]) if row else None)
     except (sqlite3.Error, ValueError, TypeError, RecursionError):
-        return False
+        return None
     finally:
         db.close()
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Iterable
 
+from .cache import legacy_meta
 from .layout import PRIVATE_DIR
 
 MANIFEST = f"{PRIVATE_DIR}/manifest.json"
@@ -80,24 +80,14 @@ def _legacy_outputs(path: Path) -> list[str] | None:
     """Files listed as published by the cache of a feedpub that kept no manifest, if path is one."""
     if not path.is_file():
         return None
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
+    found = legacy_meta(path)
+    if found is None or not {"meta", "files"} <= found[0]:
         return None
-    try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not {"meta", "files"} <= tables:
-            return None
-        row = db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
-        meta = json.loads(row[0]) if row else None
-        outputs = meta.get("outputs") if isinstance(meta, dict) and "fingerprint" in meta else None
-        if not isinstance(outputs, dict):
-            return None
-        return [rel for rel in outputs if _valid_path(rel)]
-    except (sqlite3.Error, ValueError, TypeError, RecursionError):
+    meta = found[1]
+    outputs = meta.get("outputs") if isinstance(meta, dict) and "fingerprint" in meta else None
+    if not isinstance(outputs, dict):
         return None
-    finally:
-        db.close()
+    return [rel for rel in outputs if _valid_path(rel)]
 
 
 def find_conflicts(out: Path, paths: Iterable[str], owned: frozenset[str]) -> list[Conflict]:
