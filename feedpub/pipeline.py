@@ -31,9 +31,8 @@ from .publish import OutputLock, folders_of, prepare_dir, publish_files, remove_
 __all__ = ["BuildReport", "FeedReport", "build", "check", "resolve_now"]
 
 STATE_NAME = f"{PRIVATE_DIR}/state.sqlite"
-# YYYY-MM-DDTHH:MM[:SS][+HH:MM|Z], with an offset a real zone uses (the date reader's rule)
-_ISO_NOW = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?"
-                      r"(?:Z|[+](?:0[0-9]|1[0-3]):[0-5][0-9]|[+]14:00|-(?:0[0-9]|1[01]):[0-5][0-9]|-12:00)?")
+# YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]: the common spelling of --now, read without the date reader
+_ISO_NOW = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?(?:Z|[+-][0-9]{2}:[0-5][0-9])?")
 DEFAULT_WAIT = 60.0
 
 
@@ -79,13 +78,16 @@ def resolve_now(now: datetime | str | None, config: Config) -> float:
     if now is None:
         return time.time()
     if isinstance(now, str):
-        if _ISO_NOW.fullmatch(now):           # the common spelling, read without loading the date reader
+        if _ISO_NOW.fullmatch(now):
+            from .dates.limits import REAL_OFFSETS, range_problem
             try:
                 stamp = datetime.fromisoformat(now)
             except ValueError:                 # an impossible date: the reader says why
                 stamp = None
-            if stamp is not None and 1000 < stamp.year < 9999:  # no offset moves these out of range
-                return (stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=config.tz)).timestamp()
+            if stamp is not None:
+                stamp = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=config.tz)
+                if stamp.utcoffset() in REAL_OFFSETS and range_problem(stamp, config.tz) is None:
+                    return stamp.timestamp()
         from .dates import parse_datetime
         from .errors import DateError
         try:

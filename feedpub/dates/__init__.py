@@ -48,9 +48,15 @@ Only the names below are the API; the modules are free to change.
 """
 from __future__ import annotations
 
-from .limits import OFFSET_RANGE, YEAR_RANGE, fixed_offset, range_problem
-from .reader import parse_datetime
-from .writing import format_local, format_rfc822, format_rfc3339, site_time
+from importlib import import_module
+
+# Each name from the module that defines it, when first asked for: `dates.limits` alone (what a
+# run that reads no record needs, to judge --now) then costs no patterns compiled by the reader.
+_HOMES = {
+    "OFFSET_RANGE": "limits", "YEAR_RANGE": "limits", "fixed_offset": "limits", "range_problem": "limits",
+    "parse_datetime": "reader",
+    "format_local": "writing", "format_rfc822": "writing", "format_rfc3339": "writing", "site_time": "writing",
+}
 
 __all__ = [
     "OFFSET_RANGE",
@@ -63,3 +69,11 @@ __all__ = [
     "range_problem",
     "site_time",
 ]
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = globals()[name] = getattr(import_module(f".{home}", __name__), name)
+    return value
