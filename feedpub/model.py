@@ -8,6 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+# An image's type by its file extension: a fixed table, not the system's mime.types, so the same
+# records give the same feeds on every machine (and the preview server the same headers).
+IMAGE_TYPES = {
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".jfif": "image/jpeg", ".png": "image/png",
+    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml", ".bmp": "image/bmp",
+    ".tif": "image/tiff", ".tiff": "image/tiff", ".ico": "image/vnd.microsoft.icon", ".heic": "image/heic",
+    ".heif": "image/heif", ".jxl": "image/jxl",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class Author:

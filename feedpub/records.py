@@ -17,6 +17,7 @@ in "(expected …)"; RecordError adds file, line and field.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 import unicodedata
 from datetime import datetime
@@ -27,7 +28,7 @@ import msgspec
 
 from .dates import parse_datetime
 from .errors import DateError, PlaceholderDateError, RecordError
-from .model import Article, Author, Image
+from .model import IMAGE_TYPES, Article, Author, Image
 from .text import has_illegal_xml, printable, strip_illegal_xml
 from .urls import UrlError, resolve
 
@@ -50,14 +51,7 @@ _KEY_EXPECTED = (f"1 to {MAX_ID_LENGTH} printable characters shared by the langu
                  "no control, format, bidi or line-break characters")
 _URL_EXPECTED = "an absolute http(s) URL or a path starting with /"
 _MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
-# An image's type by its file extension: a fixed table, not the system's mime.types, so the same
-# records give the same feeds on every machine.
-IMAGE_TYPES = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg", ".jfif": "image/jpeg", ".png": "image/png",
-    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".svg": "image/svg+xml", ".bmp": "image/bmp",
-    ".tif": "image/tiff", ".tiff": "image/tiff", ".ico": "image/vnd.microsoft.icon", ".heic": "image/heic",
-    ".heif": "image/heif", ".jxl": "image/jxl",
-}
+
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\s\x00-\x1f\x7f-\x9f]+")
 _STRING_OR_NULL = (ord('"'), ord("n"))
 
@@ -309,8 +303,7 @@ class RecordRules:
                              "taken from the image URL instead")
             mime = None
         if mime is None:
-            path = urlsplit(url).path
-            mime = IMAGE_TYPES.get(path[path.rfind("."):].lower()) if "." in path.rsplit("/", 1)[-1] else None
+            mime = IMAGE_TYPES.get(posixpath.splitext(urlsplit(url).path)[1].lower())
         if caption is not None:
             caption = plain(caption, notes, "image.caption") or None
         return Image(url, caption, mime.lower() if mime else None, length)

@@ -44,6 +44,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .errors import FeedpubError
 from .layout import FORMATS
+from .model import IMAGE_TYPES
 from .text import printable
 from .watch import POLL_SECONDS, SiteWatcher
 
@@ -77,13 +78,7 @@ _BY_SUFFIX = {
     ".json": "application/json; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".ico": "image/vnd.microsoft.icon",
+    **IMAGE_TYPES,
 }
 _COMPRESSIBLE = ("text/", "application/rss+xml", "application/atom+xml", "application/feed+json",
                  "application/xml", "application/json", "image/svg+xml")
