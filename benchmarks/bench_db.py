@@ -33,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench import use_bytecode          # benchmarks/ is this script's own folder
+
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-29T12:00:00+00:00"
 MAX_ITEMS = 50
@@ -282,14 +284,6 @@ def drop_feed_indexes(url: str, drop: bool) -> None:
                 conn.exec_driver_sql(index.format(t="feed_articles"))
             conn.exec_driver_sql("ANALYZE feed_articles")
     engine.dispose()
-
-
-def use_bytecode() -> None:
-    """Measured processes read feedpub from bytecode, as an installed package does: compiled once
-    here, since with PYTHONDONTWRITEBYTECODE set every run would compile every module again."""
-    import compileall
-    compileall.compile_dir(str(Path(__file__).resolve().parent.parent / "feedpub"), quiet=1)
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def main() -> None:
