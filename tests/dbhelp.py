@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +27,17 @@ PG_TEXT = """CREATE TABLE {name} (
     author text, categories text, image text, translation_key text, draft boolean)"""
 FIELDS = ("id", "lang", "title", "url", "published", "updated", "summary", "content", "author", "categories",
           "image", "translation_key", "draft")
+SQLITE_TEXT = PG_TEXT.format(name="feed_articles")
+
+
+def sqlite_table(path: Path, records, schema: str = SQLITE_TEXT) -> Path:
+    """A SQLite file holding these records in feed_articles, every value as text_row writes it."""
+    with sqlite3.connect(path) as conn:
+        conn.execute(schema)
+        conn.executemany(f"INSERT INTO feed_articles ({', '.join(FIELDS)}) VALUES ({', '.join('?' * len(FIELDS))})",
+                         [tuple(text_row(r)[f] for f in FIELDS) for r in records])
+    conn.close()
+    return path
 
 
 class PgDatabase:

@@ -15,36 +15,11 @@ import feedpub
 from conftest import DATA, NOW, published, run_cli, NOW_ARG
 
 pytest.importorskip("sqlalchemy")
-SCHEMA = """CREATE TABLE feed_articles (id TEXT, lang TEXT, title TEXT, url TEXT, published TEXT, updated TEXT,
-    summary TEXT, content TEXT, author TEXT, categories TEXT, image TEXT, translation_key TEXT, draft BOOLEAN)"""
-
-
-def sample_site_records() -> list[dict]:
-    """Every record of the bundled sample site, as its files hold them."""
-    records = []
-    for path in sorted((DATA / "articles").rglob("*")):
-        if path.suffix == ".jsonl":
-            records += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        elif path.suffix == ".json":
-            doc = json.loads(path.read_text(encoding="utf-8-sig"))
-            records += doc if isinstance(doc, list) else [doc]
-    return records
-
-
-def sqlite_table(path: Path, records: list[dict]) -> None:
-    with sqlite3.connect(path) as conn:
-        conn.execute(SCHEMA)
-        conn.executemany(f"INSERT INTO feed_articles ({', '.join(dbhelp.FIELDS)}) VALUES "
-                         f"({', '.join('?' * len(dbhelp.FIELDS))})",
-                         [tuple(dbhelp.text_row(r)[f] for f in dbhelp.FIELDS) for r in records])
-    conn.close()
-
-
 def database_site(tmp_path: Path, records: list[dict], *, keep_files: bool = False) -> Path:
     site = Path(shutil.copytree(DATA, tmp_path / "db-site"))
     if not keep_files:
         shutil.rmtree(site / "articles")
-    sqlite_table(site / "cms.db", records)
+    dbhelp.sqlite_table(site / "cms.db", records)
     config = site / "feedpub.toml"
     config.write_text(config.read_text(encoding="utf-8") + '\n[source]\nurl = "sqlite:///cms.db"\n'
                       'table = "feed_articles"\n', encoding="utf-8")
@@ -57,7 +32,7 @@ def feeds_only(out: Path) -> dict[str, bytes]:
 
 def test_the_same_records_in_a_table_and_as_files_give_the_same_feeds(tmp_path):
     files_report = feedpub.build(DATA, tmp_path / "from-files", now=NOW, state_path=tmp_path / "f.sqlite")
-    site = database_site(tmp_path, sample_site_records())
+    site = database_site(tmp_path, dbhelp.sample_records())
     db_report = feedpub.build(site, tmp_path / "from-db", now=NOW)
     assert files_report.errors == db_report.errors == []
     assert feeds_only(tmp_path / "from-db") == feeds_only(tmp_path / "from-files")
@@ -65,7 +40,7 @@ def test_the_same_records_in_a_table_and_as_files_give_the_same_feeds(tmp_path):
 
 
 def test_nothing_changed_means_no_rendering_and_an_edit_is_seen(tmp_path):
-    site = database_site(tmp_path, sample_site_records())
+    site = database_site(tmp_path, dbhelp.sample_records())
     out = tmp_path / "out"
     feedpub.build(site, out, now=NOW)
     again = feedpub.build(site, out, now=NOW)
@@ -80,7 +55,7 @@ def test_nothing_changed_means_no_rendering_and_an_edit_is_seen(tmp_path):
 
 
 def test_files_and_a_table_merge_and_an_id_in_both_is_reported(tmp_path):
-    records = sample_site_records()
+    records = dbhelp.sample_records()
     copied = next(r for r in records if r["lang"] == "vi")
     in_table = [r for r in records if r["lang"] == "en"] + [dict(copied, title="A copy in the database")]
     site = database_site(tmp_path, in_table, keep_files=True)
@@ -95,7 +70,7 @@ def test_files_and_a_table_merge_and_an_id_in_both_is_reported(tmp_path):
             path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
             path.rename(path.with_suffix(".jsonl"))
     report = feedpub.build(site, tmp_path / "out", now=NOW)
-    reference = feedpub.build(DATA, tmp_path / "ref", now=NOW, state_path=tmp_path / "r.sqlite")
+    feedpub.build(DATA, tmp_path / "ref", now=NOW, state_path=tmp_path / "r.sqlite")
     assert [e.split(": field")[0] for e in report.errors] == [f"feed_articles:{copied['id']}"]
     assert "is already used by articles/" in report.errors[0]
     assert feeds_only(tmp_path / "out") == feeds_only(tmp_path / "ref")
@@ -104,7 +79,7 @@ def test_files_and_a_table_merge_and_an_id_in_both_is_reported(tmp_path):
 
 
 def test_check_reads_every_row_and_build_reports_a_bad_chosen_row(tmp_path):
-    records = sample_site_records()
+    records = dbhelp.sample_records()
     bad = dict(records[0], id="vi-bad-date", published="31/02/2026 08:00")
     old_bad = dict(records[0], id="vi-old-bad", published="2001-13-01")
     site = database_site(tmp_path, records + [bad, old_bad])
@@ -132,7 +107,7 @@ def postgres_site(tmp_path: Path, pg, records: list[dict], *, extra: str = "") -
 
 def test_postgresql_gives_the_file_routes_feeds_and_a_lost_server_leaves_them(tmp_path, pg, monkeypatch):
     monkeypatch.setenv("FEEDPUB_TEST_DB", pg.reader_url)
-    site = postgres_site(tmp_path, pg, sample_site_records())
+    site = postgres_site(tmp_path, pg, dbhelp.sample_records())
     feedpub.build(DATA, tmp_path / "from-files", now=NOW, state_path=tmp_path / "f.sqlite")
     out = tmp_path / "out"
     report = feedpub.build(site, out, now=NOW)

@@ -18,18 +18,8 @@ from dbhelp import validate_record
 
 pytest.importorskip("sqlalchemy")
 NOW = utc(2026, 11, 29, 12)
-SCHEMA = """CREATE TABLE feed_articles (id TEXT, lang TEXT, title TEXT, url TEXT, published TEXT, updated TEXT,
-    summary TEXT, content TEXT, author TEXT, categories TEXT, image TEXT, translation_key TEXT, draft BOOLEAN)"""
-
-
-def write(path: Path, records, schema: str = SCHEMA) -> Path:
-    with sqlite3.connect(path) as conn:
-        conn.execute(schema)
-        conn.executemany(f"INSERT INTO feed_articles ({', '.join(dbhelp.FIELDS)}) VALUES "
-                         f"({', '.join('?' * len(dbhelp.FIELDS))})",
-                         [tuple(dbhelp.text_row(r)[f] for f in dbhelp.FIELDS) for r in records])
-    conn.close()
-    return path
+SCHEMA = dbhelp.SQLITE_TEXT
+write = dbhelp.sqlite_table
 
 
 def edit(path: Path, sql: str) -> None:
