@@ -36,7 +36,6 @@ _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 _C0_OR_SPACE = "".join(chr(c) for c in range(0x21))
 _DESCRIPTOR = re.compile(r"(\d+w|\d+h|\d+(\.\d+)?x)\Z")
-_WHITESPACE = re.compile(r"\s+")
 # nh3 always serialises an iframe as <iframe attrs>raw text</iframe>, with "<"
 # and ">" escaped inside attribute values; raw text cannot contain "</iframe>".
 _IFRAME = re.compile(r"<iframe((?:\s[^>]*)?)>.*?</iframe>", re.DOTALL)

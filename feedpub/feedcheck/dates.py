@@ -17,7 +17,6 @@ __all__ = ["DateCheck", "RFC3339_EXAMPLE", "RFC822_EXAMPLE", "rfc3339", "rfc822"
 RFC822_EXAMPLE = '"Thu, 02 Dec 2021 23:30:00 +0700"'
 RFC3339_EXAMPLE = "2021-12-02T23:30:00+07:00"
 RFC822_REF = "RSS 2.0 date-times (RFC 822 §5)"
-RFC3339_REF = "RFC 3339 §5.6"
 
 
 @dataclass

@@ -121,9 +121,6 @@ class Report:
         if not self.spec_only:
             self.findings.append(Finding(self.path, ERROR, message, f"{FEEDPUB}: {why}" if why else FEEDPUB, True))
 
-    def has_errors(self) -> bool:
-        return any(f.level == ERROR for f in self.findings)
-
 
 def quote(value: str) -> str:
     """A value quoted for a message, shortened when long, every unprintable character escaped."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import msgspec
 
@@ -131,12 +131,3 @@ def duplicate_keys(text: bytes) -> list[str]:
     except (ValueError, RecursionError):
         return []
     return found
-
-
-def iter_lines(data: bytes) -> Iterator[tuple[int, int, bytes]]:
-    """(line number, byte offset, text) of every non-blank line of a JSONL buffer."""
-    offset = 3 if data.startswith(BOM) else 0
-    for number, line in enumerate(data[offset:].split(b"\n"), 1):
-        if line.strip():
-            yield number, offset, line
-        offset += len(line) + 1
