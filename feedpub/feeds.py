@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import quote
 
 from .config import Config
 from .dates import site_time
 from .layout import feed_dir, feed_urls, stylesheet_href
-from .model import Article, Entry, Feed, Translation
+from .model import EMPTY_SITE_DATE, Article, Entry, Feed, Translation
 from .sanitize import DEFAULT_POLICY, clean_html
 from .slugs import unique_slugs
 
-EMPTY_SITE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)   # "updated" of feeds when the site has nothing published
 
 
 def guid(config: Config, record_id: str) -> str:
@@ -69,35 +68,6 @@ def build_feeds(config: Config, chosen: dict[tuple[str, str | None], list[Articl
     return [_feed(config, lang, cat, slugs[lang].get(cat) if cat else None,
                   [entries[id(a)] for a in chosen[(lang, cat)]], site_updated, version)
             for lang, cat in keys]
-
-
-def feed_fingerprints(chosen: dict[tuple[str, str | None], list[Article]],
-                      translations: dict[str, dict[str, Translation]]) -> tuple[dict[str, str], str]:
-    """A digest per feed of everything its files are made of (its articles, every field, their
-    translation links; for an empty feed, the site's newest date, which it shows), keyed
-    "lang/category"; and a digest of which feeds there are, which every feed page links to."""
-    import hashlib
-    import msgspec
-    encode = msgspec.msgpack.Encoder().encode
-    everything = [a for arts in chosen.values() for a in arts]
-    site_updated = max((max(a.updated, a.published) for a in everything), default=EMPTY_SITE_DATE)
-    digests: dict[str, str] = {}
-    for (lang, cat), articles in chosen.items():
-        digest = hashlib.blake2b(encode([lang, cat]), digest_size=16)
-        for article in articles:
-            digest.update(encode(article))
-            links = translations.get(article.translation_key, {}) if article.translation_key else {}
-            digest.update(encode(sorted((code, t.url, t.title) for code, t in links.items())))
-        if not articles:
-            digest.update(encode(site_updated))
-        digests[feed_key(lang, cat)] = digest.hexdigest()
-    layout = hashlib.blake2b(encode(sorted(digests)), digest_size=16).hexdigest()
-    return digests, layout
-
-
-def feed_key(lang: str, cat: str | None) -> str:
-    """A feed's name in the cache: its language, and its category if it has one."""
-    return f"{lang}/{cat}" if cat is not None else lang
 
 
 def _entry(config: Config, article: Article, translations: dict[str, dict[str, Translation]]) -> Entry:

@@ -6,7 +6,9 @@ Everything here is frozen and carries aware datetimes only; the serializers
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
+
+EMPTY_SITE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)   # "updated" of feeds when the site has nothing published
 
 # An image's type by its file extension: a fixed table, not the system's mime.types, so the same
 # records give the same feeds on every machine (and the preview server the same headers).

@@ -26,6 +26,7 @@ from .config import Config, load_config
 from .errors import RecordError, RejectedError, UsageError
 from .ingest.files import SiteFiles, site_files
 from .layout import PRIVATE_DIR, feed_files
+from .model import EMPTY_SITE_DATE, Article, Translation
 from .publish import OutputLock, folders_of, prepare_dir, publish_files, remove_stale_temps
 
 __all__ = ["BuildReport", "FeedReport", "build", "check", "resolve_now"]
@@ -280,30 +281,29 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
              extra_meta: dict | None = None) -> BuildReport:
     """From what ingest chose to published files: the models, render and publish stages (or
     nothing at all when no feed's content changed)."""
-    last_outputs, last_content = cache.meta.get("outputs"), cache.meta.get("content")
+    last_outputs, last_digests = cache.meta.get("outputs"), cache.meta.get("feeds") or {}
     last_summary = cache.meta.get("summary", {})
     if strict and ingested.problems:
         raise RejectedError([str(p) for p in ingested.problems])
-    content = content_fingerprint(ingested.chosen, ingested.translations)
+    digests, layout = feed_fingerprints(ingested.chosen, ingested.translations)
     report = BuildReport(problems=ingested.problems, warnings=ingested.warnings, records=ingested.records,
                          files_read=ingested.files_read)
     # A file changed too recently to trust its mtime is read again next run: no digest, no no-op.
     meta = {"files": None if ingested.racy else files.digest, "now_ts": now_ts, "next_due": ingested.next_due,
-            "content": content, **(extra_meta or {})}
-    if not full and last_outputs and content == last_content and _outputs_intact(out, last_outputs):
+            "feeds": digests, "layout": layout, **(extra_meta or {})}
+    same_feeds = (not full and last_outputs and cache.meta.get("layout") == layout
+                  and _outputs_intact(out, last_outputs))
+    if same_feeds and digests == last_digests:
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.
         report.feeds = [FeedReport(path, n, False) for path, n in last_summary.get("feeds", [])]
         cache.save_meta({**meta, "summary": {**last_summary, **_summary(report)}})
         return report
-    from .feeds import build_feeds, feed_fingerprints, feed_key
+    from .feeds import build_feeds
     from .render import planned_outputs, render_outputs
-    digests, layout = feed_fingerprints(ingested.chosen, ingested.translations)
-    kept: frozenset = frozenset()
-    if not full and last_outputs and cache.meta.get("layout") == layout and _outputs_intact(out, last_outputs):
-        # The same feeds as last time: only those whose content changed are made and rendered.
-        last = cache.meta.get("feeds") or {}
-        kept = frozenset(key for key in ingested.chosen if last.get(feed_key(*key)) == digests[feed_key(*key)])
+    # The same feeds as last time: only those whose content changed are made and rendered.
+    kept = frozenset(key for key in ingested.chosen
+                     if last_digests.get(feed_key(*key)) == digests[feed_key(*key)]) if same_feeds else frozenset()
     feeds = build_feeds(config, ingested.chosen, ingested.translations, version=_version(), unrendered=kept)
     planned = planned_outputs(feeds)
     remove_stale_temps(out, folders_of(owned | planned))
@@ -319,7 +319,7 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
     for rel in sorted(planned):
         st = os.stat(out / rel)
         outputs[rel] = [st.st_size, st.st_mtime_ns]
-    cache.save_meta({**meta, "outputs": outputs, "feeds": digests, "layout": layout,
+    cache.save_meta({**meta, "outputs": outputs,
                      "summary": {"feeds": [[f.path, f.items] for f in report.feeds], **_summary(report)}})
     return report
 
@@ -329,17 +329,31 @@ def _summary(report: BuildReport) -> dict:
             "records": report.records}
 
 
-def content_fingerprint(chosen: dict, translations: dict) -> str:
-    """A digest of everything the feeds are made of: which articles each feed carries, every
-    field of each, and their translation links. Equal digests give equal files."""
+def feed_fingerprints(chosen: dict[tuple[str, str | None], list[Article]],
+                      translations: dict[str, dict[str, Translation]]) -> tuple[dict[str, str], str]:
+    """A digest per feed of everything its files are made of (its articles, every field, their
+    translation links; for an empty feed, the site's newest date, which it shows), keyed
+    "lang/category"; and a digest of which feeds there are, which every feed page links to.
+    Equal digests give equal files: a feed whose digest did not change is not rendered again."""
     import hashlib
     import msgspec
     encode = msgspec.msgpack.Encoder().encode
-    digest = hashlib.blake2b(digest_size=20)
-    for key in sorted(chosen, key=lambda k: (k[0], k[1] or "")):
-        digest.update(encode(key))
-        for article in chosen[key]:
+    everything = [a for arts in chosen.values() for a in arts]
+    site_updated = max((max(a.updated, a.published) for a in everything), default=EMPTY_SITE_DATE)
+    digests: dict[str, str] = {}
+    for (lang, cat), articles in chosen.items():
+        digest = hashlib.blake2b(encode([lang, cat]), digest_size=16)
+        for article in articles:
             digest.update(encode(article))
             links = translations.get(article.translation_key, {}) if article.translation_key else {}
-            digest.update(encode(sorted((lang, t.url, t.title) for lang, t in links.items())))
-    return digest.hexdigest()
+            digest.update(encode(sorted((code, t.url, t.title) for code, t in links.items())))
+        if not articles:
+            digest.update(encode(site_updated))
+        digests[feed_key(lang, cat)] = digest.hexdigest()
+    layout = hashlib.blake2b(encode(sorted(digests)), digest_size=16).hexdigest()
+    return digests, layout
+
+
+def feed_key(lang: str, cat: str | None) -> str:
+    """A feed's name in the cache: its language, and its category if it has one."""
+    return f"{lang}/{cat}" if cat is not None else lang
