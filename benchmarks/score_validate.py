@@ -55,7 +55,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from feedpub.feedcheck import validate_bytes
+from feedpub.validate import validate_bytes
 
 DEFAULT_DIR = "/tmp/harness-work/feedvalidator"
 DEFAULT_PYTHON = "/tmp/harness-work/venv/bin/python"

@@ -35,7 +35,7 @@ FLOORS: dict[str, int] = {
     # 7: the run
     "pipeline": 7,
     # 8: around the run: the command, the preview server, the output checker
-    "feedcheck": 8, "watch": 8, "serve": 8, "cli": 8, "__main__": 8, "__init__": 8,
+    "validate": 8, "watch": 8, "serve": 8, "cli": 8, "__main__": 8, "__init__": 8,
 }
 
 

@@ -1,4 +1,4 @@
-"""feedpub.feedcheck: one test per class of rule, on small feeds written for the purpose.
+"""feedpub.validate: one test per class of rule, on small feeds written for the purpose.
 
 Each case is a minimal valid RSS 2.0 or Atom 1.0 feed with one thing changed;
 the spec rules must catch it with spec_only=True, and the clean variants must
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from feedpub.feedcheck import validate_bytes
+from feedpub.validate import validate_bytes
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">

@@ -1,4 +1,4 @@
-"""feedpub.feedcheck: checks on generated feed files, judged only by their bytes.
+"""feedpub.validate: checks on generated feed files, judged only by their bytes.
 
 Every sample below is a small hand-written feed. The broken ones are modelled on
 common real-world mistakes (wrong weekday, offset with a colon in RSS, local time
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.feedcheck import FileResult, Finding, format_results, validate_bytes, validate_output
+from feedpub.validate import FileResult, Finding, format_results, validate_bytes, validate_output
 
 REPO = Path(__file__).resolve().parent.parent
 
