@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from feedpub.validate import validate_bytes
+from feedpub.validate.rss import CORE, TEXT_ELEMENTS
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
@@ -244,6 +245,51 @@ def test_media_description():
 def test_html_where_atom_wants_plain_text_is_a_warning(entry, message):
     findings = all_findings(atom(entry=entry))
     assert [label for label, m in findings if message in m] == ["warning"], findings
+
+
+# --------------------------------------------------------------------------- raw HTML inside RSS text
+
+
+_CONTAINERS = {"channel": lambda x: rss(channel=x), "item": lambda x: rss(item=x),
+               "image": lambda x: rss(channel=f"<image><url>https://x.vn/a.png</url><title>Tin</title>"
+                                             f"<link>https://x.vn/</link>{x}</image>"),
+               "textInput": lambda x: rss(channel=f"<textInput><title>T</title><description>D</description>"
+                                                  f"<name>q</name><link>https://x.vn/s</link>{x}</textInput>")}
+
+
+@pytest.mark.parametrize("container, tag", sorted((c, t) for c, tags in CORE.items() for t in tags
+                                                  if t in TEXT_ELEMENTS))
+def test_every_rss_text_element_holding_an_element_is_an_error(container, tag):
+    """Generated from the checker's own table of RSS 2.0 elements: each one that holds text."""
+    errors = spec_errors(_CONTAINERS[container](f"<{tag}>A <b>b</b></{tag}>"))
+    assert any(f"<{tag}> contains the element <b> (line " in e and "readers keep only the text" in e
+               for e in errors), errors
+
+
+def test_raw_html_in_an_rss_description_or_title_is_flagged_as_the_w3c_validator_does():
+    item = '<description><p>Giá lúa <a href="https://x.vn/gia">tăng</a>.</p><img src="https://x.vn/a.jpg"/></description>'
+    assert spec_errors(rss(item=item)) == [
+        "item 1 (https://x.vn/id/1): <description> contains the element <p> and 1 more (line 15), unescaped: it "
+        "holds text, so readers keep only the text and lose the markup, links and images (expected the HTML "
+        "escaped, &lt;p&gt;, or inside <![CDATA[...]]>)"]
+    title = rss().replace("<title>Bài một</title>".encode(), "<title>A <b>b</b></title>".encode())
+    assert spec_errors(title) == [
+        "item 1 (https://x.vn/id/1): <title> contains the element <b> (line 11), unescaped: it holds text, so "
+        "readers keep only the text and lose the markup, links and images (expected the HTML escaped, "
+        "&lt;b&gt;, or inside <![CDATA[...]]>)"]
+    encoded = ('<description>Giá lúa tăng.</description>'
+               '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><p>Giá lúa tăng.</p>'
+               '</content:encoded>')
+    assert [e.split(": <")[1][:40] for e in spec_errors(rss(item=encoded))] == [
+        "content:encoded> contains the element <p"]
+
+
+@pytest.mark.parametrize("item", [
+    "<description>&lt;p&gt;Giá lúa &lt;a href=\"https://x.vn/gia\"&gt;tăng&lt;/a&gt;.&lt;/p&gt;</description>",
+    '<description><![CDATA[<p>Giá lúa <a href="https://x.vn/gia">tăng</a>.</p>]]></description>',
+])
+def test_escaped_or_cdata_html_in_an_rss_description_is_what_the_spec_wants(item):
+    assert spec_errors(rss(item=item)) == []
 
 
 # --------------------------------------------------------------------------- what the formats allow and feedpub does not
