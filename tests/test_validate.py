@@ -636,7 +636,16 @@ def test_author_in_feed_or_every_entry():
 def test_author_needs_a_name():
     data = edit(ATOM, "<author><name>Ban biên tập</name></author>", "<author><email>bbt@example.vn</email></author>")
     assert found(data, "vi/atom.xml") == [
-        ("error", "feed: <author> has 0 <name> elements (expected exactly one, not empty)")]
+        ("error", "feed: <author> has 0 <name> elements (expected exactly one)")]
+
+
+def test_an_empty_author_name_is_valid_atom_but_not_what_feedpub_writes():
+    """RFC 4287 §3.2.1: atomName = element atom:name { text }, and text may be empty."""
+    data = edit(ATOM, "<author><name>Ban biên tập</name></author>", "<author><name></name></author>")
+    assert found(data, "vi/atom.xml", spec_only=True) == [
+        ("warning", "feed: <author> has an empty <name> (valid, but readers show no name; expected the person's name)")]
+    assert ("feedpub rule", "feed: <author> has an empty <name> (feedpub requires the person's name)") in found(
+        data, "vi/atom.xml")
 
 
 def test_duplicate_alternate_links():

@@ -157,8 +157,39 @@ def test_rss_permalink_guid_syntax():
     assert spec_errors(data) == ['item 1 (https://x.vn/{1}): <guid> "https://x.vn/{1}" has no isPermaLink, which '
                                  'means true, but contains "{", which a URI must percent-encode (expected a URL, '
                                  'or isPermaLink="false")']
-    data = rss().replace(b'<guid isPermaLink="false">https://x.vn/id/1</guid>', b"<guid>tag:x.vn,2021:1</guid>")
-    assert "is not a URL a browser can open" in spec_errors(data)[0]
+
+
+@pytest.mark.parametrize("guid", ["tag:x.vn,2021:1", "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"])
+def test_a_guid_in_another_scheme_without_ispermalink_is_a_warning(guid):
+    """RSS 2.0: with isPermaLink absent (true), a reader "may assume" the guid is the item's URL."""
+    data = rss().replace(b'<guid isPermaLink="false">https://x.vn/id/1</guid>', f"<guid>{guid}</guid>".encode())
+    assert all_findings(data) == [
+        ("warning", f'item 1 ({guid}): <guid> "{guid}" has no isPermaLink, which means true, but is not a URL a '
+                    "browser can open, and readers may take it for the item's link (expected an http(s) URL, or "
+                    'isPermaLink="false")')]
+    explicit = data.replace(b"<guid>", b'<guid isPermaLink="true">')
+    assert spec_errors(explicit) == [
+        f'item 1 ({guid}): <guid> "{guid}" has isPermaLink="true" but is not a URL a browser can open (expected an '
+        'http(s) URL, or isPermaLink="false")']
+
+
+def test_a_namespace_name_with_a_space_is_a_namespaces_in_xml_error_and_the_rest_is_still_checked():
+    data = rss().replace(b'xmlns:media="http://search.yahoo.com/mrss/"',
+                         b'xmlns:media="http://search.yahoo.com/mrss/" xmlns:x="http://x.vn/my ns"')
+    data = data.replace("<title>Bài một</title>".encode(), b"")
+    result = validate_bytes(data, "vi/feed.xml", spec_only=True)
+    assert [(f.message, f.ref) for f in result.errors] == [
+        ('line 2: the namespace name "http://x.vn/my ns" (xmlns:x) is not a URI reference: it is written with a '
+         "space (expected a URI, characters such as a space percent-encoded)", "Namespaces in XML 1.0 §3"),
+        ("item 1 (https://x.vn/id/1): has neither <title> nor <description> (expected at least one)", "RSS 2.0 <item>")]
+    assert result.kind == "rss"
+
+
+def test_an_undeclared_prefix_is_a_namespaces_in_xml_error():
+    data = rss(item="<x:rating>5</x:rating>")
+    assert [(f.message, f.ref) for f in validate_bytes(data, "vi/feed.xml", spec_only=True).errors] == [
+        ("line 15: Namespace prefix x on rating is not defined (expected namespace-well-formed XML)",
+         "Namespaces in XML 1.0 §5")]
 
 
 # --------------------------------------------------------------------------- typos and duplicates
@@ -245,6 +276,24 @@ def test_media_description():
 def test_html_where_atom_wants_plain_text_is_a_warning(entry, message):
     findings = all_findings(atom(entry=entry))
     assert [label for label, m in findings if message in m] == ["warning"], findings
+
+
+SOURCE = ("<source><id>https://other.vn/feed</id><title>Other</title><updated>2021-12-01T00:00:00Z</updated>"
+          "{}</source>")
+
+
+@pytest.mark.parametrize("inner, message", [
+    ('<category label="Thời sự"/>', "entry 1 (https://x.vn/id/1): <source>: <category> has no term (expected term=...)"),
+    ("<icon>not an iri</icon>", "entry 1 (https://x.vn/id/1): <source>: <icon> \"not an iri\" contains whitespace"),
+    ('<generator uri="a b">g</generator>', 'entry 1 (https://x.vn/id/1): <source>: <generator> uri "a b" contains'),
+    ("<rights>a</rights><rights>b</rights>", "entry 1 (https://x.vn/id/1): <source>: 2 <rights> elements (expected "
+                                             "at most one)"),
+])
+def test_an_entry_source_follows_the_feed_metadata_rules(inner, message):
+    """RFC 4287 §4.2.11: atom:source holds the feed's metadata; only id, title and updated become optional."""
+    errors = spec_errors(atom(entry=SOURCE.format(inner)))
+    assert any(e.startswith(message) for e in errors), errors
+    assert spec_errors(atom(entry="<source><category term=\"a\"/></source>")) == []
 
 
 # --------------------------------------------------------------------------- raw HTML inside RSS text

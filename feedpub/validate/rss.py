@@ -360,6 +360,11 @@ def check_guid(item: etree._Element, where: str, report: Report, seen: dict[str,
         if problem:
             report.error(f'{where}<guid> {quote(value)} has {declared} but {problem} (expected a URL, '
                          'or isPermaLink="false")', ref)
+        elif scheme not in ("http", "https") and perma is None:
+            # the default only lets a reader "assume" a permalink: an id in another scheme is legal
+            report.warn(f'{where}<guid> {quote(value)} has {declared} but is not a URL a browser can open, '
+                        'and readers may take it for the item\'s link (expected an http(s) URL, or '
+                        'isPermaLink="false")', ref)
         elif scheme not in ("http", "https"):
             report.error(f'{where}<guid> {quote(value)} has {declared} but is not a URL a browser can open '
                          '(expected an http(s) URL, or isPermaLink="false")', ref)
