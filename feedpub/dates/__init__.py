@@ -54,18 +54,21 @@ from importlib import import_module
 # run that reads no record needs, to judge --now) then costs no patterns compiled by the reader.
 _HOMES = {
     "OFFSET_RANGE": "limits", "YEAR_RANGE": "limits", "fixed_offset": "limits", "range_problem": "limits",
-    "parse_datetime": "reader",
+    "parse_datetime": "reader", "OncePerSource": "reader", "SaidOnce": "reader", "prefix_note": "reader",
     "format_local": "writing", "format_rfc822": "writing", "format_rfc3339": "writing", "site_time": "writing",
 }
 
 __all__ = [
     "OFFSET_RANGE",
+    "OncePerSource",
+    "SaidOnce",
     "YEAR_RANGE",
     "fixed_offset",
     "format_local",
     "format_rfc822",
     "format_rfc3339",
     "parse_datetime",
+    "prefix_note",
     "range_problem",
     "site_time",
 ]
