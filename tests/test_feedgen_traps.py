@@ -37,8 +37,8 @@ title = "Example News"
 description = "The latest news"
 """
 RECORDS = [
-    {"id": "vi-1", "lang": "vi", "title": "Giá < 5 & tăng", "url": "/vi/gia", "published": "2021-12-02T23:30:00.5+07:00",
-     "updated": "03/12/2021 08:00", "content": "<p>Nội dung.</p>", "author": "Thanh Ngân",
+    {"id": "vi-1", "lang": "vi", "title": "Giá < 5 & tăng", "url": "/vi/gia",
+     "published": "2021-12-02T23:30:00.5+07:00", "updated": "03/12/2021 08:00", "content": "<p>Nội dung.</p>", "author": "Thanh Ngân",
      "image": {"url": "/img/gia.jpg"}, "translation_key": "gia"},
     {"id": "vi-2", "lang": "vi", "title": "Tin cũ", "url": "/vi/cu", "published": "01/12/2021 - 07:00",
      "content": "<p>Cũ.</p>"},

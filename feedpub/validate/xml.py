@@ -22,8 +22,6 @@ XML_REF = "XML 1.0"
 _XML_DECL = re.compile(rb"""<\?xml\s+version\s*=\s*(["'])([^"']*)\1"""
                        rb"""(?:\s+encoding\s*=\s*(["'])([^"']*)\3)?"""
                        rb"""(?:\s+standalone\s*=\s*(["'])(yes|no)\5)?\s*\?>""")
-
-
 NAMESPACES_REF = "Namespaces in XML 1.0"
 # libxml2's namespace errors, by the section of Namespaces in XML 1.0 (Third Edition) each breaks.
 _NAMESPACE_SECTIONS = {"WAR_NS_URI": "§3", "NS_ERR_XML_NAMESPACE": "§3", "NS_ERR_QNAME": "§4", "NS_ERR_COLON": "§4",
