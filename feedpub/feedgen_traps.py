@@ -45,8 +45,8 @@ TRAPS = (
     Trap("date-strings", "dates are written by feedgen's own formatters: Atom with isoformat() (a fraction of a "
                          "second as .500000), RSS with strftime under a process-wide setlocale",
          "set_date replaces every date's text with dates.write_date's, the one writer of every format"),
-    Trap("rss-link-is-last-link", "the RSS channel <link> is the last link added",
-         "render_xml adds the self link first and the home page last"),
+    Trap("rss-link-is-last-link", "the RSS channel's <link>, and an item's, is the last link added",
+         "render_xml adds the self link first and the home page last, and gives an RSS item its own link only"),
     Trap("enclosure-length-none", 'an enclosure without a length writes length="None"',
          'the length is always given, UNKNOWN_LENGTH ("0") when the record has none'),
     Trap("rss-one-atom-link", "RSS keeps one atom:link (rel=self) and drops rel=hub",
