@@ -165,7 +165,7 @@ def validate(
                                         "(for feeds feedpub did not write)."),
 ) -> None:
     """Check the generated RSS, Atom and JSON files themselves (exit 0 all valid, 1 any error, 2 bad option)."""
-    from .feedcheck import format_results, validate_output
+    from .validate import format_results, validate_output
     try:
         results = validate_output(out, expect_offset=expect_offset, spec_only=spec_only)
     except ValueError as exc:

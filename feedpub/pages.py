@@ -23,7 +23,7 @@ from importlib.resources import files as _resources
 from typing import Iterable, Sequence
 
 from .config import Config
-from .dates import format_local, format_rfc3339, format_rfc822, site_time
+from .dates import site_time, write_date
 from .layout import FORMATS, INDEX, OPML, STYLESHEET, feed_dir, feed_urls
 from .model import Feed, FeedUrls
 from .text import strip_illegal_xml
@@ -116,11 +116,7 @@ def language_name(lang: str) -> str:
 
 def local_date(dt: datetime, lang: str, config: Config) -> str:
     """Wall-clock time in the site zone as the language prints it ('02/12/2021 - 23:30' in Vietnamese)."""
-    local = site_time(dt, config.tz)
-    try:
-        return format_local(local, lang)
-    except ValueError:
-        return format_local(local, FALLBACK_LANG)
+    return write_date(site_time(dt, config.tz), "page", lang)
 
 
 def _xml_text(text: str | None) -> str:
@@ -206,7 +202,7 @@ def _item(entry, lang: str, config: Config, page: str, category_pages: dict[str,
         "summary": a.summary,
         "image": a.image,
         "published": local_date(published, lang, config),
-        "published_iso": format_rfc3339(published),
+        "published_iso": write_date(published, "rfc3339"),
         "author": a.author.name if a.author else None,
         "categories": [{"name": c, "href": _rel(page, category_pages[c]) if c in category_pages else None}
                        for c in a.categories],
@@ -252,7 +248,7 @@ def _feed_page(config: Config, feed: Feed, grouped) -> bytes:
         items=[_item(e, feed.lang, config, page, category_pages) for e in feed.entries],
         count_text=labels.one_item if count == 1 else labels.n_items.format(n=count),
         updated=local_date(feed.updated, feed.lang, config) if feed.entries else None,
-        updated_iso=format_rfc3339(feed.updated),
+        updated_iso=write_date(feed.updated, "rfc3339"),
         main={"title": main.title, "href": _rel(page, _page_path(main))}
         if feed.category is not None and main is not None else None,
         categories=[{"name": c.category, "href": _rel(page, _page_path(c)), "current": c is feed}
@@ -303,7 +299,7 @@ def _opml(config: Config, grouped) -> bytes:
     etree.SubElement(head, "title").text = _xml_text(title)
     newest = [f.updated for main, cats in grouped.values() for f in ([main] if main else []) + cats]
     if newest:
-        etree.SubElement(head, "dateModified").text = format_rfc822(max(newest))
+        etree.SubElement(head, "dateModified").text = write_date(max(newest), "rfc822")
     etree.SubElement(head, "docs").text = OPML_DOCS
     body = etree.SubElement(root, "body")
     for lang, (main, cats) in grouped.items():

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from .dates import parse_datetime
+from .dates import SaidOnce, parse_datetime, prefix_note
 from .errors import DateError, PlaceholderDateError, RecordError
 from .model import IMAGE_TYPES, Article, Author, Image
 from .text import has_illegal_xml, printable, strip_illegal_xml
@@ -154,6 +154,7 @@ class RecordRules:
         self.order = order
         self._expected_lang = "one of: " + ", ".join(sorted(self.languages))
         self._category_lists: dict[tuple, tuple[str, ...]] = {}
+        self._said_once = SaidOnce()        # warnings about a whole source's dates: one per file or source
 
     @classmethod
     def for_config(cls, config) -> "RecordRules":
@@ -213,7 +214,7 @@ class RecordRules:
         except DateError as exc:
             raise Problem(str(exc)) from None
         if notes is not None:
-            notes.extend(f'field "{field}": {note}' for note in found)
+            notes.extend(prefix_note(f'field "{field}": ', note) for note in found)
         return dt
 
     def updated(self, value: Any, notes: list[str] | None = None) -> datetime | None:
@@ -366,6 +367,7 @@ class RecordRules:
         if values["summary"] is not None:
             values["summary"] = plain(values["summary"])
         values["updated"] = values["updated"] or values["published"]
+        notes = self._said_once.keep(source, notes)
         where = f"{source}:{line}"
         return Article(**values, source=source, line=line), [], [printable(f"{where}: {n}") for n in notes]
 

@@ -3,11 +3,15 @@
 A file that should be a feed (*.xml, *.rss, *.atom, *.json) is always checked
 or reported: one whose format cannot be identified (Atom 0.3, an Atom root
 outside the Atom namespace, RSS 1.0, a JSON file that names no JSON Feed
-version) is an error, never a silent skip, so a folder is never "0 with
+version) is an error, never a silent skip, and so is a folder that cannot be
+listed or a feed-named entry that cannot be read: a folder is never "0 with
 errors" because of a file nobody looked at.
 """
 from __future__ import annotations
 
+import os
+import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -20,7 +24,7 @@ from .report import ERROR, FileResult, Finding, Offset, Report, quote
 from .rss import check_rss
 from .xml import parse_xml
 
-__all__ = ["FEED_SUFFIXES", "format_results", "validate_bytes", "validate_output"]
+__all__ = ["FEED_SUFFIXES", "Entry", "format_results", "read_feed", "validate_bytes", "validate_output", "walk"]
 
 FEED_SUFFIXES = (".xml", ".rss", ".atom", ".json")
 _OBSOLETE_ATOM = {"http://purl.org/atom/ns#": "Atom 0.3", "http://purl.org/echo/ns#": "Echo (pre-Atom)"}
@@ -34,7 +38,9 @@ def validate_output(out_dir: Path, *, expect_offset: str | None = None, spec_onl
     *.xml, *.rss and *.atom files are checked as RSS or Atom (by their root element), *.json files
     as JSON Feed. Anything else (index.html, feed.css, feeds.opml, ...) is listed with kind
     "skipped"; hidden files and directories (.feedpub/, .feedpub.lock) are not listed at all. A
-    missing directory, or one without any feed, gives a single result with an error.
+    folder that cannot be listed, or a feed file that cannot be read or is no regular file, is an
+    error: the feeds it may hold were not checked. A missing directory, or one without any feed,
+    gives a single result with an error.
     expect_offset is like "+07:00" (ValueError if malformed); spec_only leaves out feedpub's own
     rules, for feeds feedpub did not write.
     """
@@ -44,24 +50,105 @@ def validate_output(out_dir: Path, *, expect_offset: str | None = None, spec_onl
         return [FileResult(str(out_dir), "skipped", [Finding(
             str(out_dir), ERROR, "is not a directory (expected the output directory holding the feeds)")])]
     results = []
-    for path in sorted(out_dir.rglob("*")):
-        rel = path.relative_to(out_dir)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        name = rel.as_posix()
-        if path.suffix.lower() not in FEED_SUFFIXES:
+    for entry in walk(out_dir):
+        name = entry.name
+        if entry.problem is not None:
+            results.append(FileResult(name, "unknown", [Finding(name, ERROR, entry.problem)]))
+        elif entry.path.suffix.lower() not in FEED_SUFFIXES:
             results.append(FileResult(name, "skipped", []))
-            continue
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            results.append(FileResult(name, "unknown", [Finding(name, ERROR, f"cannot be read: {exc.strerror}")]))
-            continue
-        results.append(_validate(data, name, offset, spec_only))
+        else:
+            try:
+                data = read_feed(entry.path)
+            except OSError as exc:
+                results.append(FileResult(name, "unknown", [Finding(
+                    name, ERROR, f"cannot be read: {exc.strerror or exc} (expected a readable file)")]))
+                continue
+            results.append(_validate(data, name, offset, spec_only))
     if not any(r.kind != "skipped" for r in results):
         results.append(FileResult(".", "skipped", [Finding(
             ".", ERROR, f"no feed files under {out_dir} (expected */rss.xml, */atom.xml, */feed.json)")]))
     return results
+
+
+def read_feed(path: Path) -> bytes:
+    """The bytes of one feed file: the only place `feedpub validate` reads a file."""
+    return path.read_bytes()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One visible name under OUT: a file to look at, or (problem set) a name that cannot be checked."""
+
+    name: str                   # relative to OUT, with forward slashes; a folder's ends with "/"
+    path: Path
+    problem: str | None = None
+
+
+def walk(root: Path) -> list[Entry]:
+    """Every visible file under root, sorted by path, and every name that hides feeds from the check.
+
+    Hidden names (a part starting with ".") are left out, folder and all. A folder that cannot be
+    listed is an Entry with its problem, never a silent gap; so is a feed-named entry that is not a
+    regular file (a FIFO would block the read, a link to nothing has no bytes). A linked folder is
+    followed once: a link back up the tree is not walked again.
+    """
+    found: list[tuple[tuple[str, ...], Entry]] = []
+    seen: set[tuple[int, int]] = set()
+
+    def visit(folder: Path, parts: tuple[str, ...]) -> None:
+        try:
+            info = folder.stat()
+            if (info.st_dev, info.st_ino) in seen:
+                return
+            seen.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda item: item.name)
+        except OSError as exc:
+            name = "/".join(parts) + "/" if parts else "."
+            found.append((parts, Entry(name, folder, f"is a folder that cannot be read: {exc.strerror or exc} "
+                                                      "(expected a folder validate can list: the feeds in it "
+                                                      "were not checked)")))
+            return
+        for item in entries:
+            if item.name.startswith("."):
+                continue
+            sub = parts + (item.name,)
+            path = folder / item.name
+            if _is(item.is_dir):
+                visit(path, sub)
+            elif _is(item.is_file):
+                found.append((sub, Entry("/".join(sub), path)))
+            elif path.suffix.lower() in FEED_SUFFIXES:
+                found.append((sub, Entry("/".join(sub), path, f"is {_not_a_file(path)} (expected a regular "
+                                                               "file holding a feed)")))
+
+    visit(root, ())
+    return [entry for _, entry in sorted(found, key=lambda pair: pair[0])]
+
+
+def _is(test) -> bool:
+    """A DirEntry test (is_dir, is_file, following links) that treats an error as "no"."""
+    try:
+        return test()
+    except OSError:
+        return False
+
+
+def _not_a_file(path: Path) -> str:
+    """What a name that is neither a folder nor a regular file is, for a message."""
+    try:
+        mode = path.lstat().st_mode
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISLNK(mode):
+        return "a link to nothing" if not path.exists() else "a link to something that is not a file"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
+        return "a device"
+    return "not a regular file"
 
 
 def validate_bytes(data: bytes, name: str, *, expect_offset: str | None = None,

@@ -9,7 +9,7 @@ import re
 
 from lxml import etree
 
-from .common import ATOM_LINK, CONTENT_ENCODED, DC_CREATOR, MEDIA_NS, children, text_of
+from .common import ATOM_LINK, CONTENT_ENCODED, DC_CREATOR, MEDIA_NS, check_text_only, children, text_of
 from .report import Report, quote
 from .values import absolute_uri_problem, http_problem, language_problem, mime_problem, reference_iri_problem
 
@@ -69,6 +69,8 @@ def check_rss_item_extensions(item: etree._Element, where: str, report: Report) 
     if encoded > 1:
         report.error(f"{where}{encoded} <content:encoded> elements (expected at most one)", "RSS Profile "
                      "<content:encoded>")
+    for el in item.findall(CONTENT_ENCODED):
+        check_text_only(el, where, "RSS content module <content:encoded>", report)
     if encoded:
         if "description" not in tags:
             report.warn(f"{where}has <content:encoded> but no <description> (expected a description too)",

@@ -1,4 +1,5 @@
-"""Date grammars: RFC 822 as RSS 2.0 uses it, and RFC 3339 as Atom and JSON Feed use it.
+"""Date grammars: RFC 822 as RSS 2.0 uses it, RFC 3339 as Atom and JSON Feed 1.1 use it, and the
+W3C's profile of ISO 8601 (W3C-DTF) that JSON Feed 1.0 names.
 
 Each check returns a DateCheck: what the specification forbids (errors), what
 only feedpub forbids in what it writes (house: a 2-digit year, a named or
@@ -12,7 +13,7 @@ from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-__all__ = ["DateCheck", "RFC3339_EXAMPLE", "RFC822_EXAMPLE", "rfc3339", "rfc822"]
+__all__ = ["DateCheck", "RFC3339_EXAMPLE", "RFC822_EXAMPLE", "rfc3339", "rfc822", "w3cdtf"]
 
 RFC822_EXAMPLE = '"Thu, 02 Dec 2021 23:30:00 +0700"'
 RFC3339_EXAMPLE = "2021-12-02T23:30:00+07:00"
@@ -165,4 +166,44 @@ def rfc3339(value: str, *, upper: bool) -> DateCheck:
         return check
     if tz is not None:
         check.zone, check.when = zone, when
+    return check
+
+
+# --- W3C-DTF (JSON Feed 1.0: "ISO 8601 format", linking www.w3.org/TR/NOTE-datetime) ----------------
+
+_W3CDTF = re.compile(r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})"
+                     r"(?:T(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.\d+)?)?(?P<zone>Z|[+-]\d{2}:\d{2})?)?)?)?")
+
+
+def w3cdtf(value: str) -> DateCheck:
+    """A date in the W3C's profile of ISO 8601: YYYY, YYYY-MM, YYYY-MM-DD, or a date and a time
+    to the minute, second or fraction with its zone (Z or +hh:mm). RFC 3339's date-times are all
+    of this shape; JSON Feed 1.0 allows the shorter forms too."""
+    check = DateCheck()
+    m = _W3CDTF.fullmatch(value)
+    if not m:
+        check.errors.append("is not an ISO 8601 date (expected the W3C profile, e.g. 2021-12-02T23:30:00+07:00 "
+                            "or 2021-12-02)")
+        return check
+    if m.group("h") and not m.group("zone"):
+        check.errors.append("has a time but no UTC offset (expected Z or +HH:MM, e.g. +07:00)")
+        return check
+    zone = m.group("zone")
+    tz = timezone.utc
+    if zone and zone != "Z":
+        hours, minutes = int(zone[1:3]), int(zone[4:6])
+        if hours > 23 or minutes > 59:
+            check.errors.append(f'has offset "{zone}" out of range (expected +HH:MM, e.g. +07:00)')
+            return check
+        tz = timezone((1 if zone[0] == "+" else -1) * timedelta(hours=hours, minutes=minutes))
+    try:
+        y, mo, d = int(m.group("y")), int(m.group("mo") or 1), int(m.group("d") or 1)
+        h, mi, sec = int(m.group("h") or 0), int(m.group("mi") or 0), int(m.group("s") or 0)
+        if h > 23 or mi > 59 or sec > 60 or not 1 <= mo <= 12 or not 1 <= d <= monthrange(y, mo)[1]:
+            raise ValueError
+        when = datetime(y, mo, d, h, mi, min(sec, 59), tzinfo=tz)
+    except ValueError:
+        check.errors.append("is not a real date and time")
+        return check
+    check.zone, check.when = zone, when
     return check

@@ -1,4 +1,4 @@
-"""feedpub.feedcheck: checks on generated feed files, judged only by their bytes.
+"""feedpub.validate: checks on generated feed files, judged only by their bytes.
 
 Every sample below is a small hand-written feed. The broken ones are modelled on
 common real-world mistakes (wrong weekday, offset with a colon in RSS, local time
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from feedpub.feedcheck import FileResult, Finding, format_results, validate_bytes, validate_output
+from feedpub.validate import FileResult, Finding, format_results, validate_bytes, validate_output
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -636,7 +636,16 @@ def test_author_in_feed_or_every_entry():
 def test_author_needs_a_name():
     data = edit(ATOM, "<author><name>Ban biên tập</name></author>", "<author><email>bbt@example.vn</email></author>")
     assert found(data, "vi/atom.xml") == [
-        ("error", "feed: <author> has 0 <name> elements (expected exactly one, not empty)")]
+        ("error", "feed: <author> has 0 <name> elements (expected exactly one)")]
+
+
+def test_an_empty_author_name_is_valid_atom_but_not_what_feedpub_writes():
+    """RFC 4287 §3.2.1: atomName = element atom:name { text }, and text may be empty."""
+    data = edit(ATOM, "<author><name>Ban biên tập</name></author>", "<author><name></name></author>")
+    assert found(data, "vi/atom.xml", spec_only=True) == [
+        ("warning", "feed: <author> has an empty <name> (valid, but readers show no name; expected the person's name)")]
+    assert ("feedpub rule", "feed: <author> has an empty <name> (feedpub requires the person's name)") in found(
+        data, "vi/atom.xml")
 
 
 def test_duplicate_alternate_links():
@@ -787,10 +796,11 @@ def test_json_invalid_items():
 
 
 def test_json_top_level():
-    data = """{"version": "https://jsonfeed.org/version/1", "title": 5, "feed_url": "feed.json",
+    data = """{"version": "https://jsonfeed.org/version/1.1/", "title": 5, "feed_url": "feed.json",
                "authors": [{}], "items": []}"""
     assert found(data, "vi/feed.json") == [
-        ("error", 'feed: "version" is "https://jsonfeed.org/version/1" (expected "https://jsonfeed.org/version/1.1")'),
+        ("error", 'feed: "version" is "https://jsonfeed.org/version/1.1/" (expected exactly '
+                  '"https://jsonfeed.org/version/1.1": readers compare the string)'),
         ("error", 'feed: "title" is a number (expected a non-empty string)'),
         ("warning", 'feed: "items" is empty (valid, e.g. for a language with nothing published yet; readers show '
                     "an empty feed)"),
@@ -919,8 +929,8 @@ def test_json_author_beside_authors_is_the_compatible_form():
     assert found(alone, "vi/feed.json") == [
         ("warning", f'{I1}"author" is deprecated in JSON Feed 1.1 (expected "authors", an array)')]
     other = edit(JSONFEED, author, author + '\n      "author": {"name": "Trần Thị Bình"},')
-    assert found(other, "vi/feed.json") == [
-        ("error", f'{I1}"author" differs from the first of "authors" (expected the same author, kept for '
-                  "JSON Feed 1.0 readers)")]
+    assert found(other, "vi/feed.json") == [          # 1.1 allows both: readers are told to prefer "authors"
+        ("warning", f'{I1}"author" differs from the first of "authors": readers that know only JSON Feed 1.0 '
+                    'show another author than the rest (valid: 1.1 readers prefer "authors")')]
     broken = edit(JSONFEED, author, author + '\n      "author": "Nguyễn Văn An",')
     assert found(broken, "vi/feed.json") == [("error", f'{I1}"author" is a string (expected an object)')]

@@ -36,6 +36,7 @@ _CHILDREN = {
               "summary", "title", "updated"},
     "author": {"name", "uri", "email"}, "contributor": {"name", "uri", "email"},
 }
+FEED, SOURCE = "§4.1.1", "§4.2.11"     # the two elements that hold a feed's metadata
 _SIMPLE = {"id", "updated", "published", "icon", "logo", "name", "uri", "email", "generator", "category", "link"}
 _FEED_ONCE = ("generator", "icon", "logo", "rights", "subtitle")
 _ENTRY_ONCE = ("content", "published", "rights", "source", "summary")
@@ -103,7 +104,7 @@ def check_structure(root: etree._Element, report: Report) -> None:
 def check_atom(feed: etree._Element, report: Report) -> None:
     check_structure(feed, report)
     check_order(feed, report)
-    _check_metadata(feed, "feed: ", report, section="§4.1.1")
+    _check_metadata(feed, "feed: ", report, section=FEED)
     feed_authors = feed.findall(A + "author")
     entries = feed.findall(A + "entry")
     if not entries:
@@ -122,8 +123,17 @@ def check_atom_entry_document(entry: etree._Element, report: Report) -> None:
 
 
 def _check_metadata(parent: etree._Element, where: str, report: Report, *, section: str) -> None:
-    """What atom:feed and atom:source share: counts, id, updated, text, people, links, the rest."""
-    _check_counts(parent, where, _FEED_ONCE, report, section=section)
+    """What atom:feed and atom:source share: counts, id, updated, text, people, links, the rest.
+
+    In a feed (§4.1.1) id, title and updated are required; in an entry's source (§4.2.11) each is
+    optional, and every other rule is the same."""
+    if section == SOURCE:
+        for name in ("id", "title", "updated") + _FEED_ONCE:
+            n = len(parent.findall(A + name))
+            if n > 1:
+                report.error(f"{where}{n} <{name}> elements (expected at most one)", f"{RFC} {section}")
+    else:
+        _check_counts(parent, where, _FEED_ONCE, report, section=section)
     check_id(parent, where, report)
     for el in parent.findall(A + "updated"):
         check_date(el, where, report)
@@ -132,7 +142,7 @@ def _check_metadata(parent: etree._Element, where: str, report: Report, *, secti
             check_text(el, where, report)
     for el in parent.findall(A + "author") + parent.findall(A + "contributor"):
         check_person(el, where, report)
-    check_links(parent, where, report, level="feed" if section == "§4.1.1" else "source")
+    check_links(parent, where, report, level="feed" if section == FEED else "source")
     for el in parent.findall(A + "category"):
         check_category(el, where, report)
     for name, sec in (("icon", "§4.2.5"), ("logo", "§4.2.8")):
@@ -173,7 +183,7 @@ def check_atom_entry(entry: etree._Element, index: int, report: Report, seen: di
     source = entry.find(A + "source")
     if source is not None:
         authors = authors + source.findall(A + "author")
-        _check_metadata_source(source, where, report)
+        _check_metadata(source, f"{where}<source>: ", report, section=SOURCE)
     for el in entry.findall(A + "author") + entry.findall(A + "contributor"):
         check_person(el, where, report)
     if not authors and not feed_has_author:
@@ -191,23 +201,6 @@ def check_atom_entry(entry: etree._Element, index: int, report: Report, seen: di
     if content is not None and not alternates:
         report.warn(f'{where}has no <link rel="alternate"> (expected the article\'s URL; readers link to it)',
                     f"{RFC} §4.1.2")
-
-
-def _check_metadata_source(source: etree._Element, where: str, report: Report) -> None:
-    """atom:source (§4.2.11): the feed's metadata, each at most once (id, title, updated are optional)."""
-    for name in ("id", "title", "updated") + _FEED_ONCE:
-        n = len(source.findall(A + name))
-        if n > 1:
-            report.error(f"{where}<source> has {n} <{name}> elements (expected at most one)", f"{RFC} §4.2.11")
-    check_id(source, f"{where}<source>: ", report)
-    for el in source.findall(A + "updated"):
-        check_date(el, f"{where}<source>: ", report)
-    for name in ("title", "subtitle", "rights"):
-        for el in source.findall(A + name):
-            check_text(el, f"{where}<source>: ", report)
-    for el in source.findall(A + "author") + source.findall(A + "contributor"):
-        check_person(el, f"{where}<source>: ", report)
-    check_links(source, f"{where}<source>: ", report, level="source")
 
 
 def check_order(feed: etree._Element, report: Report) -> None:

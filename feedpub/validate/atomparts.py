@@ -110,9 +110,13 @@ def check_person(el: etree._Element, where: str, report: Report) -> None:
     """A person construct (§3.2): one name, at most one uri and email."""
     local = etree.QName(el).localname
     names = el.findall(A + "name")
-    if len(names) != 1 or not text_of(names[0]):
-        report.error(f"{where}<{local}> has {len(names)} <name> elements (expected exactly one, not empty)",
-                     f"{RFC} §3.2.1")
+    if len(names) != 1:
+        report.error(f"{where}<{local}> has {len(names)} <name> elements (expected exactly one)", f"{RFC} §3.2.1")
+    elif not text_of(names[0]):
+        # atomName = element atom:name { text }: the grammar allows it empty
+        report.warn(f"{where}<{local}> has an empty <name> (valid, but readers show no name; expected the "
+                    "person's name)", f"{RFC} §3.2.1")
+        report.house(f"{where}<{local}> has an empty <name> (feedpub requires the person's name)", "person name")
     for sub, most in (("uri", 1), ("email", 1)):
         if len(el.findall(A + sub)) > most:
             report.error(f"{where}<{local}> has {len(el.findall(A + sub))} <{sub}> elements (expected at most one)",

@@ -12,14 +12,14 @@ import re
 
 from lxml import etree
 
-from .common import children, tag_name, text_of
+from .common import check_text_only, children, tag_name, text_of
 from .dates import RFC822_REF, rfc822
 from .report import Report, quote
 from .rssext import check_rss_channel_extensions, check_rss_item_extensions, check_rss_plain_text
 from .values import (absolute_uri_problem, http_problem, language_problem, mime_problem, rss_contact_form_problem,
                      rss_contact_problem)
 
-__all__ = ["check_rss"]
+__all__ = ["CORE", "TEXT_ELEMENTS", "check_rss"]
 
 SPEC = "RSS 2.0"
 _CHANNEL = {"title", "link", "description", "language", "copyright", "managingEditor", "webMaster", "pubDate",
@@ -29,6 +29,10 @@ _ITEM = {"title", "link", "description", "author", "category", "comments", "encl
 _IMAGE = {"url", "title", "link", "width", "height", "description"}
 _TEXT_INPUT = {"title", "description", "name", "link"}
 _REPEATABLE = {"category", "item"}
+CORE = {"channel": _CHANNEL, "item": _ITEM, "image": _IMAGE, "textInput": _TEXT_INPUT}
+# The core elements that hold text: all but the containers and the empty <enclosure> and <cloud>.
+TEXT_ELEMENTS = frozenset().union(*CORE.values()) - {"item", "image", "textInput", "cloud", "skipHours",
+                                                     "skipDays", "enclosure"}
 _ATTRIBUTES = {"rss": {"version"}, "guid": {"isPermaLink"}, "source": {"url"}, "enclosure": {"url", "length", "type"},
                "category": {"domain"}, "cloud": {"domain", "port", "path", "registerProcedure", "protocol"}}
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -78,6 +82,8 @@ def _check_core_children(parent: etree._Element, allowed: set[str], where: str, 
                          f"{SPEC} <{name}>")
             continue
         counts[tag] = counts.get(tag, 0) + 1
+        if tag in TEXT_ELEMENTS:
+            check_text_only(el, where, f"{SPEC} <{tag}>", report)
     for tag, n in sorted(counts.items()):
         if n > 1 and tag not in _REPEATABLE and not (name == "item" and tag == "enclosure"):
             report.error(f"{where}{n} <{tag}> elements (expected at most one)", f"{SPEC} <{name}>")
@@ -354,6 +360,11 @@ def check_guid(item: etree._Element, where: str, report: Report, seen: dict[str,
         if problem:
             report.error(f'{where}<guid> {quote(value)} has {declared} but {problem} (expected a URL, '
                          'or isPermaLink="false")', ref)
+        elif scheme not in ("http", "https") and perma is None:
+            # the default only lets a reader "assume" a permalink: an id in another scheme is legal
+            report.warn(f'{where}<guid> {quote(value)} has {declared} but is not a URL a browser can open, '
+                        'and readers may take it for the item\'s link (expected an http(s) URL, or '
+                        'isPermaLink="false")', ref)
         elif scheme not in ("http", "https"):
             report.error(f'{where}<guid> {quote(value)} has {declared} but is not a URL a browser can open '
                          '(expected an http(s) URL, or isPermaLink="false")', ref)

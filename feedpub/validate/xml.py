@@ -22,12 +22,17 @@ XML_REF = "XML 1.0"
 _XML_DECL = re.compile(rb"""<\?xml\s+version\s*=\s*(["'])([^"']*)\1"""
                        rb"""(?:\s+encoding\s*=\s*(["'])([^"']*)\3)?"""
                        rb"""(?:\s+standalone\s*=\s*(["'])(yes|no)\5)?\s*\?>""")
+NAMESPACES_REF = "Namespaces in XML 1.0"
+# libxml2's namespace errors, by the section of Namespaces in XML 1.0 (Third Edition) each breaks.
+_NAMESPACE_SECTIONS = {"WAR_NS_URI": "§3", "NS_ERR_XML_NAMESPACE": "§3", "NS_ERR_QNAME": "§4", "NS_ERR_COLON": "§4",
+                       "NS_ERR_UNDEFINED_NAMESPACE": "§5", "NS_ERR_ATTRIBUTE_REDEFINED": "§6.3"}
+_NS_URI = re.compile(r"(xmlns(?::[^:]+)?): '(.*)' is not a valid URI", re.S)
 
 
-def _safe_parser() -> etree.XMLParser:
+def _safe_parser(*, recover: bool = False) -> etree.XMLParser:
     """No entity expansion, no network, no DTD loading."""
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_comments=False)
+                           huge_tree=False, remove_comments=False, recover=recover)
 
 
 def parse_xml(data: bytes, report: Report) -> etree._Element | None:
@@ -38,12 +43,13 @@ def parse_xml(data: bytes, report: Report) -> etree._Element | None:
     if not check_characters(text, report):
         return None
     report.lines = text.splitlines()
+    parser = _safe_parser()
     try:
-        root = etree.fromstring(data, _safe_parser())
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        msg = re.sub(r"\s*\(<string>, line \d+\)$", "", str(exc))
-        report.error(f"line {exc.lineno}: is not well-formed XML: {msg}", f"{XML_REF} §2.1")
-        return None
+        root = _namespace_errors(data, exc, parser.error_log, report)
+        if root is None:
+            return None
     except (LookupError, ValueError) as exc:
         report.error(f"cannot be parsed: {exc}", f"{XML_REF} §4.3.3")
         return None
@@ -53,6 +59,40 @@ def parse_xml(data: bytes, report: Report) -> etree._Element | None:
                      "and readers refuse entity declarations)", "no DOCTYPE")
     check_c1_in_tree(root, report, already=C1.search(text) is not None)
     return root
+
+
+def _namespace_errors(data: bytes, exc: etree.XMLSyntaxError, log, report: Report) -> etree._Element | None:
+    """The errors of a parse that failed; the tree when the document can still be checked.
+
+    A namespace violation (a namespace name that is not a URI, a prefix never declared) is not an
+    XML 1.0 well-formedness error: it is cited as a Namespaces in XML error. When namespace names
+    that are not URIs are all that is wrong, the tree is read anyway for the format's own checks.
+    Anything else stops the check there."""
+    namespace = [e for e in log if e.domain_name == "NAMESPACE"]
+    for e in namespace:
+        m = _NS_URI.fullmatch(e.message.strip())
+        if m:
+            where = "with a space" if " " in m.group(2) else "with a character a URI may not hold"
+            message = (f"the namespace name {quote(m.group(2))} ({m.group(1)}) is not a URI reference: it is written "
+                       f"{where} (expected a URI, characters such as a space percent-encoded)")
+        else:
+            message = f"{e.message.strip()} (expected namespace-well-formed XML)"
+        section = _NAMESPACE_SECTIONS.get(e.type_name, "")
+        report.error(f"line {e.line}: {message}", f"{NAMESPACES_REF} {section}".strip())
+    other = [e for e in log if e.domain_name != "NAMESPACE" and e.level_name in ("ERROR", "FATAL")]
+    if namespace and not other and all(e.type_name == "WAR_NS_URI" for e in namespace):
+        try:
+            return etree.fromstring(data, _safe_parser(recover=True))
+        except etree.XMLSyntaxError:
+            return None
+    if other:
+        first = other[0]
+        report.error(f"line {first.line}: is not well-formed XML: {first.message.strip()}, line {first.line}, "
+                     f"column {first.column}", f"{XML_REF} §2.1")
+    elif not namespace:
+        msg = re.sub(r"\s*\(<string>, line \d+\)$", "", str(exc))
+        report.error(f"line {exc.lineno}: is not well-formed XML: {msg}", f"{XML_REF} §2.1")
+    return None
 
 
 def check_encoding(data: bytes, report: Report) -> str | None:

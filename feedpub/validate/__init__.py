@@ -6,10 +6,14 @@ as bytes and judged by the published rules of its format:
 - XML files: well-formed XML 1.0 in an encoding it declares;
 - RSS 2.0 (root rss version="2.0"), with the RSS Board's RSS Profile and the
   extensions feedpub writes (atom:link, content:encoded, dc:creator, Media RSS);
+  HTML written unescaped inside a text element is an error, as readers keep
+  only its text;
 - Atom 1.0 (root atom:feed, or an Atom Entry Document): RFC 4287;
-- JSON Feed 1.1 (*.json naming https://jsonfeed.org/version/1.1).
+- JSON Feed 1.1 and 1.0 (*.json naming https://jsonfeed.org/version/1.1 or
+  /version/1), each by its own version's rules.
 
-A file that should be a feed but is none of these is an error, never skipped.
+A file that should be a feed but is none of these is an error, never skipped,
+and so is a folder or a feed file that cannot be read.
 
 Every finding names its source (``[RFC 4287 §4.2.6]``, ``[RSS 2.0 <enclosure>]``,
 ``[JSON Feed 1.1 items]``). Some rules are feedpub's own, stricter than the

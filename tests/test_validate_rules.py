@@ -1,4 +1,4 @@
-"""feedpub.feedcheck: one test per class of rule, on small feeds written for the purpose.
+"""feedpub.validate: one test per class of rule, on small feeds written for the purpose.
 
 Each case is a minimal valid RSS 2.0 or Atom 1.0 feed with one thing changed;
 the spec rules must catch it with spec_only=True, and the clean variants must
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from feedpub.feedcheck import validate_bytes
+from feedpub.validate import validate_bytes
+from feedpub.validate.rss import CORE, TEXT_ELEMENTS
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom" xmlns:media="http://search.yahoo.com/mrss/">
@@ -156,8 +157,39 @@ def test_rss_permalink_guid_syntax():
     assert spec_errors(data) == ['item 1 (https://x.vn/{1}): <guid> "https://x.vn/{1}" has no isPermaLink, which '
                                  'means true, but contains "{", which a URI must percent-encode (expected a URL, '
                                  'or isPermaLink="false")']
-    data = rss().replace(b'<guid isPermaLink="false">https://x.vn/id/1</guid>', b"<guid>tag:x.vn,2021:1</guid>")
-    assert "is not a URL a browser can open" in spec_errors(data)[0]
+
+
+@pytest.mark.parametrize("guid", ["tag:x.vn,2021:1", "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"])
+def test_a_guid_in_another_scheme_without_ispermalink_is_a_warning(guid):
+    """RSS 2.0: with isPermaLink absent (true), a reader "may assume" the guid is the item's URL."""
+    data = rss().replace(b'<guid isPermaLink="false">https://x.vn/id/1</guid>', f"<guid>{guid}</guid>".encode())
+    assert all_findings(data) == [
+        ("warning", f'item 1 ({guid}): <guid> "{guid}" has no isPermaLink, which means true, but is not a URL a '
+                    "browser can open, and readers may take it for the item's link (expected an http(s) URL, or "
+                    'isPermaLink="false")')]
+    explicit = data.replace(b"<guid>", b'<guid isPermaLink="true">')
+    assert spec_errors(explicit) == [
+        f'item 1 ({guid}): <guid> "{guid}" has isPermaLink="true" but is not a URL a browser can open (expected an '
+        'http(s) URL, or isPermaLink="false")']
+
+
+def test_a_namespace_name_with_a_space_is_a_namespaces_in_xml_error_and_the_rest_is_still_checked():
+    data = rss().replace(b'xmlns:media="http://search.yahoo.com/mrss/"',
+                         b'xmlns:media="http://search.yahoo.com/mrss/" xmlns:x="http://x.vn/my ns"')
+    data = data.replace("<title>Bài một</title>".encode(), b"")
+    result = validate_bytes(data, "vi/feed.xml", spec_only=True)
+    assert [(f.message, f.ref) for f in result.errors] == [
+        ('line 2: the namespace name "http://x.vn/my ns" (xmlns:x) is not a URI reference: it is written with a '
+         "space (expected a URI, characters such as a space percent-encoded)", "Namespaces in XML 1.0 §3"),
+        ("item 1 (https://x.vn/id/1): has neither <title> nor <description> (expected at least one)", "RSS 2.0 <item>")]
+    assert result.kind == "rss"
+
+
+def test_an_undeclared_prefix_is_a_namespaces_in_xml_error():
+    data = rss(item="<x:rating>5</x:rating>")
+    assert [(f.message, f.ref) for f in validate_bytes(data, "vi/feed.xml", spec_only=True).errors] == [
+        ("line 15: Namespace prefix x on rating is not defined (expected namespace-well-formed XML)",
+         "Namespaces in XML 1.0 §5")]
 
 
 # --------------------------------------------------------------------------- typos and duplicates
@@ -244,6 +276,69 @@ def test_media_description():
 def test_html_where_atom_wants_plain_text_is_a_warning(entry, message):
     findings = all_findings(atom(entry=entry))
     assert [label for label, m in findings if message in m] == ["warning"], findings
+
+
+SOURCE = ("<source><id>https://other.vn/feed</id><title>Other</title><updated>2021-12-01T00:00:00Z</updated>"
+          "{}</source>")
+
+
+@pytest.mark.parametrize("inner, message", [
+    ('<category label="Thời sự"/>', "entry 1 (https://x.vn/id/1): <source>: <category> has no term (expected term=...)"),
+    ("<icon>not an iri</icon>", "entry 1 (https://x.vn/id/1): <source>: <icon> \"not an iri\" contains whitespace"),
+    ('<generator uri="a b">g</generator>', 'entry 1 (https://x.vn/id/1): <source>: <generator> uri "a b" contains'),
+    ("<rights>a</rights><rights>b</rights>", "entry 1 (https://x.vn/id/1): <source>: 2 <rights> elements (expected "
+                                             "at most one)"),
+])
+def test_an_entry_source_follows_the_feed_metadata_rules(inner, message):
+    """RFC 4287 §4.2.11: atom:source holds the feed's metadata; only id, title and updated become optional."""
+    errors = spec_errors(atom(entry=SOURCE.format(inner)))
+    assert any(e.startswith(message) for e in errors), errors
+    assert spec_errors(atom(entry="<source><category term=\"a\"/></source>")) == []
+
+
+# --------------------------------------------------------------------------- raw HTML inside RSS text
+
+
+_CONTAINERS = {"channel": lambda x: rss(channel=x), "item": lambda x: rss(item=x),
+               "image": lambda x: rss(channel=f"<image><url>https://x.vn/a.png</url><title>Tin</title>"
+                                             f"<link>https://x.vn/</link>{x}</image>"),
+               "textInput": lambda x: rss(channel=f"<textInput><title>T</title><description>D</description>"
+                                                  f"<name>q</name><link>https://x.vn/s</link>{x}</textInput>")}
+
+
+@pytest.mark.parametrize("container, tag", sorted((c, t) for c, tags in CORE.items() for t in tags
+                                                  if t in TEXT_ELEMENTS))
+def test_every_rss_text_element_holding_an_element_is_an_error(container, tag):
+    """Generated from the checker's own table of RSS 2.0 elements: each one that holds text."""
+    errors = spec_errors(_CONTAINERS[container](f"<{tag}>A <b>b</b></{tag}>"))
+    assert any(f"<{tag}> contains the element <b> (line " in e and "readers keep only the text" in e
+               for e in errors), errors
+
+
+def test_raw_html_in_an_rss_description_or_title_is_flagged_as_the_w3c_validator_does():
+    item = '<description><p>Giá lúa <a href="https://x.vn/gia">tăng</a>.</p><img src="https://x.vn/a.jpg"/></description>'
+    assert spec_errors(rss(item=item)) == [
+        "item 1 (https://x.vn/id/1): <description> contains the element <p> and 1 more (line 15), unescaped: it "
+        "holds text, so readers keep only the text and lose the markup, links and images (expected the HTML "
+        "escaped, &lt;p&gt;, or inside <![CDATA[...]]>)"]
+    title = rss().replace("<title>Bài một</title>".encode(), "<title>A <b>b</b></title>".encode())
+    assert spec_errors(title) == [
+        "item 1 (https://x.vn/id/1): <title> contains the element <b> (line 11), unescaped: it holds text, so "
+        "readers keep only the text and lose the markup, links and images (expected the HTML escaped, "
+        "&lt;b&gt;, or inside <![CDATA[...]]>)"]
+    encoded = ('<description>Giá lúa tăng.</description>'
+               '<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><p>Giá lúa tăng.</p>'
+               '</content:encoded>')
+    assert [e.split(": <")[1][:40] for e in spec_errors(rss(item=encoded))] == [
+        "content:encoded> contains the element <p"]
+
+
+@pytest.mark.parametrize("item", [
+    "<description>&lt;p&gt;Giá lúa &lt;a href=\"https://x.vn/gia\"&gt;tăng&lt;/a&gt;.&lt;/p&gt;</description>",
+    '<description><![CDATA[<p>Giá lúa <a href="https://x.vn/gia">tăng</a>.</p>]]></description>',
+])
+def test_escaped_or_cdata_html_in_an_rss_description_is_what_the_spec_wants(item):
+    assert spec_errors(rss(item=item)) == []
 
 
 # --------------------------------------------------------------------------- what the formats allow and feedpub does not
