@@ -18,7 +18,7 @@ from .configrules import CONFIG_NAME, reject_unknown
 from .errors import ConfigError
 from .limits import DEFAULT_LIMITS, DEFAULTS, Limits, over, parse_limits, value_depth
 from .text import has_illegal_xml, printable
-from .urls import UrlError, resolve
+from .urls import UrlError, prefix_problem, resolve
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_MAX_ITEMS = 50
@@ -104,9 +104,10 @@ def _string(table: Mapping, name: str, key: str, *, required: bool = False, defa
     return value.strip()
 
 
-def _http_url(table: Mapping, name: str, key: str, *, required: bool, raw: bool = False,
+def _http_url(table: Mapping, name: str, key: str, *, required: bool, raw: bool = False, prefix: bool = False,
               limits: Mapping[str, int] = DEFAULT_LIMITS) -> str | None:
-    """An absolute http(s) URL without its trailing slash, as a URI (urls.resolve), or as written if raw."""
+    """An absolute http(s) URL without its trailing slash, as a URI (urls.resolve), or as written if raw.
+    A prefix (base_url, feeds_url: paths and ids are appended to it) has no query or fragment."""
     value = _string(table, name, key, required=required)
     if value is None:
         return None
@@ -120,19 +121,27 @@ def _http_url(table: Mapping, name: str, key: str, *, required: bool, raw: bool 
                               "(expected http:// or https://…)") from None
         raise ConfigError(f"{_where(name, key)}: {printable(repr(value))} is not a valid URL: {printable(str(exc))} "
                           "(expected an absolute http:// or https:// URL)") from None
+    problem = prefix_problem(uri) if prefix else None
+    if problem:
+        raise ConfigError(f"{_where(name, key)}: {printable(repr(value))} cannot be a base for links: "
+                          f"{printable(problem)} (expected scheme, host and path only: ids and feed URLs "
+                          "are made by appending to it)")
     return value.rstrip("/") if raw else uri.rstrip("/")
 
 
 def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = None) -> Config:
     """Build a Config from the text of feedpub.toml (pure: no file access). A [source] table's
     relative sqlite path resolves against site_dir (default: the working directory)."""
-    depth = toml_depth(text)                # the TOML parser recurses for every level: measured first
-    if depth <= DEFAULTS["config_depth"]:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{CONFIG_NAME}: not valid TOML: {exc}") from None
-        depth = value_depth(data)           # tables and dotted keys nest too, without brackets
+    # The TOML parser recurses for every array and inline table: their nesting is measured first
+    # (the document itself is one more level); tables and dotted keys nest too, without brackets.
+    brackets = toml_depth(text)
+    if brackets + 1 > DEFAULTS["config_depth"]:
+        raise ConfigError(f"{CONFIG_NAME}: {over('config_depth', f'nests at least {brackets + 1:,} levels deep')}")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{CONFIG_NAME}: not valid TOML: {exc}") from None
+    depth = value_depth(data)
     if depth > DEFAULTS["config_depth"]:
         raise ConfigError(f"{CONFIG_NAME}: {over('config_depth', f'nests {depth:,} levels deep')}")
     _reject_unknown(data, "")
@@ -144,9 +153,9 @@ def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = No
     if not isinstance(site, dict):
         raise ConfigError(f"{CONFIG_NAME}: missing [site] table (expected base_url, timezone, max_items)")
     _reject_unknown(site, "site")
-    base_url = _http_url(site, "site", "base_url", required=True, limits=limits)
+    base_url = _http_url(site, "site", "base_url", required=True, prefix=True, limits=limits)
     id_base = _http_url(site, "site", "base_url", required=True, raw=True, limits=limits)
-    feeds_url = _http_url(site, "site", "feeds_url", required=False, limits=limits)
+    feeds_url = _http_url(site, "site", "feeds_url", required=False, prefix=True, limits=limits)
     tz_name = _string(site, "site", "timezone", default=DEFAULT_TIMEZONE)
     try:
         ZoneInfo(tz_name)

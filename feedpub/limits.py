@@ -90,7 +90,8 @@ LIMITS: tuple[Limit, ...] = (
           "the date reader, which tries many shapes on the text (about 5 microseconds a character)",
           RECORD_ERROR, fixed="the longest date shape, with HTML character references, is under 100 characters"),
     Limit("config_depth", 32, "levels", "nesting of arrays, inline tables and dotted keys in feedpub.toml",
-          "the TOML parser, which recurses for every level", "the configuration is an error (exit 3)",
+          "the TOML parser, which recurses for every level (the document is level 1, [site] level 2)",
+          "the configuration is an error (exit 3)",
           fixed="it is checked before [limits] can be read; feedpub.toml's own tables nest 3 levels",
           inputs=("feedpub.toml",)),
     Limit("validate_json_depth", 64, "levels", "nesting of a JSON file `feedpub validate` reads",
@@ -207,6 +208,20 @@ def json_depth(data: bytes | str) -> int:
     if not brackets:
         return 0
     return max(accumulate(map(_DELTA.__getitem__, brackets)))
+
+
+def depth_problem(data: bytes | str, name: str) -> str | None:
+    """The message when this JSON text nests deeper than the limit `name` allows, else None: one
+    call before a recursive decoder (json.loads, a database driver's) is handed the text."""
+    depth = json_depth(data)
+    return over(name, f"nests {depth:,} levels deep") if depth > DEFAULTS[name] else None
+
+
+def too_deep(data: bytes | str) -> TooDeep | None:
+    """TooDeep when this JSON text (a database column's) nests deeper than a record's field may,
+    measured before a recursive decoder is handed it; None when it may be decoded."""
+    depth = json_depth(data)
+    return TooDeep(depth) if depth + 1 > DEFAULTS["record_depth"] else None
 
 
 def value_depth(value: object) -> int:
