@@ -295,9 +295,15 @@ def _start(stack: _Stack, name: str, attrs: str, self_closing: bool, foreign: bo
             stack.pop_to(at, name == "button")
     elif name in ("tr", "td", "th") or name in _TABLE_PARTS:
         kin = ("td", "th") if name in ("td", "th") else ("tr",) if name == "tr" else tuple(_TABLE_PARTS)
+        table = stack.top("table")
         at = max(stack.top(n) for n in kin)
-        if at > stack.top("table"):
+        if at > table:
             stack.pop_to(at, True)
+        if table >= 0 and name != "tbody" and name not in _TABLE_PARTS:    # the parts a parser adds
+            if max(stack.top(n) for n in _TABLE_PARTS) < table:
+                stack.push("tbody")
+            if name != "tr" and stack.top("tr") < table:
+                stack.push("tr")
     stack.push(name, f"{name} {' '.join(attrs.lower().split())}" if name in _FORMATTING else None)
     if foreign and self_closing:
         stack.pop_to(len(stack.names) - 1, True)
