@@ -336,13 +336,16 @@ def _end(stack: _Stack, name: str) -> None:
         stack.note(1)                                      # an end tag with nothing to close: </p> makes <p></p>
 
 
-def html_depth(html: str) -> int:
+def html_depth(html: str, stop: int | None = None) -> int:
     """An upper bound of how deep an HTML parser's stack of open elements grows on this body (see
-    above), measured in one pass that costs time in proportion to the body's length."""
+    above), measured in one pass that costs time in proportion to the body's length; with `stop`,
+    the pass ends as soon as the bound is past it."""
     stack = _Stack()
     pos, n = 0, len(html)
     search = _TOKEN.search
     while pos < n:
+        if stop is not None and stack.deepest > stop:
+            break
         m = search(html, pos)
         if m is None:
             break
@@ -401,7 +404,8 @@ _PASSES = 8
 
 
 def html_depth_over(html: str, limit: int) -> int:
-    """0 when the body surely nests no deeper than `limit`; otherwise html_depth(html)."""
+    """0 when the body surely nests no deeper than `limit`; otherwise how deep it was found to nest
+    by the time the measure passed the limit (so an over-deep body costs only its first part)."""
     if html.count("<") - html.count("</") <= limit:
         return 0
     text, voids = _VOID_TAG.subn("", html)
@@ -415,5 +419,5 @@ def html_depth_over(html: str, limit: int) -> int:
             return 0
     if bound + text.count("<") - text.count("</") <= limit:
         return 0
-    depth = html_depth(html)
+    depth = html_depth(html, limit)
     return depth if depth > limit else 0

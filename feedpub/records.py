@@ -273,7 +273,7 @@ class RecordRules:
             raise Problem(over("html_characters", f"is {len(html):,} characters long", self.limits))
         depth = html_depth_over(html, self.limits.html_depth)
         if depth:
-            raise Problem(over("html_depth", f"nests {depth:,} elements deep", self.limits))
+            raise Problem(over("html_depth", f"nests at least {depth:,} elements deep", self.limits))
 
     def author(self, value: Any) -> Author | None:
         if value is None or value is MISSING:

@@ -115,3 +115,15 @@ def test_the_one_dimension_whose_output_is_quadratic_is_bounded_by_its_limit():
 def test_database_exercises_use_limits_that_hold_for_database_rows():
     for name in DATABASE_EXERCISES:
         assert "database row" in BY_NAME[name].inputs, name
+
+
+def test_the_benchmark_prints_every_limit(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_limits.py"
+    proc = subprocess.run([sys.executable, str(script), "--repeat", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    for name, route, _ in CASES:
+        assert any(line.split()[:2] == [name, route] for line in proc.stdout.splitlines()), (name, route)
+    assert "largest output ratio of a linear dimension" in proc.stdout
