@@ -406,7 +406,8 @@ _PASSES = 8
 def html_depth_over(html: str, limit: int) -> int:
     """0 when the body surely nests no deeper than `limit`; otherwise how deep it was found to nest
     by the time the measure passed the limit (so an over-deep body costs only its first part)."""
-    if html.count("<") - html.count("</") <= limit:
+    starts = html.count("<")
+    if starts <= limit or starts - html.count("</") <= limit:
         return 0
     text, voids = _VOID_TAG.subn("", html)
     bound = 1 if voids else 0

@@ -98,6 +98,11 @@ def _depth_guard(value: Any) -> None:
     if isinstance(value, TooDeep):
         depth = value.depth + 1
     elif isinstance(value, (dict, list)):
+        for item in value.values() if type(value) is dict else value:
+            if isinstance(item, (dict, list)):
+                break
+        else:
+            return                                          # flat, as every valid record's are
         depth = value_depth(value) + 1
         if depth <= MAX_DEPTH:
             return
@@ -139,6 +144,9 @@ def _string(value: Any, expected: str) -> str:
     return value
 
 
+_SCALAR = str | int | float | bool | None
+
+
 class FastRecord(msgspec.Struct):
     """What the fast path decodes: JSON types checked in C, the bodies kept as raw JSON. A record
     this does not fit (a wrong type, a missing field) goes to RecordRules.check as a dict."""
@@ -151,9 +159,9 @@ class FastRecord(msgspec.Struct):
     updated: str | int | float | None = None
     summary: msgspec.Raw = msgspec.Raw(b"null")
     content: msgspec.Raw = msgspec.Raw(b"null")
-    author: str | dict | None = None
+    author: str | dict[str, _SCALAR] | None = None         # objects of plain values only: a nested
     categories: list | None = None
-    image: dict | None = None
+    image: dict[str, _SCALAR] | None = None                # member takes the full check (record_depth)
     translation_key: str | None = None
     draft: bool | None = None
 
@@ -323,10 +331,12 @@ class RecordRules:
         return names
 
     def image(self, value: Any, notes: list[str] | None = None, *, build: bool = True) -> Image | None:
-        """The image, or (build=False, for ranking) only the verdict: same checks, nothing made."""
+        """The image, or (build=False, for ranking) only the verdict: same checks, nothing made
+        (a FastRecord's image holds plain values only, so its depth needs no walk)."""
         if value is None or value is MISSING:
             return None
-        _depth_guard(value)
+        if build:
+            _depth_guard(value)
         if not isinstance(value, dict):
             raise Problem(f'{describe(value)} is not an image (expected {{"url": …, "caption": …, "type": …, "length": …}})')
         if "url" not in value:
@@ -344,7 +354,7 @@ class RecordRules:
         length = value.get("length")
         if length is not None and (type(length) is not int or length < 0):
             raise Problem(f"{describe(length)} is not a size (expected a whole number of bytes)", "length")
-        if length is not None:
+        if length is not None and length > MAX_INTEGER:
             _integer_guard(length, sub="length")
         if not build:
             return None

@@ -14,9 +14,9 @@ import pytest
 import feedpub
 from conftest import NOW, NOW_ARG, run_cli
 from feedpub.htmlpolicy import html_depth, html_depth_over
-from feedpub.limits import BY_NAME, DEFAULTS, LIMITS, json_depth, parse_limits
+from feedpub.limits import BY_NAME, DEFAULTS, LIMITS, json_depth, parse_limits, value_depth
 from feedpub.urls import UrlError, resolve
-from limitcases import CONFIG, PARAGRAPH, record
+from limitcases import CONFIG, PARAGRAPH, nested_text, record
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -320,3 +320,19 @@ def test_json_depth_reads_strings_as_text():
 
 def test_every_limit_is_within_what_its_unit_allows():
     assert all(limit.value == DEFAULTS[limit.name] for limit in LIMITS)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("image", {"url": "/a.jpg", "extra": [[["shallow"]]]}),
+    ("image", {"url": "/a.jpg", "extra": json.loads(nested_text(70))}),
+    ("author", {"name": "A", "extra": json.loads(nested_text(70))}),
+    ("categories", json.loads(nested_text(70))),
+])
+def test_the_scan_and_the_full_check_judge_depth_alike(tmp_path, field, value):
+    """The scan's fast decoder admits only plain members in an image or author object; anything
+    nested takes the full check, which measures it, so build and check agree at every depth."""
+    site = site_with(tmp_path, record(1), record(2, **{field: value}))
+    built = feedpub.build(site, tmp_path / "out", now=NOW)
+    assert built.errors == feedpub.check(site, now=NOW).errors
+    deep = value_depth(value) + 1 > DEFAULTS["record_depth"]
+    assert any("limit record_depth" in e for e in built.errors) == deep
