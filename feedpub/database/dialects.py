@@ -139,6 +139,9 @@ class Postgres(Generic):
 
     def on_connect(self, dbapi_conn, cfg) -> None:
         _tolerant_date_loaders(dbapi_conn)
+        from psycopg.types.json import set_json_loads
+        from .values import json_loads
+        set_json_loads(json_loads, dbapi_conn)          # json and jsonb columns: no depth makes it recurse
 
     def abort(self, dbapi_conn) -> None:
         import psycopg

@@ -27,6 +27,7 @@ from typing import Any, Iterable, Mapping
 
 from ..dates import parse_datetime
 from ..errors import DateError
+from ..limits import too_deep
 from ..records import Problem, RecordRules, plain
 
 # The checkers that depend on no site setting (an id, a list of categories), for judging a row's
@@ -88,9 +89,15 @@ def _text_or_bytes(value: Any) -> Any:
 def _json(value: str) -> Any:
     """JSON text decoded, or the text itself when it is not JSON (the record rules then reject it)."""
     try:
-        return json.loads(value)
+        return json_loads(value)
     except (ValueError, RecursionError):
         return value
+
+
+def json_loads(data: str | bytes) -> Any:
+    """json.loads, unless the text nests deeper than a record may (record_depth): then TooDeep, which
+    the record rules reject, naming the depth. The database drivers decode JSON columns with it too."""
+    return too_deep(data) or json.loads(data)
 
 
 def json_value(name: str, value: Any) -> Any:

@@ -19,6 +19,7 @@ import json
 import re
 from typing import Any
 
+from ..limits import depth_problem
 from .common import C1, line_col
 from .dates import DateCheck, rfc3339, w3cdtf
 from .report import Report, quote
@@ -110,6 +111,10 @@ def check_jsonfeed(data: bytes, report: Report) -> str:
         report.error(f"is not valid UTF-8: byte 0x{data[exc.start]:02X} at line {line}, offset {exc.start}",
                      "RFC 8259 §8.1")
         return "jsonfeed" if b"jsonfeed.org/version" in data[:65536] else "unknown"
+    too_deep = depth_problem(data, "validate_json_depth")       # json.loads recurses for every level
+    if too_deep:
+        report.error(too_deep, "feedpub limit")
+        return "jsonfeed" if "jsonfeed.org/version" in text[:65536] else "unknown"
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
