@@ -230,7 +230,7 @@ def run(root: Path, ex: Exercise, case: Input) -> Outcome:
         folder.mkdir()
         for name, data in case.validate.items():
             (folder / name).write_bytes(data)
-        from feedpub.feedcheck import validate_output
+        from feedpub.validate import validate_output
         started = time.perf_counter()
         results = validate_output(folder)
         seconds = time.perf_counter() - started
