@@ -22,8 +22,8 @@ FLOORS: dict[str, int] = {
     "errors": 0, "text": 0, "urls": 0, "layout": 0, "model": 0, "slugs": 0, "version": 0, "configrules": 0,
     # 1: reading dates and the configuration; the cache file
     "dates": 1, "htmlpolicy": 1, "config": 1, "sourceconfig": 1, "cache": 1,
-    # 2: the record rules
-    "records": 2,
+    # 2: the record rules, and the rule of which records a feed carries
+    "records": 2, "selection": 2,
     # 3: ingest: record files -> the index -> chosen Articles
     "ingest": 3, "database": 3,
     # 4: models: Articles -> Feed

@@ -13,8 +13,8 @@ from ..errors import SourceError
 from ..text import printable
 from ..sourceconfig import RECORD_FIELDS, REQUIRED_FIELDS, SourceConfig
 from .connection import Connection
-from .model import Pick, Record, Selection, Translations
-from .ranking import stream_feeds
+from ..selection import Chooser, Selection, feeds_of, newest_versions
+from .picks import Pick, Record, Translations
 from .values import categories_of, draft_value, instant, json_value, key_text, record_of, usable_id
 
 CHUNK = 500                    # ids or keys per IN (…) list
@@ -206,7 +206,7 @@ class DatabaseSource:
 
     # --- the public API (see feedpub.database) ---
 
-    def select(self, languages: Iterable[str], max_items: int, now: datetime, extra: int = 0) -> Selection:
+    def select(self, languages: Iterable[str], max_items: int, now: datetime, extra: int = 0) -> Selection[Pick]:
         if now.tzinfo is None:
             raise ValueError("now must be an aware datetime")
         languages = sorted(set(languages))
@@ -214,26 +214,21 @@ class DatabaseSource:
         need = max_items + extra
         if self.mode == "sql":
             from .sqlselect import select_in_sql
-            feeds, exhausted = select_in_sql(self, languages, need, now)
+            supplied, exhausted = select_in_sql(self, languages, need, now)
         else:
-            feeds, exhausted = self._select_streaming(languages, need, now)
+            supplied, exhausted = self._select_streaming(languages, need, now)
+        chooser = Chooser(need, now.timestamp(), unique=True)     # an id once: a view may join one row to two
         for lang in languages:
-            if (lang, None) not in feeds:
-                feeds[(lang, None)] = []
-                exhausted.add((lang, None))
-        repeated: dict[tuple, Pick] = {}
-        for key, picks in feeds.items():           # a view that joins one row to two gives one id twice
-            seen: set[str] = set()
-            kept = []
+            chooser.add_feed((lang, None))
+        for feed, picks in supplied.items():
             for pick in picks:
-                if pick.id in seen:
-                    repeated.setdefault((pick.id, pick.published, pick.categories), pick)
-                else:
-                    seen.add(pick.id)
-                    kept.append(pick)
-            feeds[key] = kept
-        return Selection(feeds=feeds, exhausted=exhausted, max_items=max_items, extra=extra, now=now,
-                         repeated=list(repeated.values()))
+                chooser.offer(pick.ts, pick.id, (feed,), pick)
+        feeds, repeated = chooser.chosen()
+        exhausted |= {(lang, None) for lang in languages if (lang, None) not in supplied}
+        unique: dict[tuple, Pick] = {}
+        for pick in repeated:
+            unique.setdefault((pick.id, pick.published, pick.categories), pick)
+        return Selection(feeds=feeds, exhausted=exhausted, repeated=list(unique.values()))
 
     def _select_streaming(self, languages: list[str] | None, need: int, now: datetime):
         fields = self._ranking_fields()
@@ -241,26 +236,19 @@ class DatabaseSource:
             [self._not_draft] if self._not_draft else [])
         started = time.monotonic()
         count = 0
-        due: datetime | None = None
-
-        def published() -> Iterator[Pick]:
-            nonlocal count, due
-            for values in self._stream("reading every row's ranking columns",
-                                       f"SELECT {self._select_list(fields)} FROM {self.rel}"
-                                       + (f" WHERE {' AND '.join(where)}" if where else ""),
-                                       {"langs": languages} if languages else {}, fields,
-                                       expanding=("langs",) if languages else ()):
-                count += 1
-                pick = self._pick(values)
-                if pick is None:
-                    continue
-                if pick.published > now:
-                    due = pick.published if due is None else min(due, pick.published)
-                    continue
-                yield pick
-
-        feeds, exhausted = stream_feeds(published(), need, categories=self.category_feeds)
-        self._due = (now, due)
+        chooser = Chooser(need, now.timestamp())
+        categories = self.category_feeds
+        for values in self._stream("reading every row's ranking columns",
+                                   f"SELECT {self._select_list(fields)} FROM {self.rel}"
+                                   + (f" WHERE {' AND '.join(where)}" if where else ""),
+                                   {"langs": languages} if languages else {}, fields,
+                                   expanding=("langs",) if languages else ()):
+            count += 1
+            pick = self._pick(values)
+            if pick is not None:
+                chooser.offer(pick.ts, pick.id, feeds_of(pick.lang, pick.categories, categories), pick)
+        feeds, _ = chooser.chosen()
+        self._due = (now, None if chooser.due is None else chooser.due.published)
         if not self._warned:
             self._warned = True
             self.warnings.append(printable(
@@ -268,13 +256,19 @@ class DatabaseSource:
                 f"every row ({count} rows, {time.monotonic() - started:.1f} s) instead of letting the database "
                 "pick the newest (a timestamp or timestamptz published column, a boolean draft and an array or "
                 "JSON categories column let it)"))
-        return feeds, exhausted
+        return feeds, chooser.complete()
 
     def translations(self, keys: Iterable[str], now: datetime, languages: Iterable[str] | None = None) -> Translations:
         """translation_key -> language -> the newest (published, id) version that is not a draft and is
         published by now, for these keys (compared as stored: keep keys free of surrounding spaces)."""
+        return newest_versions(((p.translation_key, p.lang, p) for p in self.versions(keys, now, languages)),
+                               now.timestamp())
+
+    def versions(self, keys: Iterable[str], now: datetime, languages: Iterable[str] | None = None) -> list[Pick]:
+        """Every version of these stories that is not a draft and is published by now: the build links
+        the newest of them the record rules accept."""
         if "translation_key" not in self.col:
-            return {}
+            return []
         keys = sorted({k for k in keys if k})
         fields = ["id", "lang", "published", "translation_key"] + (["draft"] if self._python_draft else [])
         where = [f"{self.col['translation_key']} IN :keys"] + ([self._not_draft] if self._not_draft else [])
@@ -283,20 +277,17 @@ class DatabaseSource:
             where.append(f"{self.col['lang']} IN :langs")
             params["langs"] = sorted(set(languages))
         sql = f"SELECT {self._select_list(fields)} FROM {self.rel} WHERE {' AND '.join(where)}"
-        best: dict[str, dict[str, Pick]] = {}
+        found: list[Pick] = []
+        now_ts = now.timestamp()
         for start in range(0, len(keys), CHUNK):
             chunk = self._keys_for("translation_key", keys[start:start + CHUNK])
             rows = self._rows("reading translations", sql, {**params, "keys": chunk}, fields,
                               expanding=("keys",) + (("langs",) if "langs" in params else ()))
             for values in rows:
                 pick = self._pick(values)
-                if pick is None or pick.published > now or pick.translation_key is None:
-                    continue
-                versions = best.setdefault(pick.translation_key, {})
-                held = versions.get(pick.lang)
-                if held is None or pick.rank > held.rank:
-                    versions[pick.lang] = pick
-        return best
+                if pick is not None and pick.translation_key is not None and pick.ts <= now_ts:
+                    found.append(pick)
+        return found
 
     def _keys_for(self, field: str, keys: list[str]) -> list[Any]:
         """Keys as the column compares them: integers for an integer column."""
@@ -355,25 +346,28 @@ class DatabaseSource:
             previous = ident
             yield Record(self.label, line, self._record(values), values["id"])
 
-    def fingerprint(self, selection: Selection, translations: Translations | None = None) -> str:
+    def fingerprint(self, selection: Selection[Pick], versions: Iterable[Pick] | Translations = ()) -> str:
         """A digest of what the feeds are made of: which rows each feed holds, in order, and every
-        record field of those rows; of a row that is only a translation, what a feed shows of it
-        (language, URL, title) and what makes it the translation. Hashed by the database where it can."""
+        record field of those rows; of a row that is only a story's version (versions(), or the newest
+        per language as translations() gives them), what a feed shows of it (language, URL, title) and
+        what makes it a version. Hashed by the database where it can."""
+        if isinstance(versions, Mapping):
+            versions = [p for langs in versions.values() for p in langs.values()]
         picks: dict[str, Pick] = {p.id: p for p in selection.picks()}
         linked: dict[str, Pick] = {}
-        for versions in (translations or {}).values():
-            for pick in versions.values():
-                if pick.id not in picks:
-                    linked.setdefault(pick.id, pick)
+        stories: set[tuple[str, str, str]] = set()
+        for pick in versions:
+            stories.add((pick.translation_key or "", pick.lang, pick.id))
+            if pick.id not in picks:
+                linked.setdefault(pick.id, pick)
         hashes = self._row_hashes(list(picks.values()), self.fields)
         shown = [f for f in TRANSLATION_FIELDS if f in self.col]
         for ident, values in self._row_hashes(list(linked.values()), shown).items():
             hashes.setdefault(ident, []).extend(f"translation {v}" for v in values)
-        digest = hashlib.sha256(b"feedpub.database 1\0")
+        digest = hashlib.sha256(b"feedpub.database 2\0")
         for key in sorted(selection.feeds, key=lambda k: (k[0], k[1] or "")):
             digest.update(repr((key, [p.id for p in selection.feeds[key]], key in selection.exhausted)).encode())
-        for tkey in sorted(translations or {}):
-            digest.update(repr((tkey, sorted((lang, p.id) for lang, p in translations[tkey].items()))).encode())
+        digest.update(repr(sorted(stories)).encode("utf-8", "surrogatepass"))
         for ident in sorted(hashes):
             digest.update(repr((ident, sorted(hashes[ident]))).encode("utf-8", "surrogatepass"))
         return digest.hexdigest()

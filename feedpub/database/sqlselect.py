@@ -7,7 +7,7 @@ query of its own:
 
 - if the pool shows it is still written about, the rows within a window back from
   the pool's edge are searched, the window sized by the category's share of the pool
-  to hold MARGIN times the rows it still needs, at most WINDOW pool spans (a bounded
+  to hold WINDOW_HEADROOM times the rows it still needs, at most WINDOW pool spans (a bounded
   read: a few thousand rows);
 - if it is not, or the window holds too few of its rows, the category is read
   through its GIN index first (a MATERIALIZED CTE): walking the date index
@@ -16,23 +16,42 @@ query of its own:
 Which categories exist at all comes from a loose index scan over (lang,
 categories) where an index allows it, or one DISTINCT query.
 
-Every LIMIT is made exact for the record rules' order, (published instant, id):
-rows tied with the last one are fetched too (for a wall-clock column, those within
-the zone's offset change around it), then everything is sorted here.
+These queries only supply candidates: every LIMIT is made to hold all that may rank
+within it by selection.rank, (published instant, id): rows tied with the last one are
+fetched too (for a wall-clock column, those within the zone's offset change around it,
+offset_window), and which of them each feed carries is the chooser's (selection.py).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from .model import FeedKey, Pick
-from .ranking import newest_first, offset_window
+from ..selection import FeedKey, newest_first
+from .picks import Pick
 from .values import json_value, normalised_names
 
 POOL = 2000                    # newest rows per language read first when category feeds are on
 WINDOW = 10                    # at most this many pool spans back a short category's rows are looked for
-MARGIN = 3                     # a window is sized to hold this many times the rows a category still needs
+WINDOW_HEADROOM = 3            # a window is sized to hold this many times the rows a category still needs
 LOOSE_SCAN_LIMIT = 5000        # combinations of (language, categories) worth a loose index scan
+_SAMPLES = 4 * 24 * 2          # offset_window looks every 30 minutes over four days
+
+
+def offset_window(tz, around) -> timedelta:
+    """How much the zone's UTC offset varies within two days of `around` (a naive wall time or a
+    date): two wall times further apart than this are in the same order as their instants."""
+    if isinstance(around, datetime):
+        base = around.replace(tzinfo=None)
+    elif isinstance(around, date):
+        base = datetime.combine(around, time())
+    else:
+        return timedelta(0)
+    try:
+        start = base.replace(tzinfo=timezone.utc) - timedelta(days=2)
+        offsets = {(start + timedelta(minutes=30 * i)).astimezone(tz).utcoffset() for i in range(_SAMPLES + 1)}
+    except (OverflowError, ValueError):             # the calendar's edges: no real article lives there
+        return timedelta(0)
+    return max(offsets) - min(offsets)
 
 
 def _now_bound(src, now: datetime) -> Any:
@@ -196,7 +215,7 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
         for name in sorted(set(in_pool) | set(stored)):
             picks = in_pool.get(name, [])
             if not done and len(picks) < need:
-                spans = MARGIN * (need - len(picks)) / len(picks) if picks else WINDOW + 1
+                spans = WINDOW_HEADROOM * (need - len(picks)) / len(picks) if picks else WINDOW + 1
                 short[name] = _window_floor(src, pool_query.span, spans) if spans <= WINDOW else None
         found = _windows(src, lang, now, {n: (stored[n], f) for n, f in short.items() if f is not None}, need)
         for name in sorted(set(in_pool) | set(stored)):

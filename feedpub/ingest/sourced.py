@@ -21,11 +21,10 @@ from ..config import Config
 from ..errors import RecordError
 from ..model import Article, Translation
 from ..records import RecordRules
-from .select import FeedKey
+from ..selection import DATABASE_SPARES, FeedKey, article_rank, newest_versions
+from ..selection import merge as merge_sources
 
 __all__ = ["SourceArticles", "SourceView", "check_source", "merge"]
-
-MARGIN = 16                    # picks beyond max_items, standing in for rows the record rules reject
 
 
 @dataclass
@@ -47,7 +46,7 @@ class SourceView:
         self.now = datetime.fromtimestamp(now_ts, timezone.utc)
         self.rules = RecordRules.for_config(config)
         self.file_keys = set(keys)           # translation keys of the record files' stories
-        self.extra = MARGIN
+        self.extra = DATABASE_SPARES
         self._src = None
 
     def __enter__(self) -> "SourceView":
@@ -73,8 +72,8 @@ class SourceView:
     def _probe(self) -> None:
         c = self.config
         self.selection = self._src.select(c.languages, c.max_items, self.now, extra=self.extra)
-        self.versions = self._src.translations(self.selection.translation_keys() | self.file_keys, self.now,
-                                               c.languages)
+        self.stories = self.selection.translation_keys() | self.file_keys
+        self.versions = self._src.versions(self.stories, self.now, c.languages)
         self.fingerprint = self._src.fingerprint(self.selection, self.versions)
         due = self._src.next_due(self.now)
         self.next_due = due.timestamp() if due is not None else None
@@ -87,10 +86,6 @@ class SourceView:
         """The chosen rows in full, validated; feeds left short by rejected rows are chosen again
         with more spares. more_keys: translation keys of file stories not known at the probe."""
         c = self.config
-        missing = set(more_keys) - self.file_keys - self.selection.translation_keys()
-        if missing:
-            for key, langs in self._src.translations(missing, self.now, c.languages).items():
-                self.versions.setdefault(key, {}).update(langs)
         problems: dict[str, list[RecordError]] = {}
         articles: dict[str, Article] = {}
         warnings: list[str] = []
@@ -100,17 +95,19 @@ class SourceView:
             short = [key for key, picks in self.selection.feeds.items()
                      if key not in self.selection.exhausted
                      and sum(p.id in articles for p in picks) < c.max_items]
-            if not short or self.extra > 64 * (c.max_items + MARGIN):
+            if not short or self.extra > 64 * (c.max_items + DATABASE_SPARES):
                 break
             self.extra *= 4
             self.selection = self._src.select(c.languages, c.max_items, self.now, extra=self.extra)
-        version_picks = [p for langs in self.versions.values() for p in langs.values()
-                         if p.id not in articles and p.id not in problems]
-        self._check(self._src.load(version_picks), articles, problems, warnings)
+        missing = (set(more_keys) | self.selection.translation_keys()) - self.stories
+        if missing:
+            self.versions += self._src.versions(missing, self.now, c.languages)
+        self._check(self._src.load(p for p in self.versions if p.id not in articles and p.id not in problems),
+                    articles, problems, warnings)
         chosen = {key: [articles[p.id] for p in picks if p.id in articles]
                   for key, picks in self.selection.feeds.items()}
-        versions = {key: {lang: articles[p.id] for lang, p in langs.items() if p.id in articles}
-                    for key, langs in self.versions.items()}
+        versions = newest_versions(((p.translation_key, p.lang, articles[p.id]) for p in self.versions
+                                    if p.id in articles), key=article_rank)      # the newest the rules accept
         found = [e for errors in problems.values() for e in errors]
         found += [_repeated(pick) for pick in self.selection.repeated]
         return SourceArticles(chosen, versions, found, warnings + self.warnings, len(articles) + len(problems))
@@ -132,40 +129,14 @@ def _repeated(pick) -> RecordError:
 
 
 def merge(config: Config, file_chosen: dict[FeedKey, list[Article]],
-          file_version_articles: dict[str, dict[str, Article]], db: SourceArticles, file_ids: dict[str, str]) -> tuple[dict[FeedKey, list[Article]],
-                                                                 dict[str, dict[str, Translation]],
-                                                                 list[RecordError]]:
-    """Both sources' entries per feed, newest first by (published, id), max_items each; and each
-    story's newest version per language from either. file_ids: id -> "FILE:LINE" of every database
-    id a record file already uses (those rows are left out and reported)."""
-    problems = [RecordError(a.source, a.line, "id", (
-        f'"{a.id}" is already used by {file_ids[a.id]} (expected an id unique across the site; '
-        "the first record was kept)"))
-        for a in _unique(a for arts in db.chosen.values() for a in arts) if a.id in file_ids]
-    chosen: dict[FeedKey, list[Article]] = {}
-    for key in sorted(set(file_chosen) | set(db.chosen), key=lambda k: (k[0], k[1] or "")):
-        pool = list(file_chosen.get(key, ())) + [a for a in db.chosen.get(key, ()) if a.id not in file_ids]
-        pool.sort(key=lambda a: (a.published.timestamp(), a.id), reverse=True)
-        chosen[key] = pool[:config.max_items]
-    keys = {a.translation_key for arts in chosen.values() for a in arts if a.translation_key}
-    versions: dict[str, dict[str, Translation]] = {}
-    for key in keys:
-        best: dict[str, Article] = dict(file_version_articles.get(key, {}))
-        for lang, article in db.versions.get(key, {}).items():
-            held = best.get(lang)
-            if article.id not in file_ids and (held is None or (article.published.timestamp(), article.id) >
-                                               (held.published.timestamp(), held.id)):
-                best[lang] = article
-        if best:
-            versions[key] = {lang: Translation(a.lang, a.url, a.title) for lang, a in best.items()}
-    return chosen, versions, problems
-
-
-def _unique(articles: Iterable[Article]) -> list[Article]:
-    seen: dict[str, Article] = {}
-    for article in articles:
-        seen.setdefault(article.id, article)
-    return list(seen.values())
+          file_version_articles: dict[str, dict[str, Article]], db: SourceArticles, file_ids: dict[str, str]
+          ) -> tuple[dict[FeedKey, list[Article]], dict[str, dict[str, Translation]], list[RecordError]]:
+    """Both sources' entries per feed and each story's versions (selection.merge), as translation links."""
+    chosen, versions, problems = merge_sources(config.max_items, file_chosen, file_version_articles, db.chosen,
+                                               db.versions, file_ids)
+    links = {key: {lang: Translation(a.lang, a.url, a.title) for lang, a in langs.items()}
+             for key, langs in versions.items()}
+    return chosen, links, problems
 
 
 def check_source(config: Config, index, now_ts: float) -> tuple[list[RecordError], list[str], int]:

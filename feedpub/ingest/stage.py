@@ -21,11 +21,11 @@ from ..config import Config
 from ..errors import RecordError, SiteError
 from ..model import Article, Translation
 from ..records import RecordRules
+from ..selection import FeedKey, Selection
 from .files import SiteFiles, Signature
 from .index import Candidate, RecordIndex
 from .load import Unloadable, load_articles
 from .scan import FileScan, ScanSettings, scan_file
-from .select import FeedKey, Selection, select, translations
 from .workers import scan_files
 
 __all__ = ["Checked", "Ingested", "check_site", "ingest"]
@@ -99,8 +99,8 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
                                  racy=racy))
 
     for _ in range(ATTEMPTS):
-        selection = select(index, config.languages, max_items=config.max_items, now_ts=now_ts,
-                           category_feeds=config.category_feeds)
+        selection = index.select(config.languages, max_items=config.max_items, now_ts=now_ts,
+                                 category_feeds=config.category_feeds)
         if selection.starved:
             rescan((index.path(fid) for fid in selection.starved), keep_all=True)
             continue
@@ -124,7 +124,7 @@ def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selec
     winners = spots(c for picks in selection.feeds.values() for c in picks)
     articles, warnings = load_articles(site_dir, winners, rules, sigs)
     keys = {a.translation_key for a in articles.values() if a.translation_key} | extra_keys
-    versions = translations(index, keys, selection.losers, now_ts)
+    versions = index.translations(keys, selection.losers, now_ts)
     more = spots(c for langs in versions.values() for c in langs.values()) - winners
     if more:
         extra, _ = load_articles(site_dir, more, rules, sigs)
