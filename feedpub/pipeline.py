@@ -226,7 +226,7 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
     from .render import warm_up
     for attempt in range(2):
         try:
-            ingested = ingest(config, site_dir, files, RecordIndex(cache.db), now_ts, fresh=full or cache.fresh,
+            ingested = ingest(config, site_dir, files, RecordIndex(cache.db), now_ts, full=full or cache.fresh,
                               close_in_workers=inherited, while_waiting=warm_up, extra_keys=extra_keys)
             cache.meta["indexed"] = True
             return ingested
@@ -244,7 +244,7 @@ def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, 
     fingerprint of its selection, whether anything a feed shows changed; it is read in full only
     then, and closed before anything is rendered."""
     from .ingest.index import RecordIndex
-    from .ingest.sourced import SourceView, merge
+    from .ingest.rows import SourceView, merge
     meta = cache.meta
     with SourceView(config, now_ts, meta.get("file_keys") or ()) as view:
         due = min((d for d in (meta.get("file_due"), view.next_due) if d is not None), default=None)

@@ -28,7 +28,7 @@ import msgspec
 
 from .dates import parse_datetime
 from .errors import DateError, PlaceholderDateError, RecordError
-from .model import IMAGE_TYPES, Article, Author, Image
+from .model import IMAGE_TYPES, RECORD_FIELDS, Article, Author, Image
 from .text import has_illegal_xml, printable, strip_illegal_xml
 from .urls import UrlError, resolve
 
@@ -36,8 +36,7 @@ __all__ = ["FIELDS", "FastRecord", "MAX_ID_LENGTH", "Problem", "Ranked", "Record
 
 MISSING = object()
 MAX_ID_LENGTH = 200
-FIELDS = ("id", "lang", "title", "url", "published", "updated", "summary", "content", "author", "categories",
-          "image", "translation_key", "draft")
+FIELDS = RECORD_FIELDS
 REQUIRED = {
     "id": "a non-empty string, unique across the site",
     "lang": "a configured language code",

@@ -16,13 +16,12 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from .configrules import reject_unknown
 from .errors import ConfigError
+from .model import RECORD_FIELDS
 from .text import has_illegal_xml, printable
 
 CONFIG_NAME = "feedpub.toml"
 
-RECORD_FIELDS = ("id", "lang", "title", "url", "published", "updated", "summary", "content", "author",
-                 "categories", "image", "translation_key", "draft")
-"""Every field of a record (records.FIELDS); each is a column of the source, by default of the same name."""
+# Every field of a record (model.RECORD_FIELDS) is a column of the source, by default of the same name.
 
 REQUIRED_FIELDS = ("id", "lang", "title", "url", "published")
 """The columns a source must have (the required record fields)."""

@@ -22,8 +22,11 @@ def error(table: dict) -> str:
     return str(info.value)
 
 
-def test_record_fields_are_the_articles_fields():
+def test_record_fields_are_one_list_the_articles_fields():
+    from feedpub import model, records, sourceconfig
     assert RECORD_FIELDS == tuple(f.name for f in dataclasses.fields(Article) if f.name not in ("source", "line"))
+    assert RECORD_FIELDS is model.RECORD_FIELDS is records.FIELDS is sourceconfig.RECORD_FIELDS
+    assert sourceconfig.REQUIRED_FIELDS == tuple(records.REQUIRED)
 
 
 def test_a_table_with_renamed_columns():

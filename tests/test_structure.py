@@ -13,6 +13,7 @@ synthetic package that breaks it: a check that cannot fail proves nothing.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import feedpub
@@ -162,6 +163,24 @@ class _Reaches(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def unlisted_modules(root: Path) -> list[str]:
+    """'package: name.py' for each module a package's docstring leaves out of the module list it
+    gives (indented lines that start with a module's file name), and for each it lists in vain."""
+    found = []
+    for init in sorted(root.rglob("__init__.py")):
+        if "__pycache__" in init.parts:
+            continue
+        doc = ast.get_docstring(ast.parse(init.read_bytes()), clean=False) or ""
+        listed = re.findall(r"^[ \t]+(\w+\.py)\b", doc, re.M)
+        if not listed:
+            continue
+        present = {p.name for p in init.parent.glob("*.py") if p.name != "__init__.py"}
+        package = init.parent.relative_to(root.parent).as_posix()
+        found += [f"{package}: {name} not listed" for name in sorted(present - set(listed))]
+        found += [f"{package}: {name} listed but missing" for name in sorted(set(listed) - present)]
+    return found
+
+
 # --- the package holds to them -----------------------------------------------
 
 
@@ -171,6 +190,10 @@ def test_no_module_is_longer_than_500_lines():
 
 def test_no_module_imports_or_reaches_into_another_modules_private_names():
     assert private_reaches(PACKAGE) == []
+
+
+def test_a_package_that_lists_its_modules_lists_them_all():
+    assert unlisted_modules(PACKAGE) == []
 
 
 # --- each check can fail -----------------------------------------------------
@@ -229,3 +252,15 @@ def test_the_private_name_check_finds_every_kind_of_reach(tmp_path):
         "pkg/inner.py:1: from pkg.sub._inner import ...",
         "pkg/inner.py:2: import pkg.sub._inner",
     ])
+
+
+def test_the_module_list_check_finds_a_module_left_out_and_one_gone(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "listed/__init__.py": '"""Parts.\n\n    a.py  one\n    gone.py  another\n"""\n',
+        "listed/a.py": "",
+        "listed/b.py": "",
+        "quiet/__init__.py": '"""No list here."""\n',
+        "quiet/c.py": "",
+    })
+    assert unlisted_modules(pkg) == ["pkg/listed: b.py not listed", "pkg/listed: gone.py listed but missing"]

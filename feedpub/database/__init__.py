@@ -133,7 +133,7 @@ def open_source(cfg: SourceConfig, *, tz, date_order: str = "dmy", category_feed
     from ..errors import SourceError
     cfg = cfg.resolve(environ)
     try:
-        from .source import DatabaseSource
+        from .table import DatabaseSource
     except ImportError as exc:
         if (exc.name or "").split(".")[0] != "sqlalchemy":
             raise

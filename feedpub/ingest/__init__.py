@@ -7,7 +7,7 @@
     index.py    the on-disk index of every record (SQLite): each feed's candidates for the chooser
     load.py     the chosen records read again and checked in full
     stage.py    the stage as a whole: ingest() with its retries
-    sourced.py  the database side of ingest, and the merge with the record files
+    rows.py     the rows of a [source] database as validated Articles, merged with the record files
 
 Which records a feed carries is decided by feedpub/selection.py, for both sources.
 

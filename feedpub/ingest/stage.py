@@ -58,18 +58,18 @@ class Checked:
 
 
 def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex, now_ts: float, *,
-           fresh: bool = False, close_in_workers: tuple[int, ...] = (),
+           full: bool = False, close_in_workers: tuple[int, ...] = (),
            while_waiting: Callable[[], None] | None = None, extra_keys: Iterable[str] = ()) -> Ingested:
-    """Read the files that changed since the index last saw them (all of them when fresh), then
+    """Read the files that changed since the index last saw them (all of them when full), then
     choose every feed's entries and read them in full. extra_keys: translation keys whose
     versions are wanted too (the stories of another source's entries)."""
     rules = RecordRules.for_config(config)
     settings = ScanSettings(config.max_items, config.category_feeds)
     total = len(files.paths)
-    stale, removed = ([], []) if fresh else index.changes(files, now_ts)
+    stale, removed = ([], []) if full else index.changes(files, now_ts)
     racy_since = (time.time() - RACY_SECONDS) * 1e9
-    if fresh or index.held() == 0 or len(stale) * 2 > total:     # most files changed: rebuild the index whole
-        fresh, removed = True, []
+    if full or index.held() == 0 or len(stale) * 2 > total:     # most files changed: rebuild the index whole
+        full, removed = True, []
         paths, n = files.paths, files.numbers                    # no tuple per file: there may be 100,000
         order = sorted(range(total), key=paths.__getitem__)
         sizes = {paths[i]: n[4 * i] for i in order}
@@ -90,7 +90,7 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
 
     read = set(index.update(noted(scan_files(site_dir, list(sizes), sizes, rules, settings, now_ts,
                                              close_in_workers=close_in_workers, while_waiting=while_waiting)),
-                            removed, racy=racy, full=fresh))
+                            removed, racy=racy, full=full))
     del sizes, stale
 
     def rescan(paths: Iterable[str], **how) -> None:
@@ -180,7 +180,7 @@ def check_site(config: Config, site_dir: Path, files: SiteFiles, now_ts: float) 
         _, duplicates = index.duplicates()
         checked = Checked(index.problems() + duplicates, warnings, index.records(), len(read))
         if config.source is not None:
-            from .sourced import check_source
+            from .rows import check_source
             problems, notes, rows = check_source(config, index, now_ts)
             checked.problems += problems
             checked.warnings += notes
