@@ -109,8 +109,8 @@ def test_fingerprint_follows_edits(cms):
 def test_the_file_is_opened_read_only_and_never_created(cms, tmp_path):
     before = hashlib.sha256((cms / "cms.db").read_bytes()).hexdigest()
     with open_file(cms) as src:
-        with pytest.raises(Exception) as info:
-            src._db.conn.exec_driver_sql("DELETE FROM feed_articles")
+        with pytest.raises(SourceError) as info:
+            src.query.rows("deleting", "DELETE FROM feed_articles")
         assert "readonly" in str(info.value).replace("-", "")
     assert hashlib.sha256((cms / "cms.db").read_bytes()).hexdigest() == before
     with pytest.raises(SourceError) as info:

@@ -65,6 +65,10 @@ class Generic:
         """column name -> (kind, nullable or None when unknown)."""
         return {d[0]: ("text", None) for d in description}
 
+    def type_name(self, description: Sequence, column: str) -> str:
+        """The type of a column as the database names it, or "" when the driver does not say."""
+        return ""
+
     def not_draft(self, column: str, kind: str) -> str | None:
         """SQL that keeps rows that are not drafts (NULL is not a draft), or None to filter in Python."""
         return None
@@ -114,6 +118,16 @@ _PG_KINDS = {
     1009: "array", 1015: "array", 1014: "array",
 }
 
+_PG_NAMES = {
+    16: "boolean", 17: "bytea", 18: '"char"', 19: "name", 20: "bigint", 21: "smallint", 23: "integer", 25: "text",
+    26: "oid", 114: "json", 142: "xml", 700: "real", 701: "double precision", 790: "money", 1042: "character",
+    1043: "character varying", 1082: "date", 1083: "time without time zone", 1114: "timestamp without time zone",
+    1184: "timestamp with time zone", 1186: "interval", 1266: "time with time zone", 1700: "numeric", 2950: "uuid",
+    3802: "jsonb", 1009: "text[]", 1015: "character varying[]", 1014: "character[]", 1007: "integer[]",
+    1016: "bigint[]", 1000: "boolean[]", 600: "point", 869: "inet", 650: "cidr", 829: "macaddr", 3614: "tsvector",
+    1560: "bit", 1562: "bit varying", 3904: "int4range", 3910: "tstzrange", 3908: "tsrange",
+}
+
 
 class Postgres(Generic):
     name = "postgresql"
@@ -156,6 +170,10 @@ class Postgres(Generic):
 
     def kinds(self, description: Sequence) -> dict[str, tuple[str, bool | None]]:
         return {d[0]: (_PG_KINDS.get(d[1], "text"), None) for d in description}
+
+    def type_name(self, description: Sequence, column: str) -> str:
+        oid = next(d[1] for d in description if d[0] == column)
+        return _PG_NAMES.get(oid, "")
 
     def not_draft(self, column: str, kind: str) -> str | None:
         if kind == "bool":
@@ -264,6 +282,12 @@ def _tolerant_date_loaders(dbapi_conn) -> None:
 _MY_KINDS = {12: "naive", 10: "naive", 7: "utc", 245: "jsontext", 1: "number", 2: "number", 3: "number",
              8: "number", 9: "number", 246: "number", 0: "number", 4: "number", 5: "number"}
 
+_MY_NAMES = {0: "DECIMAL", 1: "TINYINT", 2: "SMALLINT", 3: "INT", 4: "FLOAT", 5: "DOUBLE", 7: "TIMESTAMP",
+             8: "BIGINT", 9: "MEDIUMINT", 10: "DATE", 11: "TIME", 12: "DATETIME", 13: "YEAR", 15: "VARCHAR", 16: "BIT",
+             245: "JSON", 246: "DECIMAL", 247: "ENUM", 248: "SET", 249: "TINYBLOB or TINYTEXT",
+             250: "MEDIUMBLOB or MEDIUMTEXT", 251: "LONGBLOB or LONGTEXT", 252: "BLOB or TEXT", 253: "VARCHAR",
+             254: "CHAR", 255: "GEOMETRY"}
+
 
 class Mysql(Generic):
     name = "mysql"
@@ -303,6 +327,12 @@ class Mysql(Generic):
     def timed_out(self, orig: BaseException) -> bool:
         code = orig.args[0] if getattr(orig, "args", None) else None
         return code in (1969, 3024) or (code == 2013 and "timed out" in str(orig))
+
+    def type_name(self, description: Sequence, column: str) -> str:
+        d = next(d for d in description if d[0] == column)
+        if d[1] == 1 and d[3] == 1:
+            return "BOOLEAN"
+        return _MY_NAMES.get(d[1], "")
 
     def kinds(self, description: Sequence) -> dict[str, tuple[str, bool | None]]:
         result = {}

@@ -14,7 +14,9 @@ becomes what a JSON record would hold, and records.RecordRules.check judges it:
   (or UUIDs, or whole decimals) become their text.
 
 Anything else passes through unchanged, and the record rules reject it with the
-same message a record file gets.
+same message a record file gets. A RowReader does this for one source (its column
+kinds, the site's zone and date order): a row's ranking columns as a Pick, a whole
+row as a record.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from typing import Any, Iterable, Mapping
 from ..dates import parse_datetime
 from ..errors import DateError
 from ..records import Problem, RecordRules, plain
+from .picks import Pick
 
 # The checkers that depend on no site setting (an id, a list of categories), for judging a row's
 # ranking columns exactly as the record rules will judge the record.
@@ -180,3 +183,72 @@ def normalised_names(values: Iterable[Any]) -> dict[str, set[str]]:
 def _plain_name(raw: str) -> str:
     """A category name as the record rules keep it (a site has a few dozen: each is worked out once)."""
     return plain(raw)
+
+
+class RowReader:
+    """How the rows of one source become records and picks: its column kinds, the site's zone and order."""
+
+    def __init__(self, label: str, kinds: Mapping[str, str], tz, date_order: str = "dmy", *,
+                 python_draft: bool = False):
+        self.label = label
+        self.kinds = dict(kinds)
+        self.tz = tz
+        self.date_order = date_order
+        self.python_draft = python_draft
+        self._category_memo: dict = {}
+
+    def value(self, field: str, value: Any) -> Any:
+        """A column's value as the driver gives it, made exact: a MySQL TIMESTAMP is UTC."""
+        if self.kinds.get(field) == "utc" and isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+    def instant(self, published: Any) -> datetime | None:
+        """The instant a published column's value stands for, or None when the record rules reject it."""
+        return instant(self.value("published", published), self.tz, self.date_order)
+
+    def record(self, values: Mapping[str, Any]) -> dict:
+        """A whole row (field -> value) as a record."""
+        return record_of({f: self.value(f, v) for f, v in values.items()})
+
+    def categories(self, value: Any) -> tuple[tuple[str, ...] | None, tuple[str, ...]]:
+        """(categories as the record rules keep them or None when they reject them, the stored
+        names), remembered: a newsroom's rows share a few hundred category lists."""
+        try:
+            memo = tuple(value) if isinstance(value, list) else value
+            known = self._category_memo.get(memo)
+        except TypeError:                                  # unhashable (nested JSON): not remembered
+            memo = known = None
+        if known is None:
+            decoded = json_value("categories", value)
+            raw = tuple(c for c in decoded if isinstance(c, str)) if isinstance(decoded, list) else ()
+            known = (categories_of(value), raw)
+            if memo is not None and len(self._category_memo) < 100_000:
+                self._category_memo[memo] = known
+        return known
+
+    def pick(self, values: Mapping[str, Any]) -> Pick | None:
+        """The pick of a row's ranking values, or None when the record rules would reject the row
+        for one of them (it never ranks, as an invalid record never does)."""
+        ident = usable_id(values["id"])
+        lang = values["lang"]
+        when = self.instant(values["published"])
+        if ident is None or not isinstance(lang, str) or when is None:
+            return None
+        if self.python_draft:
+            draft = draft_value(values["draft"])
+            if draft is not None and draft is not False:
+                return None
+        cats: tuple[str, ...] = ()
+        raw: tuple[str, ...] = ()
+        if "categories" in values:
+            cats, raw = self.categories(values["categories"])
+            if cats is None:
+                return None
+        tkey = None
+        if "translation_key" in values and values["translation_key"] is not None:
+            tkey = key_text(values["translation_key"])
+            if tkey is None or not tkey.strip():
+                return None
+            tkey = tkey.strip()
+        return Pick(self.label, ident, values["id"], lang, when, cats, tkey, raw)
