@@ -1,30 +1,36 @@
-"""The database side of ingest: the newest rows of every feed from [source], as validated Articles.
+"""The database side of ingest: the rows of a [source] database as validated Articles, with the record files.
 
-A `SourceView` holds the source open (one read-only snapshot) for the part of a
-run that reads it: first the cheap probe (the selection's fingerprint and when
-the next scheduled row comes due, which is all a run with nothing to do needs),
-then, when something changed, the chosen rows in full, checked by the same
-record rules as a file record. It must be closed before rendering.
+    SourceView(config, now_ts, keys)   the source open for one run (one read-only snapshot): first
+                                       the cheap probe (the selection's fingerprint and when the next
+                                       scheduled row comes due: all a run with nothing to do needs),
+                                       then, when something changed, read()
+    ingest_with_source(…, view)        the ingest stage of such a site: the record files (stage.ingest),
+                                       the chosen rows in full, checked by the record rules a file
+                                       record meets, merged with the files by the rule of selection
+                                       (selection.merge) -> a finished Ingested
+    check_source(config, index, now)   every row judged, for `feedpub check`
 
-Merging with the record files (merge()) follows the site's one rule for ids:
-an id is a record's identity, unique across the site; the record files come
-first, so a database row whose id a record file already uses is reported and
+The view must be closed before rendering. Ids are unique across the site: the record
+files come first, so a database row whose id a record file already uses is reported and
 left out, as is a further row with an id the database already gave.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Iterable
 
 from ..config import Config
 from ..errors import RecordError
-from ..model import Article, Translation
+from ..model import Article
 from ..records import RecordRules
-from ..selection import DATABASE_SPARES, FeedKey, article_rank, newest_versions
-from ..selection import merge as merge_sources
+from ..selection import DATABASE_SPARES, FeedKey, article_rank, merge, newest_versions
+from .files import SiteFiles
+from .index import RecordIndex
+from .stage import Ingested, SourceState, ingest, translation
 
-__all__ = ["SourceArticles", "SourceView", "check_source", "merge"]
+__all__ = ["SourceArticles", "SourceView", "check_source", "ingest_with_source"]
 
 
 @dataclass
@@ -36,6 +42,7 @@ class SourceArticles:
     problems: list[RecordError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rows: int = 0                                             # rows read in full
+    valid: int = 0                                            # of which the record rules accept
 
 
 class SourceView:
@@ -110,7 +117,8 @@ class SourceView:
                                     if p.id in articles), key=article_rank)      # the newest the rules accept
         found = [e for errors in problems.values() for e in errors]
         found += [_repeated(pick) for pick in self.selection.repeated]
-        return SourceArticles(chosen, versions, found, warnings + self.warnings, len(articles) + len(problems))
+        return SourceArticles(chosen, versions, found, warnings + self.warnings, len(articles) + len(problems),
+                              len(articles))
 
     def _check(self, records, articles: dict, problems: dict, warnings: list[str]) -> None:
         for ident, record in records.items():
@@ -128,15 +136,31 @@ def _repeated(pick) -> RecordError:
         "the first row was kept)"))
 
 
-def merge(config: Config, file_chosen: dict[FeedKey, list[Article]],
-          file_version_articles: dict[str, dict[str, Article]], db: SourceArticles, file_ids: dict[str, str]
-          ) -> tuple[dict[FeedKey, list[Article]], dict[str, dict[str, Translation]], list[RecordError]]:
-    """Both sources' entries per feed and each story's versions (selection.merge), as translation links."""
-    chosen, versions, problems = merge_sources(config.max_items, file_chosen, file_version_articles, db.chosen,
-                                               db.versions, file_ids)
-    links = {key: {lang: Translation(a.lang, a.url, a.title) for lang, a in langs.items()}
-             for key, langs in versions.items()}
-    return chosen, links, problems
+def ingest_with_source(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex, now_ts: float,
+                       view: SourceView, **how) -> Ingested:
+    """The ingest stage of a site whose records are (some or all) in a database: the record files first
+    (asking for the versions of the database's stories too), then the database's chosen rows in full,
+    both merged by the rule of selection. `how`: stage.ingest's keywords (full, workers)."""
+    from_files = ingest(config, site_dir, files, index, now_ts, extra_keys=view.selection.translation_keys(),
+                        **how)
+    file_keys = sorted({a.translation_key for arts in from_files.chosen.values() for a in arts if a.translation_key})
+    db = view.read(file_keys)
+    db_ids = {a.id for arts in db.chosen.values() for a in arts} | {
+        a.id for langs in db.versions.values() for a in langs.values()}
+    chosen, versions, duplicates = merge(config.max_items, from_files.chosen, from_files.versions, db.chosen,
+                                         db.versions, index.locate(db_ids))
+    return Ingested(
+        chosen=chosen,
+        translations={key: {lang: translation(a) for lang, a in langs.items()} for key, langs in versions.items()},
+        versions=versions,
+        problems=from_files.problems + db.problems + duplicates,
+        warnings=from_files.warnings + db.warnings,
+        records=from_files.records + db.valid - len(duplicates),
+        files_read=from_files.files_read,
+        next_due=min((d for d in (from_files.next_due, view.next_due) if d is not None), default=None),
+        racy=from_files.racy,
+        source_rows=db.rows,
+        source=SourceState(view.fingerprint, file_keys, from_files.next_due))
 
 
 def check_source(config: Config, index, now_ts: float) -> tuple[list[RecordError], list[str], int]:

@@ -28,7 +28,7 @@ from .load import Unloadable, load_articles
 from .scan import FileScan, ScanSettings, scan_file
 from .workers import scan_files
 
-__all__ = ["Checked", "Ingested", "check_site", "ingest"]
+__all__ = ["Checked", "Ingested", "SourceState", "check_site", "ingest", "translation"]
 
 RACY_SECONDS = 2.0          # files modified this recently are read again next run (mtime granularity)
 ATTEMPTS = 3
@@ -47,6 +47,17 @@ class Ingested:
     files_read: int = 0                                     # record files (re)read by this run
     next_due: float | None = None                           # when a scheduled record comes due
     racy: bool = False                                      # a file changed too recently: read again next run
+    source_rows: int = 0                                    # rows of the [source] database read in full
+    source: "SourceState | None" = None                     # what the next run compares, with a [source]
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What a run with a [source] database remembers for the next one's no-op decision."""
+
+    fingerprint: str                 # the database's selection fingerprint (database.DatabaseSource.fingerprint)
+    file_keys: list[str]             # translation keys of the record files' entries: their versions are asked too
+    file_due: float | None           # when a scheduled record file entry comes due
 
 
 @dataclass
@@ -132,7 +143,7 @@ def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selec
     chosen = {key: [articles[(index.path(c.fid), c.line)] for c in picks] for key, picks in selection.feeds.items()}
     full = {key: {lang: articles[(index.path(c.fid), c.line)] for lang, c in langs.items()}
             for key, langs in versions.items()}
-    links = {key: {lang: _translation(a) for lang, a in langs.items()} for key, langs in full.items()}
+    links = {key: {lang: translation(a) for lang, a in langs.items()} for key, langs in full.items()}
     return Ingested(chosen, links, full, index.problems() + selection.problems, warnings, index.records(),
                     files_read, selection.next_due)
 
@@ -150,7 +161,8 @@ class _Signatures(dict):
         return sig
 
 
-def _translation(article: Article) -> Translation:
+def translation(article: Article) -> Translation:
+    """What a link to another language version shows of it."""
     return Translation(lang=article.lang, url=article.url, title=article.title)
 
 
