@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .configrules import reject_unknown
 from .errors import ConfigError
@@ -177,7 +177,14 @@ def _checked_url(url: str, key: str, site_dir: Path) -> str:
         raise ConfigError(f"{_where(key)}: {printable(redact_url(url))} is not a database URL (expected "
                           "DIALECT[+DRIVER]://…, such as postgresql://user@host/database or sqlite:///cms.db)")
     if _scheme(url).split("+", 1)[0].lower() == "sqlite":
-        url = _sqlite_url(url, site_dir, key)
+        return _sqlite_url(url, site_dir, key)
+    try:                                    # what SQLAlchemy would fail on later with a bare ValueError
+        parts = urlsplit(url)
+        _ = parts.port, parts.hostname
+    except ValueError as exc:
+        raise ConfigError(f"{_where(key)}: {printable(redact_url(url))} is not a valid URL: {exc} (expected "
+                          "DIALECT[+DRIVER]://USER[:PASSWORD]@HOST[:PORT]/DATABASE, an IPv6 address in brackets, "
+                          "a port from 0 to 65535)") from None
     return url
 
 

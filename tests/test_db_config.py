@@ -176,3 +176,31 @@ def test_a_missing_driver_names_the_extra_to_install(tmp_path):
         open_source(cfg, tz=ZoneInfo("UTC"))
     assert "pg8000" in str(info.value) and "pip install 'feedpub[postgresql]'" in str(info.value)
     assert "s3cr" not in str(info.value)
+
+
+@pytest.mark.parametrize("url,why", [
+    ("postgresql://u:pw@[::1/cms", "Invalid IPv6 URL"),
+    ("postgresql://u:pw@db.internal:54x2/cms", "Port could not be cast to integer value as '54x2'"),
+    ("mysql+pymysql://u:pw@db:99999/cms", "Port out of range 0-65535"),
+])
+def test_a_url_sqlalchemy_cannot_read_is_a_config_error_from_the_file_or_the_environment(tmp_path, url, why):
+    from conftest import DATA, run_cli
+    import os
+    import shutil
+    import subprocess
+    import sys
+    site = Path(shutil.copytree(DATA, tmp_path / "site"))
+    config = site / "feedpub.toml"
+    base = config.read_text(encoding="utf-8")
+    shown = redact_url(url)
+    for key, env in (("url", {}), ("url_env", {"FEEDPUB_TEST_URL": url})):
+        value = url if key == "url" else "FEEDPUB_TEST_URL"
+        config.write_text(base + f'\n[source]\n{key} = "{value}"\ntable = "t"\n', encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-m", "feedpub", "build", "--data", str(site), "--out",
+                               str(tmp_path / "out")], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, **env})
+        assert proc.returncode == 3, proc.stderr
+        assert proc.stderr.strip() == (f"feedpub: feedpub.toml: [source] {key}: {shown} is not a valid URL: {why} "
+                                       "(expected DIALECT[+DRIVER]://USER[:PASSWORD]@HOST[:PORT]/DATABASE, an IPv6 "
+                                       "address in brackets, a port from 0 to 65535)")
+        assert ":pw@" not in proc.stderr

@@ -77,9 +77,9 @@ def test_rows_locate_a_bad_date(tmp_path):
         {"id": None, "lang": "vi", "title": "t", "url": "/none", "published": "02/12/2021"},
     ])
     with open_file(tmp_path) as src:
-        rows = list(src.rows())
-    lines = {r.line: [str(e) for e in validate_record(r.record, r.source, r.line, languages=dbhelp.LANGUAGES,
-                                                      base_url=dbhelp.BASE_URL, tz=VN)[1]] for r in rows}
+        rows = [(r, r.line or f"row {src.row_number(r.key)}") for r in src.rows()]
+    lines = {line: [str(e) for e in validate_record(r.record, r.source, line, languages=dbhelp.LANGUAGES,
+                                                    base_url=dbhelp.BASE_URL, tz=VN)[1]] for r, line in rows}
     assert lines["ok"] == []
     assert lines["bad"][0].startswith('feed_articles:bad: field "published": "5h trước" is not a valid date')
     assert lines["row 1"] == ['feed_articles:row 1: field "id": missing (expected a non-empty string, unique across '

@@ -88,6 +88,13 @@ DatabaseSource
     .rows() -> Iterator[Record]
         Every row, ordered by id, streamed with a server-side cursor (flat memory),
         all record fields: what check judges.
+    .row_number(key) -> int
+        Where a row whose id the record rules reject is ("row N"): 1 + the rows whose id
+        sorts before it in the database's order (rows without an id share one N).
+    .rejected() -> [Record]
+        Every row read for its ranking columns (select, versions, next_due) that the
+        record rules reject for one of them, in full: a build reports them, so that no
+        row it reads is left out in silence.
     .explain() -> list[str]
         Warnings for `check`: the streaming fallback and its reason, and each query a
         build runs that would read a whole big table (PostgreSQL, MySQL: plans;
@@ -100,8 +107,8 @@ Pick (frozen): source, id (text, always usable), key (the id column's stored val
 
 Record (frozen): source, line, record, key. `record` is a dict as a decoded JSON
     record holds it (values.py says how each column type becomes a record value);
-    `line` is the row's id as text, or "row N" (its 1-based position in rows()'
-    order) when the id is unusable or repeats the previous row's. Pass source and
+    `line` is the row's id as text, or "row N" (row_number) when the record rules reject
+    the id (None from rows(), which cannot ask while it streams). Pass source and
     line to RecordRules.check: errors then render as
     `feed_articles:12345: field "published": … (expected …)`, warnings as
     `feed_articles:12345: …`. Note that line is text, not an int like a file's line:

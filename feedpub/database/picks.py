@@ -52,7 +52,7 @@ class Record:
     """One row as a record: RecordRules.check(record.record, record.source, record.line) judges it."""
 
     source: str                   # the table's name, or "query"
-    line: str                     # the id as text, or "row N" when the id is unusable or repeated
+    line: str | None              # the id as text; "row N" (or None from rows(): see row_number) when unusable
     record: dict                  # field -> value, as a decoded JSON record would hold it
     key: Any = None               # the id column's value as stored
 

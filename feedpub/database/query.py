@@ -12,10 +12,11 @@ from typing import Any, Callable, Iterator, TypeVar
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import SourceError
+from ..errors import ColumnTypeError, SourceError
 from ..sourceconfig import RECORD_FIELDS, REQUIRED_FIELDS, SourceConfig
 from ..text import printable
 from .connection import Connection
+from .values import unusable_columns
 
 __all__ = ["Query"]
 
@@ -68,6 +69,10 @@ class Query:
             raise SourceError(printable(
                 f"{self.label}: no column {', '.join(missing)} (expected the record fields as columns, or "
                 f"[source.columns] naming the column of each; the columns are: {', '.join(kinds) or 'none'})"))
+        unusable = unusable_columns(self.kinds)
+        if unusable:
+            raise ColumnTypeError(self.label, [(field, self.names[field], self.types[field] or self.kinds[field],
+                                                accepted) for field, accepted in unusable])
         self.fields = [f for f in RECORD_FIELDS if f in self.columns]
         self.not_draft = (self.dialect.not_draft(self.columns["draft"], self.kinds["draft"])
                           if "draft" in self.columns else None)

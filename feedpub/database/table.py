@@ -206,15 +206,48 @@ class DatabaseSource:
     def rows(self) -> Iterator[Record]:
         """Every row, in id order, as a record: what `feedpub check` judges. Streamed (a server-side
         cursor): memory stays flat however many rows there are. A row whose id the record rules
-        reject, or whose id repeats the previous row's, is located as "row N" (its position here)."""
+        reject has line None: it is "row N", N = row_number(record.key), asked once the stream is
+        read (MySQL runs no other statement while it streams)."""
         fields = self.query.fields
         sql = f"SELECT {self.query.select_list(fields)} FROM {self.query.relation} ORDER BY {self.query.columns['id']}"
-        previous = None
-        for number, values in enumerate(self.query.stream("reading every row", sql, {}, fields), 1):
-            ident = usable_id(values["id"])
-            line = ident if ident is not None and ident != previous else f"row {number}"
-            previous = ident
-            yield Record(self.label, line, self.reader.record(values), values["id"])
+        for values in self.query.stream("reading every row", sql, {}, fields):
+            yield Record(self.label, usable_id(values["id"]), self.reader.record(values), values["id"])
+
+    def rejected(self) -> list[Record]:
+        """Every row this source read for its ranking columns (select, versions, next_due) that the
+        record rules reject for one of them, in full and located as rows() locates it: the build
+        reports them, so that no row it read is left out in silence."""
+        q = self.query
+        found: list[Record] = []
+        keys = [k for k in self.reader.rejected if k is not None]
+        sql = f"SELECT {q.select_list(q.fields)} FROM {q.relation} WHERE {q.columns['id']} IN :keys"
+        batches = [(sql, {"keys": keys[i:i + CHUNK]}) for i in range(0, len(keys), CHUNK)]
+        if None in self.reader.rejected:
+            batches.append((f"SELECT {q.select_list(q.fields)} FROM {q.relation} WHERE {q.columns['id']} IS NULL",
+                            {}))
+        for statement, params in batches:
+            for values in q.rows("reading the rows the record rules reject", statement, params, q.fields,
+                                 expanding=("keys",) if params else ()):
+                if not self.reader.rejects(values):
+                    continue                    # the valid row of a repeated id: a pick of its own
+                ident = usable_id(values["id"])
+                line = ident if ident is not None else f"row {self.row_number(values['id'])}"
+                found.append(Record(self.label, line, self.reader.record(values), values["id"]))
+        return found
+
+    def row_number(self, key: Any) -> int:
+        """Where a row whose id the record rules reject is: 1 + the rows whose id sorts before `key`
+        (None: rows without an id), in the database's own order, so that build and check agree."""
+        q = self.query
+        col = q.columns["id"]
+
+        def count(where: str, params: dict) -> int:
+            return q.rows("locating a row", f"SELECT count(*) FROM {q.relation} WHERE {where}", params, ["n"])[0]["n"]
+
+        nulls_first = q.dialect.nulls_first
+        if key is None:
+            return 1 + (0 if nulls_first else count(f"{col} IS NOT NULL", {}))
+        return 1 + count(f"{col} < :v", {"v": key}) + (count(f"{col} IS NULL", {}) if nulls_first else 0)
 
     def fingerprint(self, selection: Selection[Pick], versions: Iterable[Pick] | Translations = ()) -> str:
         """A digest of what the feeds are made of: which rows each feed holds, in order, and every
@@ -230,10 +263,16 @@ class DatabaseSource:
             stories.add((pick.translation_key or "", pick.lang, pick.id))
             if pick.id not in picks:
                 linked.setdefault(pick.id, pick)
-        hashes = self._row_hashes(list(picks.values()), self.query.fields)
+        hashes = self._row_hashes([p.key for p in picks.values()], self.query.fields)
         shown = [f for f in TRANSLATION_FIELDS if f in self.query.columns]
-        for ident, values in self._row_hashes(list(linked.values()), shown).items():
+        for ident, values in self._row_hashes([p.key for p in linked.values()], shown).items():
             hashes.setdefault(ident, []).extend(f"translation {v}" for v in values)
+        rejected = [k for k in self.reader.rejected if k is not None]       # a fix to one must be seen
+        for ident, values in self._row_hashes(rejected, self.query.fields).items():
+            hashes.setdefault(ident, []).extend(f"rejected {v}" for v in values)
+        if None in self.reader.rejected:
+            hashes["rejected rows without an id"] = [repr(sorted(
+                (f, _stable(v)) for f, v in self.reader.rejected[None].items()))]
         digest = hashlib.sha256(b"feedpub.database 2\0")
         for key in sorted(selection.feeds, key=lambda k: (k[0], k[1] or "")):
             digest.update(repr((key, [p.id for p in selection.feeds[key]], key in selection.exhausted)).encode())
@@ -242,7 +281,7 @@ class DatabaseSource:
             digest.update(repr((ident, sorted(hashes[ident]))).encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
-    def _row_hashes(self, picks: list[Pick], hashed: list[str]) -> dict[str, list[str]]:
+    def _row_hashes(self, keys: list[Any], hashed: list[str]) -> dict[str, list[str]]:
         columns = [self.query.columns[f] for f in hashed]
         expr = self.query.dialect.row_hash(columns)
         if expr is not None:
@@ -252,7 +291,6 @@ class DatabaseSource:
             sql = f"SELECT {', '.join(columns)} FROM {self.query.relation} WHERE {self.query.columns['id']} IN :keys"
             fields = hashed
         hashes: dict[str, list[str]] = {}
-        keys = [p.key for p in picks]
         for start in range(0, len(keys), CHUNK):
             for values in self.query.rows("hashing the chosen rows", sql, {"keys": keys[start:start + CHUNK]}, fields,
                                      expanding=("keys",)):

@@ -39,6 +39,30 @@ _RULES = RecordRules((), "https://example.invalid", timezone.utc)
 DATE_FIELDS = ("published", "updated")
 JSON_FIELDS = ("categories", "author", "image")
 
+# The column kinds (dialects.py) whose values can be what each record field holds, and how a message
+# says so. A column of any other kind cannot hold one valid value of its field: a configuration error
+# (ColumnTypeError), not a row's. Text is accepted wherever a record file could hold a string.
+_TEXT = ({"text", "bytes"}, "text")
+ACCEPTED: dict[str, tuple[set[str], str]] = {
+    "id": ({"text", "number", "uuid"}, "text, an integer or a UUID"),
+    "lang": ({"text"}, "text"),
+    "title": _TEXT, "url": _TEXT, "summary": _TEXT, "content": _TEXT,
+    "published": ({"aware", "utc", "naive", "number", "text", "bytes"},
+                  "a timestamp with or without time zone, a date, a number of Unix seconds, or text"),
+    "updated": ({"aware", "utc", "naive", "number", "text", "bytes"},
+                "a timestamp with or without time zone, a date, a number of Unix seconds, or text"),
+    "author": ({"text", "bytes", "jsonb", "json", "jsontext"}, "text (the name) or JSON"),
+    "categories": ({"array", "jsonb", "json", "jsontext", "text", "bytes"}, "an array of text, JSON, or JSON text"),
+    "image": ({"jsonb", "json", "jsontext", "text", "bytes"}, "JSON, or JSON text"),
+    "translation_key": ({"text", "number", "uuid"}, "text, an integer or a UUID"),
+    "draft": ({"bool", "number", "text"}, "a boolean, or an integer 0 or 1"),
+}
+
+
+def unusable_columns(kinds: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(field, what its column should be) for each field whose column kind cannot hold its values."""
+    return [(f, ACCEPTED[f][1]) for f, kind in kinds.items() if kind not in ACCEPTED[f][0]]
+
 
 def key_text(value: Any) -> str | None:
     """An id or translation key as text: integers, UUIDs and whole decimals become their digits."""
@@ -48,7 +72,7 @@ def key_text(value: Any) -> str | None:
         return value
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, Decimal) and value == value.to_integral_value():
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
         return str(int(value))
     if isinstance(value, uuid.UUID):
         return str(value)
@@ -74,8 +98,8 @@ def date_value(value: Any) -> Any:
         return value.replace(tzinfo=None).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Decimal):             # NaN and ±Infinity stay floats: the date reader refuses them
+        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _text_or_bytes(value)
     return value
@@ -186,7 +210,13 @@ def _plain_name(raw: str) -> str:
 
 
 class RowReader:
-    """How the rows of one source become records and picks: its column kinds, the site's zone and order."""
+    """How the rows of one source become records and picks: its column kinds, the site's zone and order.
+
+    Every row read for its ranking columns goes through pick(): one the record rules reject for
+    one of them (not a draft: a draft is valid, and simply never shown) is kept in `rejected`,
+    so that the build reads it in full and reports it as check does. No row read is dropped
+    in silence.
+    """
 
     def __init__(self, label: str, kinds: Mapping[str, str], tz, date_order: str = "dmy", *,
                  python_draft: bool = False):
@@ -195,6 +225,7 @@ class RowReader:
         self.tz = tz
         self.date_order = date_order
         self.python_draft = python_draft
+        self.rejected: dict[Any, dict] = {}        # stored id -> the ranking values read (None: rows without an id)
         self._category_memo: dict = {}
 
     def value(self, field: str, value: Any) -> Any:
@@ -228,8 +259,22 @@ class RowReader:
         return known
 
     def pick(self, values: Mapping[str, Any]) -> Pick | None:
-        """The pick of a row's ranking values, or None when the record rules would reject the row
-        for one of them (it never ranks, as an invalid record never does)."""
+        """The pick of a row's ranking values; None for a draft, and for a row the record rules reject
+        for one of them (it never ranks, as an invalid record never does: it is kept in `rejected`)."""
+        pick = self._pick(values)
+        if pick is None and not self._is_draft(values):
+            key = values.get("id")
+            self.rejected.setdefault(_hashable(key), dict(values))
+        return pick
+
+    def rejects(self, values: Mapping[str, Any]) -> bool:
+        """Would the record rules reject this row for one of its ranking values? (Nothing is kept.)"""
+        return self._pick(values) is None and not self._is_draft(values)
+
+    def _is_draft(self, values: Mapping[str, Any]) -> bool:
+        return self.python_draft and "draft" in values and draft_value(values["draft"]) is True
+
+    def _pick(self, values: Mapping[str, Any]) -> Pick | None:
         ident = usable_id(values["id"])
         lang = values["lang"]
         when = self.instant(values["published"])
@@ -252,3 +297,11 @@ class RowReader:
                 return None
             tkey = tkey.strip()
         return Pick(self.label, ident, values["id"], lang, when, cats, tkey, raw)
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value

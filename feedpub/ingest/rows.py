@@ -81,9 +81,9 @@ class SourceView:
         self.selection = self._src.select(c.languages, c.max_items, self.now, extra=self.extra)
         self.stories = self.selection.translation_keys() | self.file_keys
         self.versions = self._src.versions(self.stories, self.now, c.languages)
-        self.fingerprint = self._src.fingerprint(self.selection, self.versions)
         due = self._src.next_due(self.now)
         self.next_due = due.timestamp() if due is not None else None
+        self.fingerprint = self._src.fingerprint(self.selection, self.versions)   # the rows rejected so far too
 
     @property
     def warnings(self) -> list[str]:
@@ -117,8 +117,11 @@ class SourceView:
                                     if p.id in articles), key=article_rank)      # the newest the rules accept
         found = [e for errors in problems.values() for e in errors]
         found += [_repeated(pick) for pick in self.selection.repeated]
-        return SourceArticles(chosen, versions, found, warnings + self.warnings, len(articles) + len(problems),
-                              len(articles))
+        rejected = self._src.rejected()             # rows read whose ranking values the record rules reject
+        for record in rejected:
+            found += self.rules.check(record.record, record.source, record.line)[1]
+        return SourceArticles(chosen, versions, found, warnings + self.warnings,
+                              len(articles) + len(problems) + len(rejected), len(articles))
 
     def _check(self, records, articles: dict, problems: dict, warnings: list[str]) -> None:
         for ident, record in records.items():
@@ -184,10 +187,13 @@ def check_source(config: Config, index, now_ts: float) -> tuple[list[RecordError
     with open_source(config.source, tz=config.tz, date_order=config.date_order,
                      category_feeds=config.category_feeds) as src:
         previous = None
+        unplaced: list[tuple[object, RecordError]] = []      # rows without a usable id: "row N", found after
         for record in src.rows():
-            article, errors, notes = rules.check(record.record, record.source, record.line)
+            article, errors, notes = rules.check(record.record, record.source, record.line or "row ?")
             problems.extend(errors)
             warnings.extend(notes)
+            if record.line is None:
+                unplaced.extend((record.key, error) for error in errors)
             if article is None:
                 continue
             if article.id == previous:
@@ -201,6 +207,11 @@ def check_source(config: Config, index, now_ts: float) -> tuple[list[RecordError
             if len(batch) >= 5000:
                 against_files()
         against_files()
+        numbers: dict = {}
+        for key, error in unplaced:             # as a build locates them (row_number), once the stream is read
+            if key not in numbers:
+                numbers[key] = src.row_number(key)
+            error.line = f"row {numbers[key]}"
         warnings.extend(src.explain())
         warnings.extend(src.warnings)
     return problems, warnings, valid
