@@ -147,3 +147,30 @@ def test_explain_asks_for_an_index_on_translation_keys(cms):
     edit(cms / "cms.db", "CREATE UNIQUE INDEX feedpub_id ON feed_articles (id)")
     with open_file(cms) as src:
         assert len(src.explain()) == 1
+
+
+@pytest.mark.parametrize("make", ["fifo", "directory", "link to a fifo"])
+def test_a_database_that_is_no_regular_file_is_refused_at_once(tmp_path, make):
+    """Opening a FIFO would block inside the output lock, where connect_timeout does not reach."""
+    import os
+    import shutil
+    from conftest import DATA, run_cli
+    site = Path(shutil.copytree(DATA, tmp_path / "site"))
+    target = site / "cms.db"
+    if make == "fifo":
+        os.mkfifo(target)
+    elif make == "directory":
+        target.mkdir()
+    else:
+        os.mkfifo(tmp_path / "fifo")
+        target.symlink_to(tmp_path / "fifo")
+    config = site / "feedpub.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[source]\nurl = "sqlite:///cms.db"\ntable = "t"\n',
+                      encoding="utf-8")
+    started = time.monotonic()
+    proc = run_cli("build", "--data", site, "--out", tmp_path / "out", cwd=tmp_path, timeout=20)
+    assert time.monotonic() - started < 15
+    assert proc.returncode == 3
+    assert proc.stderr.strip() == (f"feedpub: t: cannot connect to sqlite:///{site}/cms.db: {site}/cms.db is not a "
+                                   "regular file (expected a SQLite database file)")
+    assert not (tmp_path / "out" / "vi").exists()
