@@ -44,6 +44,11 @@ DatabaseSource
                   Python (text dates, SQLite, other dialects). Results are identical.
     .warnings     lines for the user (e.g. the streaming fallback, with its row count and time),
                   filled by select().
+    .query        the source as a statement sees it (query.Query): the relation, each field's
+                  column and kind, the dialect, the not-draft clause, and rows()/stream()/ask()
+                  to run a statement in the snapshot. sqlselect.py and explain.py ask through it.
+    .reader       how a row becomes a pick or a record (values.RowReader); it keeps every row
+                  read for ranking that the record rules reject (see rejected()).
     .select(languages, max_items, now, extra=0) -> Selection (feedpub.selection: the rule)
         now: aware. Per feed key (lang, None) and, with category feeds, (lang, category)
         for every category some non-draft row published by now carries (named as the

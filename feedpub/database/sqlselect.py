@@ -34,6 +34,7 @@ POOL = 2000                    # newest rows per language read first when catego
 WINDOW = 10                    # at most this many pool spans back a short category's rows are looked for
 WINDOW_HEADROOM = 3            # a window is sized to hold this many times the rows a category still needs
 LOOSE_SCAN_LIMIT = 5000        # combinations of (language, categories) worth a loose index scan
+DUE_PAGE = 16                  # scheduled rows asked at a time for the earliest one the record rules accept
 _SAMPLES = 4 * 24 * 2          # offset_window looks every 30 minutes over four days
 
 
@@ -375,7 +376,7 @@ def next_due_in_sql(choice, now: datetime, languages: list[str] | None = None) -
     for lang in langs or [None]:
         clause = where + ([f"{col['lang']} = :lang"] if lang is not None else [])
         sql = f"SELECT {select} FROM {choice.query.relation} WHERE {' AND '.join(clause)} ORDER BY {col['published']} LIMIT :n OFFSET :skip"
-        skip, n = 0, 16
+        skip, n = 0, DUE_PAGE
         while True:
             rows = choice.query.rows("finding the next scheduled row", sql,
                              {"lo": bound, "lang": lang, "n": n, "skip": skip}, fields)

@@ -32,6 +32,9 @@ from .stage import Ingested, SourceState, ingest, translation
 
 __all__ = ["SourceArticles", "SourceView", "check_source", "ingest_with_source"]
 
+SPARES_GROWTH = 4              # a feed left short by rejected rows is chosen again with this many times the spares
+SPARES_CAP = 64                # ... until the spares reach this many times a feed's size
+
 
 @dataclass
 class SourceArticles:
@@ -102,9 +105,9 @@ class SourceView:
             short = [key for key, picks in self.selection.feeds.items()
                      if key not in self.selection.exhausted
                      and sum(p.id in articles for p in picks) < c.max_items]
-            if not short or self.extra > 64 * (c.max_items + DATABASE_SPARES):
-                break
-            self.extra *= 4
+            if not short or self.extra > SPARES_CAP * (c.max_items + DATABASE_SPARES):
+                break                          # the feeds are full, or their rows are mostly rejected
+            self.extra *= SPARES_GROWTH
             self.selection = self._src.select(c.languages, c.max_items, self.now, extra=self.extra)
         missing = (set(more_keys) | self.selection.translation_keys()) - self.stories
         if missing:
