@@ -90,8 +90,7 @@ class Chooser:
         self.scheduled: list = []               # (feed, ts, id, item) of each one, with keep_scheduled
         self._offers = itertools.count()
 
-    def offer(self, ts: float, ident: str, feeds: Iterable, item: Any, *, draft: bool = False,
-              order: Any = None) -> None:
+    def offer(self, ts: float, ident: str, feeds: Iterable, item: Any, order: Any = None, draft: bool = False) -> None:
         if draft:
             return
         if ts > self.now_ts:                    # not yet: it comes due later

@@ -258,45 +258,49 @@ class RowReader:
                 self._category_memo[memo] = known
         return known
 
-    def pick(self, values: Mapping[str, Any]) -> Pick | None:
+    def pick(self, values: Mapping[str, Any], *, keep: bool = True) -> Pick | None:
         """The pick of a row's ranking values; None for a draft, and for a row the record rules reject
-        for one of them (it never ranks, as an invalid record never does: it is kept in `rejected`)."""
-        pick = self._pick(values)
-        if pick is None and not self._is_draft(values):
-            key = values.get("id")
-            self.rejected.setdefault(_hashable(key), dict(values))
-        return pick
-
-    def rejects(self, values: Mapping[str, Any]) -> bool:
-        """Would the record rules reject this row for one of its ranking values? (Nothing is kept.)"""
-        return self._pick(values) is None and not self._is_draft(values)
-
-    def _is_draft(self, values: Mapping[str, Any]) -> bool:
-        return self.python_draft and "draft" in values and draft_value(values["draft"]) is True
-
-    def _pick(self, values: Mapping[str, Any]) -> Pick | None:
+        for one of them (it never ranks, as an invalid record never does; unless keep is false, it is
+        kept in `rejected`). Runs once per row a build ranks: the common path calls nothing extra."""
         ident = usable_id(values["id"])
         lang = values["lang"]
-        when = self.instant(values["published"])
+        published = values["published"]
+        if self.kinds.get("published") == "utc" and isinstance(published, datetime) and published.tzinfo is None:
+            published = published.replace(tzinfo=timezone.utc)
+        when = instant(published, self.tz, self.date_order)
         if ident is None or not isinstance(lang, str) or when is None:
-            return None
+            return self._reject(values, keep)
         if self.python_draft:
             draft = draft_value(values["draft"])
+            if draft is True:
+                return None                                # a draft: valid, and never shown
             if draft is not None and draft is not False:
-                return None
+                return self._reject(values, keep)
         cats: tuple[str, ...] = ()
         raw: tuple[str, ...] = ()
         if "categories" in values:
             cats, raw = self.categories(values["categories"])
             if cats is None:
-                return None
+                return self._reject(values, keep)
         tkey = None
         if "translation_key" in values and values["translation_key"] is not None:
             tkey = key_text(values["translation_key"])
             if tkey is None or not tkey.strip():
-                return None
+                return self._reject(values, keep)
             tkey = tkey.strip()
         return Pick(self.label, ident, values["id"], lang, when, cats, tkey, raw)
+
+    def rejects(self, values: Mapping[str, Any]) -> bool:
+        """Would the record rules reject this row for one of its ranking values? (Nothing is kept.)"""
+        return self.pick(values, keep=False) is None and not self._is_draft(values)
+
+    def _reject(self, values: Mapping[str, Any], keep: bool) -> None:
+        if keep and not self._is_draft(values):            # a draft is left out, whatever else it holds
+            self.rejected.setdefault(_hashable(values.get("id")), dict(values))
+        return None
+
+    def _is_draft(self, values: Mapping[str, Any]) -> bool:
+        return self.python_draft and "draft" in values and draft_value(values["draft"]) is True
 
 
 def _hashable(value: Any) -> Any:

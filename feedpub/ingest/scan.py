@@ -160,7 +160,7 @@ class _Collector:
         feeds = [(lang, "")]
         if cats and self.by_category:
             feeds += [(lang, cat) for cat in cats]
-        self.chooser.offer(ts, ident, feeds, (line, offset), order=-line)      # equal ranks: the first line
+        self.chooser.offer(ts, ident, feeds, (line, offset), -line)      # equal ranks: the first line wins
 
     def result(self) -> FileScan:
         chooser = self.chooser
