@@ -181,7 +181,7 @@ def test_a_missing_driver_names_the_extra_to_install(tmp_path):
     ("mysql+pymysql://u:pw@db:99999/cms", "Port out of range 0-65535"),
 ])
 def test_a_url_sqlalchemy_cannot_read_is_a_config_error_from_the_file_or_the_environment(tmp_path, url, why):
-    from conftest import DATA, run_cli
+    from conftest import DATA
     import os
     import shutil
     import subprocess
