@@ -86,7 +86,8 @@ def test_a_database_only_site_counts_the_records_it_published(tmp_path):
     records = [r for r in dbhelp.sample_records() if not r.get("draft") and dbhelp.aware(r["published"]) <= NOW][:3]
     site = database_site(tmp_path, records)
     report = feedpub.build(site, tmp_path / "out", now=NOW)
-    shown = {e.id for lang in ("vi", "en") for e in feedparser.parse((tmp_path / "out" / lang / "atom.xml").read_bytes()).entries}
+    shown = {e.id for lang in ("vi", "en")
+             for e in feedparser.parse((tmp_path / "out" / lang / "atom.xml").read_bytes()).entries}
     assert report.records == len(shown) == 3 and report.source_rows == 3
     proc = run_cli("build", "--data", site, "--out", tmp_path / "cli", "--now", NOW_ARG, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr

@@ -114,7 +114,8 @@ class RankingQuery:
         self.choice = choice
         self.now = now
         d, col = choice.query.dialect, choice.query.columns
-        fields = ["id", "published"] + [f for f in ("categories", "translation_key") if f in choice.query.ranking_fields]
+        fields = ["id", "published"] + [f for f in ("categories", "translation_key")
+                                        if f in choice.query.ranking_fields]
         self.fields = fields
         where = [f"{col['lang']} = :lang", f"{col['published']} <= :hi"]
         if choice.query.not_draft:
@@ -276,7 +277,8 @@ def _window_floor(choice, span: tuple[Any, Any] | None, spans: float) -> Any:
         return None
     if not width:
         return None
-    if choice.query.kinds["published"] == "naive" and (offset_window(choice.reader.tz, floor) or offset_window(choice.reader.tz, edge)):
+    tz = choice.reader.tz
+    if choice.query.kinds["published"] == "naive" and (offset_window(tz, floor) or offset_window(tz, edge)):
         return None
     return floor
 
@@ -345,7 +347,8 @@ def loose_scan_works(choice) -> bool:
     d, col = choice.query.dialect, choice.query.columns
     expr = d.category_expr(col["categories"], choice.query.kinds["categories"])
     where = f"{expr} IS NOT NULL" + (f" AND {choice.query.not_draft}" if choice.query.not_draft else "")
-    first = f"SELECT {col['lang']}, {expr} FROM {choice.query.relation} WHERE {where} ORDER BY {col['lang']}, {expr} LIMIT 1"
+    first = (f"SELECT {col['lang']}, {expr} FROM {choice.query.relation} WHERE {where} "
+             f"ORDER BY {col['lang']}, {expr} LIMIT 1")
     return choice.query.ask("planning the category list", lambda conn: d.ordered_by_index(conn, first))
 
 
@@ -370,12 +373,14 @@ def next_due_in_sql(choice, now: datetime, languages: list[str] | None = None) -
     bound = _now_bound(choice, now)
     if choice.query.kinds["published"] == "naive":
         bound = bound - 2 * offset_window(choice.reader.tz, bound)
-    fields = ["id", "lang", "published"] + [f for f in ("categories", "translation_key") if f in choice.query.ranking_fields]
+    fields = ["id", "lang", "published"] + [f for f in ("categories", "translation_key")
+                                            if f in choice.query.ranking_fields]
     select = ", ".join(col[f] for f in fields)
     best = None
     for lang in langs or [None]:
         clause = where + ([f"{col['lang']} = :lang"] if lang is not None else [])
-        sql = f"SELECT {select} FROM {choice.query.relation} WHERE {' AND '.join(clause)} ORDER BY {col['published']} LIMIT :n OFFSET :skip"
+        sql = (f"SELECT {select} FROM {choice.query.relation} WHERE {' AND '.join(clause)} "
+               f"ORDER BY {col['published']} LIMIT :n OFFSET :skip")
         skip, n = 0, DUE_PAGE
         while True:
             rows = choice.query.rows("finding the next scheduled row", sql,

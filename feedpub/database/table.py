@@ -112,11 +112,11 @@ class DatabaseSource:
         count = 0
         chooser = Chooser(need, now.timestamp())
         categories = self.category_feeds
-        for values in self.query.stream("reading every row's ranking columns",
-                                   f"SELECT {self.query.select_list(fields)} FROM {self.query.relation}"
-                                   + (f" WHERE {' AND '.join(where)}" if where else ""),
-                                   {"langs": languages} if languages else {}, fields,
-                                   expanding=("langs",) if languages else ()):
+        sql = f"SELECT {self.query.select_list(fields)} FROM {self.query.relation}" + (
+            f" WHERE {' AND '.join(where)}" if where else "")
+        for values in self.query.stream("reading every row's ranking columns", sql,
+                                        {"langs": languages} if languages else {}, fields,
+                                        expanding=("langs",) if languages else ()):
             count += 1
             pick = self.reader.pick(values)
             if pick is not None:
@@ -145,7 +145,8 @@ class DatabaseSource:
             return []
         keys = sorted({k for k in keys if k})
         fields = ["id", "lang", "published", "translation_key"] + (["draft"] if self.query.python_draft else [])
-        where = [f"{self.query.columns['translation_key']} IN :keys"] + ([self.query.not_draft] if self.query.not_draft else [])
+        q = self.query
+        where = [f"{q.columns['translation_key']} IN :keys"] + ([q.not_draft] if q.not_draft else [])
         params: dict[str, Any] = {}
         if languages is not None:
             where.append(f"{self.query.columns['lang']} IN :langs")
@@ -156,7 +157,7 @@ class DatabaseSource:
         for start in range(0, len(keys), CHUNK):
             chunk = self._keys_for("translation_key", keys[start:start + CHUNK])
             rows = self.query.rows("reading translations", sql, {**params, "keys": chunk}, fields,
-                              expanding=("keys",) + (("langs",) if "langs" in params else ()))
+                                   expanding=("keys",) + (("langs",) if "langs" in params else ()))
             for values in rows:
                 pick = self.reader.pick(values)
                 if pick is not None and pick.translation_key is not None and pick.ts <= now_ts:
@@ -184,12 +185,13 @@ class DatabaseSource:
         for pick in picks:
             wanted.setdefault(pick.id, pick)
         fields = self.query.fields
-        sql = f"SELECT {self.query.select_list(fields)} FROM {self.query.relation} WHERE {self.query.columns['id']} IN :keys"
+        q = self.query
+        sql = f"SELECT {q.select_list(fields)} FROM {q.relation} WHERE {q.columns['id']} IN :keys"
         found: dict[str, Record] = {}
         keys = [p.key for p in wanted.values()]
         for start in range(0, len(keys), CHUNK):
             for values in self.query.rows("reading records", sql, {"keys": keys[start:start + CHUNK]}, fields,
-                                     expanding=("keys",)):
+                                          expanding=("keys",)):
                 ident = usable_id(values["id"])
                 pick = wanted.get(ident) if ident is not None else None
                 if pick is None:
@@ -285,15 +287,16 @@ class DatabaseSource:
         columns = [self.query.columns[f] for f in hashed]
         expr = self.query.dialect.row_hash(columns)
         if expr is not None:
-            sql = f"SELECT {self.query.columns['id']}, {expr} FROM {self.query.relation} WHERE {self.query.columns['id']} IN :keys"
+            q = self.query
+            sql = f"SELECT {q.columns['id']}, {expr} FROM {q.relation} WHERE {q.columns['id']} IN :keys"
             fields = ["id", "hash"]
         else:
             sql = f"SELECT {', '.join(columns)} FROM {self.query.relation} WHERE {self.query.columns['id']} IN :keys"
             fields = hashed
         hashes: dict[str, list[str]] = {}
         for start in range(0, len(keys), CHUNK):
-            for values in self.query.rows("hashing the chosen rows", sql, {"keys": keys[start:start + CHUNK]}, fields,
-                                     expanding=("keys",)):
+            for values in self.query.rows("hashing the chosen rows", sql, {"keys": keys[start:start + CHUNK]},
+                                          fields, expanding=("keys",)):
                 ident = key_text(values["id"]) or repr(values["id"])
                 if expr is None:
                     value = hashlib.sha256(repr([_stable(values[f]) for f in fields]).encode(

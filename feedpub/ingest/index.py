@@ -296,8 +296,8 @@ class RecordIndex:
                 offset += page
             starved |= self._starved(lang, cat, chooser, feed)
         feeds, _ = chooser.chosen()
-        return Selection({(lang, cat or None): picks for (lang, cat), picks in feeds.items()}, next_due=self.next_due(now_ts),
-                         problems=problems, losers=losers, starved=starved)
+        return Selection({(lang, cat or None): picks for (lang, cat), picks in feeds.items()},
+                         next_due=self.next_due(now_ts), problems=problems, losers=losers, starved=starved)
 
     def _starved(self, lang: str, cat: str, chooser: Chooser, feed) -> set[int]:
         """Files whose unkept candidates for this feed could rank among its picks."""
@@ -306,7 +306,8 @@ class RecordIndex:
         last = chooser.lowest(feed)
         return {fid for fid, ts, ident in self.floors(lang, cat) if rank(ts, ident) >= last}
 
-    def translations(self, keys: set[str], losers: set[tuple[int, int]], now_ts: float) -> dict[str, dict[str, Candidate]]:
+    def translations(self, keys: set[str], losers: set[tuple[int, int]],
+                     now_ts: float) -> dict[str, dict[str, Candidate]]:
         """For each story, its newest published version in each language (the rule: newest_versions)."""
         if not keys:
             return {}
