@@ -3,7 +3,7 @@
 Exit status:
   0  every feed published, no record rejected (or nothing needed publishing)
   1  feeds published, but some records were rejected (listed on stderr)
-  2  usage error (unknown option, bad --now)
+  2  usage error (unknown option, bad --now), or a [source] column whose type cannot hold its field
   3  nothing published: bad config, unreadable site or output, or --strict with a rejected record
   4  another feedpub run holds the output directory's lock past --wait
 """
@@ -17,7 +17,7 @@ from typing import Optional
 import typer
 
 from .version import __version__
-from .errors import FeedpubError, LockedError, RejectedError, UsageError
+from .errors import ColumnTypeError, FeedpubError, LockedError, RejectedError, UsageError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 4
 
@@ -186,7 +186,7 @@ def main() -> None:
     except LockedError as exc:
         _err(f"feedpub: {exc}")
         sys.exit(EXIT_LOCKED)
-    except UsageError as exc:
+    except (UsageError, ColumnTypeError) as exc:
         _err(f"feedpub: {exc}")
         sys.exit(EXIT_USAGE)
     except RejectedError as exc:

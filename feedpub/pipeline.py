@@ -219,15 +219,20 @@ def _stored_report(meta: dict) -> BuildReport:
 
 
 def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_ts: float, *,
-            full: bool, inherited: tuple[int, ...], extra_keys=()):
-    """The ingest stage on the cache's index; a cache that breaks under it is rebuilt once."""
+            full: bool, inherited: tuple[int, ...], source=None):
+    """The ingest stage on the cache's index (with a [source], its ingest_with_source variant, given the
+    open SourceView); a cache that breaks under it is rebuilt once."""
     from .ingest.index import RecordIndex
     from .ingest.stage import ingest
     from .render import warm_up
     for attempt in range(2):
+        how = dict(full=full or cache.fresh, close_in_workers=inherited, while_waiting=warm_up)
         try:
-            ingested = ingest(config, site_dir, files, RecordIndex(cache.db), now_ts, fresh=full or cache.fresh,
-                              close_in_workers=inherited, while_waiting=warm_up, extra_keys=extra_keys)
+            if source is None:
+                ingested = ingest(config, site_dir, files, RecordIndex(cache.db), now_ts, **how)
+            else:
+                from .ingest.rows import ingest_with_source
+                ingested = ingest_with_source(config, site_dir, files, RecordIndex(cache.db), now_ts, source, **how)
             cache.meta["indexed"] = True
             return ingested
         except sqlite3.DatabaseError:
@@ -242,9 +247,8 @@ def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, 
                        owned: frozenset[str]) -> BuildReport:
     """A site whose records (some or all) are in a database: the database says, through the
     fingerprint of its selection, whether anything a feed shows changed; it is read in full only
-    then, and closed before anything is rendered."""
-    from .ingest.index import RecordIndex
-    from .ingest.sourced import SourceView, merge
+    then (the ingest stage's ingest_with_source), and closed before anything is rendered."""
+    from .ingest.rows import SourceView
     meta = cache.meta
     with SourceView(config, now_ts, meta.get("file_keys") or ()) as view:
         due = min((d for d in (meta.get("file_due"), view.next_due) if d is not None), default=None)
@@ -255,24 +259,11 @@ def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, 
                 raise RejectedError(report.errors)
             report.warnings += view.warnings
             return report
-        ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited,
-                           extra_keys=view.selection.translation_keys())
-        file_keys = sorted({a.translation_key for arts in ingested.chosen.values() for a in arts
-                            if a.translation_key})
-        db = view.read(file_keys)
-        fingerprint = view.fingerprint
-    db_ids = {a.id for arts in db.chosen.values() for a in arts} | {
-        a.id for langs in db.versions.values() for a in langs.values()}
-    file_ids = RecordIndex(cache.db).locate(db_ids)
-    chosen, translations, duplicates = merge(config, ingested.chosen, ingested.versions, db, file_ids)
-    file_due = ingested.next_due
-    ingested.chosen, ingested.translations = chosen, translations
-    ingested.problems = ingested.problems + db.problems + duplicates
-    ingested.warnings = ingested.warnings + db.warnings
-    ingested.next_due = min((d for d in (file_due, view.next_due) if d is not None), default=None)
+        ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited, source=view)
+    state = ingested.source
     report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, owned=owned,
-                      extra_meta={"source": fingerprint, "file_keys": file_keys, "file_due": file_due})
-    report.source_rows = db.rows
+                      extra_meta={"source": state.fingerprint, "file_keys": state.file_keys, "file_due": state.file_due})
+    report.source_rows = ingested.source_rows
     return report
 
 

@@ -30,7 +30,7 @@ from .dates import SaidOnce, parse_datetime, prefix_note
 from .errors import DateError, PlaceholderDateError, RecordError
 from .htmlpolicy import html_depth_over
 from .limits import DEFAULT_LIMITS, DEFAULTS, Limits, TooDeep, over, value_depth
-from .model import IMAGE_TYPES, Article, Author, Image
+from .model import IMAGE_TYPES, RECORD_FIELDS, Article, Author, Image
 from .text import has_illegal_xml, printable, strip_illegal_xml
 from .urls import UrlError, resolve
 
@@ -42,8 +42,7 @@ MAX_DATE_LENGTH = DEFAULTS["date_length"]
 MAX_INTEGER = DEFAULTS["integer"]
 MAX_DEPTH = DEFAULTS["record_depth"]
 MAX_CATEGORIES = DEFAULTS["categories"]
-FIELDS = ("id", "lang", "title", "url", "published", "updated", "summary", "content", "author", "categories",
-          "image", "translation_key", "draft")
+FIELDS = RECORD_FIELDS
 REQUIRED = {
     "id": "a non-empty string, unique across the site",
     "lang": "a configured language code",

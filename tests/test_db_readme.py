@@ -105,7 +105,7 @@ def test_the_readme_example_runs_as_written(cms, monkeypatch):
         loaded = src.load(selection.picks())
         assert src.next_due(NOW) == dbhelp.aware("2031-01-01T07:00:00+07:00")
         with pytest.raises(Exception) as info:             # the role reads the view, not the tables behind it
-            src._db.conn.exec_driver_sql("SELECT count(*) FROM articles")
+            src.query.rows("counting", "SELECT count(*) FROM articles")
         assert "permission denied" in str(info.value)
 
     assert len(rows) == len(records)

@@ -23,8 +23,8 @@ FLOORS: dict[str, int] = {
     "limits": 0,
     # 1: reading dates and the configuration; the cache file
     "dates": 1, "htmlpolicy": 1, "config": 1, "sourceconfig": 1, "cache": 1,
-    # 2: the record rules
-    "records": 2,
+    # 2: the record rules, and the rule of which records a feed carries
+    "records": 2, "selection": 2,
     # 3: ingest: record files -> the index -> chosen Articles
     "ingest": 3, "database": 3,
     # 4: models: Articles -> Feed

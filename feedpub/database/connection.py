@@ -6,6 +6,8 @@ when a source is opened.
 """
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from ..errors import SourceError
 from ..text import printable
-from ..sourceconfig import SourceConfig, sqlite_path, url_secrets
+from ..sourceconfig import SourceConfig, redact_text, sqlite_path
 from .dialects import Generic, dialect_for, sqlite_connect
 
 
@@ -69,7 +71,6 @@ class Connection:
 
     def __init__(self, cfg: SourceConfig):
         self.cfg = cfg
-        self._secrets = url_secrets(cfg.url or "")
         self.watchdog = Watchdog()
         self.engine = None
         self.conn = None
@@ -86,6 +87,7 @@ class Connection:
         try:
             if name == "sqlite":
                 path = sqlite_path(cfg.url)
+                refuse_irregular(path, cfg)
                 self.engine = sqlalchemy.create_engine(
                     "sqlite://", creator=lambda: sqlite_connect(path, cfg.connect_timeout), poolclass=NullPool)
             else:
@@ -168,11 +170,21 @@ class Connection:
         return self._say(f"{what}: {detail} (database {cfg.shown_url})")
 
     def _say(self, message: str) -> str:
-        """label: message, with every form of the password removed and every control character escaped."""
-        text = f"{self.cfg.label}: {message}"
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return printable(text)
+        """label: message, with the password of every URL in it (a driver's too) replaced by *** and
+        every control character escaped."""
+        return printable(redact_text(f"{self.cfg.label}: {message}"))
+
+
+def refuse_irregular(path: str, cfg: SourceConfig) -> None:
+    """A SQLite source must be a regular file (or missing, which SQLite reports): opening a FIFO or a
+    device would block the run inside the output lock, where connect_timeout does not reach."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not stat.S_ISREG(mode):
+        raise SourceError(printable(f"{cfg.label}: cannot connect to {cfg.shown_url}: {path} is not a regular file "
+                                    "(expected a SQLite database file)"))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -3,13 +3,13 @@
 A scan checks every field of every record (records.RecordRules), but decodes
 article bodies only far enough to know they are text: a feed can only ever
 carry the newest max_items per language (and per category), so a file keeps
-only its newest candidates per feed plus everything scheduled for later, and
-the index learns every record's id and translation key. The bodies of the
-final winners are read again afterwards, by byte offset (load.py).
+only its newest candidates per feed (selection.Chooser, SCAN_SPARES beyond
+max_items) plus everything scheduled for later, and the index learns every
+record's id and translation key. The bodies of the final winners are read
+again afterwards, by byte offset (load.py).
 """
 from __future__ import annotations
 
-import heapq
 import os
 import time
 from pathlib import Path
@@ -20,6 +20,7 @@ import msgspec
 from ..errors import RecordError
 from ..limits import over
 from ..records import FastRecord, Ranked, RecordRules
+from ..selection import SCAN_SPARES, Chooser
 from ..text import printable
 from .decode import BOM, BadRecord, decode_one, duplicate_keys, encoding_problem, json_file_records, without_bom
 from .files import Signature, open_record_file, signature
@@ -27,7 +28,6 @@ from .files import Signature, open_record_file, signature
 __all__ = ["FileScan", "ScanSettings", "scan_file"]
 
 CHUNK = 1 << 20
-MARGIN = 16                # candidates kept per feed beyond max_items, so a few duplicate ids never starve it
 READ_ATTEMPTS = 3
 _FAST = msgspec.json.Decoder(FastRecord)
 _JSON = msgspec.json.Encoder()
@@ -68,13 +68,11 @@ class _Collector:
     def __init__(self, path: str, sig: Signature, rules: RecordRules, settings: ScanSettings, now_ts: float,
                  keep_all: bool, thorough: bool):
         self.path, self.sig, self.rules, self.now_ts = path, sig, rules, now_ts
-        self.limit = None if keep_all else settings.max_items + MARGIN
         self.by_category = settings.category_feeds
         self.thorough = thorough
-        self.heaps: dict[tuple[str, str], list] = {}
-        self.cut: set[tuple[str, str]] = set()
+        # per feed (language, category or ""): the newest, every one with keep_all; and every scheduled one
+        self.chooser = Chooser(None if keep_all else settings.max_items + SCAN_SPARES, now_ts, keep_scheduled=True)
         self.ids: list = []
-        self.extra: list = []              # scheduled records, and every candidate when keeping all
         self.problems: list[tuple[Any, Any, str]] = []
         self.warnings: list[str] = []
 
@@ -171,30 +169,17 @@ class _Collector:
         feeds = [(lang, "")]
         if cats and self.by_category:
             feeds += [(lang, cat) for cat in cats]
-        if ts > self.now_ts or self.limit is None:
-            self.extra.extend((lang_, cat, ts, ident, line, offset) for lang_, cat in feeds)
-            return
-        limit, heaps = self.limit, self.heaps
-        entry = (ts, ident, line, offset)
-        for feed in feeds:
-            heap = heaps.get(feed)
-            if heap is None:
-                heaps[feed] = [entry]
-            elif len(heap) < limit:
-                heapq.heappush(heap, entry)
-            else:
-                self.cut.add(feed)
-                if entry > heap[0]:
-                    heapq.heapreplace(heap, entry)
+        self.chooser.offer(ts, ident, feeds, (line, offset), -line)      # equal ranks: the first line wins
 
     def result(self) -> FileScan:
-        cands = list(self.extra)
+        chooser = self.chooser
+        cands = [(lang, cat, ts, ident, line, offset) for (lang, cat), ts, ident, (line, offset) in chooser.scheduled]
         floors = []
-        for (lang, cat), heap in self.heaps.items():
-            cands.extend((lang, cat, ts, ident, line, offset) for ts, ident, line, offset in heap)
-            if (lang, cat) in self.cut:
-                low = min(heap)
-                floors.append((lang, cat, low[0], low[1]))
+        for feed in chooser.heaps:
+            lang, cat = feed
+            cands.extend((lang, cat, ts, ident, line, offset) for ts, ident, _, (line, offset) in chooser.entries(feed))
+            if feed in chooser.cut:
+                floors.append((lang, cat, *chooser.lowest(feed)))
         encode = _JSON.encode
         return FileScan(self.path, self.sig, self.now_ts, len(self.ids), self.problems, self.warnings,
                         encode(self.ids), encode(cands), encode(floors))
