@@ -8,14 +8,16 @@ batches are handed out ahead, so results never pile up in memory.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Callable, Iterator
 
 import msgspec
 
+from ..children import become_child, signals_held
 from ..records import RecordRules
-from .scan import FileScan, ScanSettings, scan_file
+from .scan import FileScan, ScanSettings, scan_file, unreadable
 
 __all__ = ["scan_files"]
 
@@ -28,26 +30,18 @@ _DECODER = msgspec.msgpack.Decoder(list[FileScan])
 _ENCODER = msgspec.msgpack.Encoder()
 
 
-def _worker_init(parent: int, inherited: tuple[int, ...]) -> None:
-    """A scan worker must not outlive its run nor keep the run's output lock alive."""
-    for fd in inherited:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+def _scan_one(site_dir: Path, path: str, rules: RecordRules, settings: ScanSettings, now_ts: float) -> FileScan:
+    """One file's scan; a file too big to hold in memory is that file's problem, not the run's."""
     try:
-        import ctypes
-        import signal
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(0)
+        return scan_file(site_dir, path, rules, settings, now_ts)
+    except MemoryError:
+        return unreadable(path, OSError(0, "it does not fit in memory (expected a record file of a "
+                                           "size this machine can read)"))
 
 
 def _scan_batch(paths: list[str]) -> bytes:
     site_dir, rules, settings, now_ts = _JOB
-    return _ENCODER.encode([scan_file(site_dir, path, rules, settings, now_ts) for path in paths])
+    return _ENCODER.encode([_scan_one(site_dir, path, rules, settings, now_ts) for path in paths])
 
 
 def _batches(paths: list[str], sizes: dict[str, int]) -> list[list[str]]:
@@ -78,14 +72,16 @@ def scan_files(site_dir: Path, paths: list[str], sizes: dict[str, int], rules: R
     total = sum(sizes.get(p, 0) for p in paths)
     if len(paths) < 2 or total < PARALLEL_BYTES or (os.cpu_count() or 1) < 2 or os.name != "posix":
         for path in paths:
-            yield scan_file(site_dir, path, rules, settings, now_ts)
+            yield _scan_one(site_dir, path, rules, settings, now_ts)
         return
     import multiprocessing
     from collections import deque
     _JOB = (site_dir, rules, settings, now_ts)
     try:
-        with multiprocessing.get_context("fork").Pool(
-                2, initializer=_worker_init, initargs=(os.getpid(), close_in_workers)) as pool:
+        with contextlib.ExitStack() as stack:
+            with signals_held():        # no worker takes a signal before become_child(), nor the pool unowned
+                pool = stack.enter_context(multiprocessing.get_context("fork").Pool(
+                    2, initializer=become_child, initargs=(os.getpid(), close_in_workers)))
             batches = iter(_batches(paths, {p: sizes.get(p, 0) for p in paths}))
             window: deque = deque()
 
