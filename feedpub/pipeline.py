@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from . import progress
 from .cache import Cache
 from .config import Config, load_config
 from .errors import RecordError, RejectedError, UsageError
@@ -317,7 +318,9 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
     feeds = build_feeds(config, ingested.chosen, ingested.translations, version=_version(), unrendered=kept)
     planned = planned_outputs(feeds)
     remove_stale_temps(out, folders_of(owned | planned))
-    changed = publish_files(out, render_outputs(config, feeds, kept=kept), planned=planned, owned=owned)
+    progress.stage("rendering and publishing")
+    changed = publish_files(out, progress.counted(render_outputs(config, feeds, kept=kept)), planned=planned,
+                            owned=owned)
     reports = {}
     for feed in feeds:
         newest = feed.entries[0].article.published.timestamp() if feed.entries else None
@@ -327,12 +330,15 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
                                           feed.category_slug, key, newest)
     report.feeds = [reports[rel] for rel in sorted(reports)]
     report.files_changed = sum(changed.values())
-    outputs = {}
-    for rel in sorted(planned):
-        st = os.stat(out / rel)
-        outputs[rel] = [st.st_size, st.st_mtime_ns]
-    cache.save_meta({**meta, "outputs": outputs,
-                     "summary": {"feeds": [f.row() for f in report.feeds], **_summary(report)}})
+    try:                        # published: from here on, nothing may turn the run into "nothing published"
+        outputs = {}
+        for rel in sorted(planned):
+            st = os.stat(out / rel)
+            outputs[rel] = [st.st_size, st.st_mtime_ns]
+        cache.save_meta({**meta, "outputs": outputs,
+                         "summary": {"feeds": [f.row() for f in report.feeds], **_summary(report)}})
+    except (OSError, sqlite3.Error) as exc:
+        report.warnings.append(f"the cache could not record this run ({exc}); the next run builds again")
     return report
 
 

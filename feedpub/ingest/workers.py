@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 
 import msgspec
 
+from .. import progress
 from ..children import become_child, signals_held
 from ..records import RecordRules
 from .scan import FileScan, ScanSettings, scan_file, unreadable
@@ -69,10 +70,13 @@ def scan_files(site_dir: Path, paths: list[str], sizes: dict[str, int], rules: R
     while_waiting: called once in this process while the workers scan (e.g. to import the renderers).
     """
     global _JOB
+    progress.stage("reading records")
     total = sum(sizes.get(p, 0) for p in paths)
     if len(paths) < 2 or total < PARALLEL_BYTES or (os.cpu_count() or 1) < 2 or os.name != "posix":
         for path in paths:
-            yield _scan_one(site_dir, path, rules, settings, now_ts)
+            scan = _scan_one(site_dir, path, rules, settings, now_ts)
+            progress.read(scan.records + len(scan.problems))
+            yield scan
         return
     import multiprocessing
     from collections import deque
@@ -97,6 +101,8 @@ def scan_files(site_dir: Path, paths: list[str], sizes: dict[str, int], rules: R
             while window:
                 blob = window.popleft().get()
                 submit()                        # keep both workers busy, but never far ahead
-                yield from _DECODER.decode(blob)
+                for scan in _DECODER.decode(blob):
+                    progress.read(scan.records + len(scan.problems))
+                    yield scan
     finally:
         _JOB = None
