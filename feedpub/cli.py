@@ -280,6 +280,26 @@ def validate(
         raise typer.Exit(EXIT_REJECTED)
 
 
+@app.command()
+def init(
+    site: Path = typer.Argument(Path("data"), help="Folder of the new site (created if needed; default: data)."),
+    source: str = typer.Option("files", "--source", metavar="files|postgresql",
+                               help="Where the records live: record files (a sample in articles/), or a PostgreSQL "
+                                    "database (a [source] table, and postgresql.sql to create it)."),
+) -> None:
+    """Start a new site: a commented feedpub.toml and samples that build as they are (never overwrites a file)."""
+    from .errors import UsageError
+    from .scaffold import SOURCES, scaffold
+    if source not in SOURCES:
+        raise UsageError(f"--source: {source!r} is not one of {', '.join(SOURCES)}")
+    made = scaffold(site, source=source)
+    for path in made.written:
+        _out(f"created {path}")
+    _out("next:")
+    for step in made.next_commands:
+        _out(f"  {step}")
+
+
 def _usage_error(exc) -> Outcome:
     """click's usage error: in its framed form on a terminal; one plain `feedpub: …` line anywhere
     else (cron mail, journald, a log file)."""
