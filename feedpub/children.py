@@ -6,7 +6,7 @@ run that holds the output lock. A child that kept the lock's descriptor would ke
 out; a child that outlived its parent would be an orphan writing into nothing; a child that took
 Ctrl+C (the terminal sends it to the whole process group) would print its own traceback. The run
 itself answers the signal (it removes its temporary files, releases the lock and exits), and ends
-its children.
+its children; SIGTERM ends a child through Python (see _leave).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def become_child(parent: int, inherited: tuple[int, ...] = ()) -> None:
     """Call first in a forked child: close the run's inherited descriptors (the output lock), leave
     SIGINT to the parent, die with the parent, and exit at once if the parent is already gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)      # the parent's handler must not run here
+    signal.signal(signal.SIGTERM, _leave)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     for fd in inherited:
         try:
@@ -40,6 +40,14 @@ def become_child(parent: int, inherited: tuple[int, ...] = ()) -> None:
         pass
     if os.getppid() != parent:
         os._exit(ORPHANED)
+
+
+def _leave(signum, frame) -> None:
+    """SIGTERM in a child (the parent ending it, or systemd stopping the whole group): leave through
+    Python, so every lock the child holds is released on the way out. Killed outright, a worker
+    waiting for its next task would die holding its pool's queue lock, and the parent, ending the
+    pool, would wait for that lock for ever."""
+    raise SystemExit(128 + signum)
 
 
 @contextlib.contextmanager
