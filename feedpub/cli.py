@@ -27,7 +27,7 @@ from .version import __version__
 app = typer.Typer(
     help="Publish per-language RSS 2.0, Atom 1.0 and JSON feeds from a news site's article records.\n\n"
          + __doc__.split("\n\n", 1)[1],
-    add_completion=True, pretty_exceptions_enable=False, no_args_is_help=True,
+    add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 console = Console()
@@ -50,10 +50,31 @@ def _version_callback(value: bool) -> None:
         raise typer.Exit()
 
 
+def _install_completion(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from typer.completion import install_callback
+        install_callback(ctx, param, value)
+
+
+def _show_completion(ctx: typer.Context, param: typer.CallbackParam, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from typer.completion import show_callback
+        show_callback(ctx, param, value)
+
+
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
-                                       help="Print the version and exit.")) -> None:
-    """Publish per-language feeds from article records."""
+                                       help="Print the version and exit."),
+          install_completion: bool = typer.Option(False, "--install-completion", callback=_install_completion,
+                                                  is_eager=True, expose_value=False,
+                                                  help="Install completion for the current shell."),
+          show_completion: bool = typer.Option(False, "--show-completion", callback=_show_completion,
+                                               is_eager=True, expose_value=False,
+                                               help="Show completion for the current shell, to copy it.")) -> None:
+    """Publish per-language feeds from article records.
+
+    Shell completion is typer's (added lazily: typer's own completion options cost every start-up
+    ~20 ms of introspection; these cost nothing until used)."""
 
 
 def _err(line: str) -> None:
@@ -349,6 +370,9 @@ def _run_app() -> Outcome:
     """The command, and whatever ended it, as an Outcome (the policy itself is outcome.of_exception)."""
     from typer.exceptions import Abort, Exit, TyperException
     from .outcome import Interrupted
+    if os.environ.get("_FEEDPUB_COMPLETE"):         # the shell asks for completions (see --install-completion)
+        from typer.completion import completion_init
+        completion_init()
     try:
         status = app(standalone_mode=False, prog_name="feedpub")
         return Outcome(status if isinstance(status, int) else 0)

@@ -130,3 +130,14 @@ def test_an_output_path_holding_control_characters_is_escaped_in_the_summary(sit
     assert result.returncode == 0, result.stderr
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert f"{tmp_path}/out\\x1b[31mred\\x07/vi/rss.xml: 10 items, updated" in result.stdout.splitlines()
+
+
+def test_shell_completion_is_on_and_completes_commands_and_options():
+    helptext = run_cli("--help").stdout
+    assert "--install-completion" in helptext and "--show-completion" in helptext
+    env = dict(os.environ, _FEEDPUB_COMPLETE="complete_bash", COMP_WORDS="feedpub bu", COMP_CWORD="1")
+    done = subprocess.run([sys.executable, "-m", "feedpub"], env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.split()) == (0, ["build"])
+    env.update(COMP_WORDS="feedpub build --me", COMP_CWORD="2")
+    done = subprocess.run([sys.executable, "-m", "feedpub"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.split() == ["--metrics"]
