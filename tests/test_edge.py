@@ -209,3 +209,33 @@ def test_a_run_report_is_written_after_a_failed_run_too(tmp_path):
     assert status == 3
     data = json.loads(report.read_text(encoding="utf-8"))
     assert (data["exit_status"], data["meaning"], data["messages"]) == (3, "nothing published", stderr.splitlines())
+
+
+def test_a_record_file_whose_name_is_not_utf8_is_skipped_with_a_warning_and_the_rest_publishes(site, tmp_path):
+    name = os.fsdecode(b"bad\xff\xfe.jsonl")
+    write_jsonl(site / "articles" / name, record(id="vi-bad-name"))
+    for command in (["build", "--data", site, "--out", tmp_path / "out", "--now", NOW_ARG], ["check", "--data", site]):
+        status, stdout, stderr = feedpub_process(command)
+        assert status == 0, stderr
+        assert "warning: articles/bad\\udcff\\udcfe.jsonl: its name is not UTF-8; skipped (expected a UTF-8 name: " \
+               "rename it)" in stderr.splitlines()
+    assert (tmp_path / "out" / "vi" / "rss.xml").is_file()
+
+
+def test_a_file_too_big_for_memory_is_that_files_error_and_the_rest_publishes(site, tmp_path):
+    """Under a 1.5 GiB address-space limit, a 3 GiB (sparse) record file cannot be read into memory:
+    one line for that file, exit 1, every other record published."""
+    huge = site / "articles" / "huge.json"
+    with open(huge, "wb") as f:
+        f.truncate(3 << 30)
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, resource.RLIM_INFINITY))\n"
+            "sys.argv = ['feedpub'] + sys.argv[1:]\n"
+            "from feedpub.cli import main\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", code, "build", "--data", site, "--out", tmp_path / "out",
+                             "--now", NOW_ARG, "--quiet"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        "articles/huge.json: cannot be read: it is larger than this machine can hold in memory (expected a "
+        "readable file)", "feedpub: 1 record rejected; the others were published"]
+    assert (tmp_path / "out" / "vi" / "rss.xml").is_file()

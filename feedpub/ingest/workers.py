@@ -40,8 +40,7 @@ def _scan_one(site_dir: Path, path: str, rules: RecordRules, settings: ScanSetti
     try:
         return scan_file(site_dir, path, rules, settings, now_ts)
     except MemoryError:
-        return unreadable(path, OSError(0, "it does not fit in memory (expected a record file of a "
-                                           "size this machine can read)"))
+        return unreadable(path, OSError(0, "it is larger than this machine can hold in memory"))
 
 
 def _scan_batch(paths: list[str]) -> bytes:
