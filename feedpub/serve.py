@@ -44,6 +44,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .errors import FeedpubError
 from .layout import FORMATS
+from .outcome import Interrupted
 from .serveguard import REQUEST_DEADLINE, BoundedConnections
 from .model import IMAGE_TYPES
 from .text import printable
@@ -475,7 +476,7 @@ def serve(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST, port:
                     + " - press Ctrl+C to stop"), flush=True)
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):        # Ctrl+C (or SIGTERM) is how a preview ends: not an error
         pass
     finally:
         server.server_close()

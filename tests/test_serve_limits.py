@@ -188,3 +188,14 @@ def test_serve_watch_notices_a_row_added_to_its_database(tmp_path):
         assert feedparser.parse((out / "vi" / "rss.xml").read_bytes()).entries[0].title == "Tin 4"
     finally:
         watcher.stop()
+
+
+def test_ctrl_c_ends_a_preview_quietly(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "feedpub", "serve", str(out), "--port", "0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"Serving ")
+    proc.send_signal(2)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert (proc.returncode, stderr) == (0, b"")
