@@ -472,9 +472,9 @@ def serve(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST, port:
           watch_site: str | os.PathLike | None = None) -> None:
     """Serve OUT until interrupted (Ctrl+C); see make_server()."""
     server = make_server(out_dir, host, port, watch_site)
-    print(printable(f"Serving {out_dir} at {server.url}" + (f" (watching {watch_site})" if watch_site else "")
-                    + " - press Ctrl+C to stop"), flush=True)
     try:
+        print(printable(f"Serving {out_dir} at {server.url}" + (f" (watching {watch_site})" if watch_site else "")
+                        + " - press Ctrl+C to stop"), flush=True)
         server.serve_forever()
     except (KeyboardInterrupt, Interrupted):        # Ctrl+C (or SIGTERM) is how a preview ends: not an error
         pass
