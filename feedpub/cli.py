@@ -21,7 +21,8 @@ from typing import Optional
 import typer
 
 from .console import Console
-from .outcome import EXIT_FAILED, EXIT_REJECTED, EXIT_USAGE, Outcome, debugging, of_exception, stop_on_signals
+from .outcome import (EXIT_FAILED, EXIT_REJECTED, EXIT_USAGE, Outcome, debugging, of_exception, settled,
+                      stop_on_signals)
 from .version import __version__
 
 app = typer.Typer(
@@ -411,4 +412,5 @@ def main() -> None:
     except Interrupted:                 # a signal while finishing: the run's outcome stands
         pass
     console.finish()
+    settled()                           # from here a late signal cannot turn the outcome into a kill
     sys.exit(outcome.status)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from .errors import FeedpubError, LockedError, RejectedError, UsageError
 
 __all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "MEANINGS", "Interrupted",
-           "Outcome", "of_exception", "stop_on_signals"]
+           "Outcome", "of_exception", "settled", "stop_on_signals"]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 4
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -73,6 +73,14 @@ def stop_on_signals() -> None:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, stop)
+
+
+def settled() -> None:
+    """The run is over and its outcome decided: SIGINT and SIGTERM are ignored from now on. (Python gives
+    its handlers back to the system while it shuts down, and a signal then would kill the process, so
+    that a run that published would be seen as killed by the signal.)"""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
 
 
 def of_exception(exc: BaseException, *, cache: str | None = None) -> Outcome:

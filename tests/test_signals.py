@@ -67,7 +67,7 @@ def test_a_signal_at_any_instant_ends_the_run_cleanly(big_site, old_and_new, tmp
         shutil.copytree(old, out, symlinks=True)
         proc = subprocess.Popen(feedpub_args(big_site, out, "--full", "--report", str(report)), cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-        time.sleep(0.3 + duration * instant / INSTANTS)
+        time.sleep(0.5 + duration * instant / INSTANTS)                 # past start-up: the handlers are set
         try:
             os.killpg(proc.pid, signum)
         except ProcessLookupError:
