@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from . import progress
 from .cache import Cache
 from .config import Config, load_config
 from .errors import RecordError, RejectedError, UsageError
@@ -39,9 +40,19 @@ DEFAULT_WAIT = 60.0
 
 @dataclass(frozen=True)
 class FeedReport:
+    """One feed file of OUT: what it holds and whether this run rewrote it."""
+
     path: str               # relative to OUT
     items: int
     changed: bool
+    lang: str = ""
+    category: str | None = None     # the category's slug; None for the language's own feed
+    kind: str = ""                  # the format's key in layout.FORMATS: "rss", "atom" or "json"
+    newest: float | None = None     # the newest item's published time (Unix seconds); None when empty
+
+    def row(self) -> list:
+        """As the cache's summary keeps it (without `changed`, which is this run's alone)."""
+        return [self.path, self.items, self.lang, self.category, self.kind, self.newest]
 
 
 @dataclass
@@ -211,7 +222,7 @@ def _outputs_intact(out: Path, outputs: dict) -> bool:
 def _stored_report(meta: dict) -> BuildReport:
     summary = meta.get("summary", {})
     return BuildReport(
-        feeds=[FeedReport(path, items, False) for path, items in summary.get("feeds", [])],
+        feeds=[_feed_report(row, False) for row in summary.get("feeds", [])],
         problems=[RecordError(*problem) for problem in summary.get("problems", [])],
         records=summary.get("records", 0),
         skipped=True,
@@ -287,7 +298,7 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
     if same_feeds and digests == last_digests:
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.
-        report.feeds = [FeedReport(path, n, False) for path, n in last_summary.get("feeds", [])]
+        report.feeds = [_feed_report(row, False) for row in last_summary.get("feeds", [])]
         cache.save_meta({**meta, "summary": {**last_summary, **_summary(report)}})
         return report
     from .feeds import build_feeds
@@ -298,21 +309,33 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
     feeds = build_feeds(config, ingested.chosen, ingested.translations, version=_version(), unrendered=kept)
     planned = planned_outputs(feeds)
     remove_stale_temps(out, folders_of(owned | planned))
-    changed = publish_files(out, render_outputs(config, feeds, kept=kept), planned=planned, owned=owned)
-    items = {}
+    progress.stage("rendering and publishing")
+    changed = publish_files(out, progress.counted(render_outputs(config, feeds, kept=kept)), planned=planned,
+                            owned=owned)
+    reports = {}
     for feed in feeds:
+        newest = feed.entries[0].article.published.timestamp() if feed.entries else None
         for key, rel in feed_files(feed.lang, feed.category_slug).items():
             if key != "page":
-                items[rel] = len(feed.entries)
-    report.feeds = [FeedReport(rel, items[rel], changed.get(rel, False)) for rel in sorted(items)]
+                reports[rel] = FeedReport(rel, len(feed.entries), changed.get(rel, False), feed.lang,
+                                          feed.category_slug, key, newest)
+    report.feeds = [reports[rel] for rel in sorted(reports)]
     report.files_changed = sum(changed.values())
-    outputs = {}
-    for rel in sorted(planned):
-        st = os.stat(out / rel)
-        outputs[rel] = [st.st_size, st.st_mtime_ns]
-    cache.save_meta({**meta, "outputs": outputs,
-                     "summary": {"feeds": [[f.path, f.items] for f in report.feeds], **_summary(report)}})
+    try:                        # published: from here on, nothing may turn the run into "nothing published"
+        outputs = {}
+        for rel in sorted(planned):
+            st = os.stat(out / rel)
+            outputs[rel] = [st.st_size, st.st_mtime_ns]
+        cache.save_meta({**meta, "outputs": outputs,
+                         "summary": {"feeds": [f.row() for f in report.feeds], **_summary(report)}})
+    except (OSError, sqlite3.Error) as exc:
+        report.warnings.append(f"the cache could not record this run ({exc}); the next run builds again")
     return report
+
+
+def _feed_report(row: list, changed: bool) -> FeedReport:
+    path, items, lang, category, kind, newest = row
+    return FeedReport(path, items, changed, lang, category, kind, newest)
 
 
 def _summary(report: BuildReport) -> dict:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
+from .children import signals_held
 from .errors import LockedError, OutputConflictError, PublishError
 from .manifest import MANIFEST, find_conflicts, manifest_bytes
 
@@ -264,20 +265,26 @@ def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str
         raise PublishError(f"{out_dir}: {missing[0]} was to be kept as it is but is missing; nothing was "
                            "published (run again, or with --full)")
     stale = sorted(owned - planned)
-    if pending or stale or not (out_dir / MANIFEST).is_file():
-        write_atomic(out_dir / MANIFEST, manifest_bytes(owned | planned))    # covers the swap below
-    _swap_in(sorted(pending, key=lambda pair: str(pair[1])))
-    for rel in stale:
-        target = safe_target(out_dir, rel)
+    with signals_held():        # Ctrl+C or SIGTERM waits for the swap: the old feeds or the new, never a mix
         try:
-            if not target.is_symlink() and target.is_file():
-                target.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise PublishError(f"{rel}: cannot remove a feed that is no longer produced: {exc.strerror}") from None
-        _prune_empty(target.parent, out_dir)
-    write_atomic(out_dir / MANIFEST, manifest_bytes(planned))
+            if pending or stale or not (out_dir / MANIFEST).is_file():
+                write_atomic(out_dir / MANIFEST, manifest_bytes(owned | planned))    # covers the swap below
+        except BaseException:
+            for tmp, _ in pending:
+                _unlink(tmp)
+            raise
+        _swap_in(sorted(pending, key=lambda pair: str(pair[1])))
+        for rel in stale:
+            target = safe_target(out_dir, rel)
+            try:
+                if not target.is_symlink() and target.is_file():
+                    target.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError as exc:
+                raise PublishError(f"{rel}: cannot remove a feed that is no longer produced: {exc.strerror}") from None
+            _prune_empty(target.parent, out_dir)
+        write_atomic(out_dir / MANIFEST, manifest_bytes(planned))
     return changed
 
 

@@ -149,6 +149,7 @@ def open_source(cfg: SourceConfig, *, tz, date_order: str = "dmy", category_feed
     except ImportError as exc:
         if (exc.name or "").split(".")[0] != "sqlalchemy":
             raise
+        from ..extras import DIALECT_EXTRAS, install_hint
         raise SourceError(f"{cfg.label}: reading records from a database needs SQLAlchemy: "
-                          "pip install 'feedpub[postgresql]' (or 'feedpub[mysql]', 'feedpub[sqlite]')") from None
+                          f"{install_hint(DIALECT_EXTRAS.get(cfg.dialect, 'postgresql'))}") from None
     return DatabaseSource(cfg, tz=tz, date_order=date_order, category_feeds=category_feeds)

@@ -95,9 +95,11 @@ class Connection:
                 self.engine = sqlalchemy.create_engine(probe.engine_url(cfg.url), poolclass=NullPool,
                                                        connect_args=probe.connect_args(cfg))
         except ImportError as exc:
+            from ..extras import DIALECT_EXTRAS, install_hint
+            extra = DIALECT_EXTRAS.get(cfg.dialect)
+            how = install_hint(extra or "postgresql", missing=exc.name)
             raise SourceError(self._say(f"the database driver for {cfg.shown_url.split('://')[0]} is not "
-                                        f"installed ({exc.name or exc}): pip install 'feedpub[postgresql]' for "
-                                        "PostgreSQL, 'feedpub[mysql]' for MySQL and MariaDB")) from None
+                                        f"installed ({exc.name or exc}): {how}")) from None
         except sqlalchemy.exc.NoSuchModuleError:
             raise SourceError(self._say(f"{cfg.shown_url}: SQLAlchemy has no dialect for it (expected "
                                         "postgresql://, sqlite:///, mysql+pymysql:// or another SQLAlchemy "

@@ -79,6 +79,9 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
             name = entry.name
             if name[0] == ".":
                 continue
+            if not name.isascii() and not _utf8(name):     # the index, the cache and every message are UTF-8
+                skipped.append(f"{prefix}{name}: its name is not UTF-8; skipped (expected a UTF-8 name: rename it)")
+                continue
             try:
                 if entry.is_dir(follow_symlinks=False):
                     pending.append((f"{prefix}{name}/", entry.path))
@@ -98,6 +101,15 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
             add(intern(prefix + name))         # one string per path, shared with what the scans return
             extend((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
     return SiteFiles(paths, numbers, sorted(skipped))
+
+
+def _utf8(name: str) -> bool:
+    """False for a name the file system gave with bytes that are not UTF-8 (decoded as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _kind(mode: int) -> str:
