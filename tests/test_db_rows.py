@@ -428,7 +428,7 @@ def test_a_draft_saying_yes_on_the_newest_row_is_reported(tmp_path, pg, monkeypa
     assert check.returncode == build.returncode == 1
     assert _errors(build) == _errors(check) == [
         't:new: field "draft": "yes" is not true or false (expected a boolean)']
-    assert build.stdout.splitlines()[-1].startswith("1 records, 0 record files read, 2 database rows read, 1 rejected")
+    assert build.stdout.splitlines()[-1].startswith("1 record, 0 record files read, 2 database rows read, 1 rejected")
 
 
 def test_an_impossible_text_date_is_rejected_as_the_file_route_rejects_it(tmp_path):
