@@ -160,6 +160,32 @@ def build(
         raise typer.Exit(EXIT_REJECTED)
 
 
+@app.command()
+def watch(
+    data: Path = typer.Option(Path("data"), "--data", **_DATA),
+    out: Path = typer.Option(Path("public"), "--out", envvar=_env("OUT"), help="Output directory for the feeds."),
+    strict: bool = typer.Option(False, "--strict", envvar=_env("STRICT"),
+                                help="Publish nothing from a rebuild in which a record is rejected."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", envvar=_env("QUIET"),
+                               help="Say nothing about rebuilds that went well; problems still go to stderr."),
+    wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", callback=_wait_seconds, envvar=_env("WAIT"),
+                               help="How long a rebuild waits for another run's lock, 0 to 86400."),
+    state: Optional[Path] = typer.Option(None, "--state", envvar=_env("STATE"),
+                                         help="Cache file for fast reruns (default: OUT/.feedpub/state.sqlite)."),
+    full: bool = typer.Option(False, "--full", envvar=_env("FULL"), help="The first build ignores the cache."),
+    report: Optional[Path] = typer.Option(None, "--report", **_REPORT),
+    metrics: Optional[Path] = typer.Option(None, "--metrics", **_METRICS),
+) -> None:
+    """Build, then rebuild OUT whenever the site or its database changes, until stopped (SIGTERM: exit 0 once
+    the current rebuild has published; SIGHUP: read feedpub.toml again; exit 3 if it cannot start)."""
+    from .watch import run as run_watch
+    _Command.cache = str(state if state is not None else out / ".feedpub" / "state.sqlite")
+    status = run_watch(data, out, state_path=state, wait=wait, strict=strict, full=full, quiet=quiet, report=report,
+                       metrics=metrics, log=_err, say=_out)
+    if status:
+        raise typer.Exit(status)
+
+
 def _terminal_progress(quiet: bool):
     """A progress line on stderr, when stderr is a terminal and the run is not quiet."""
     if quiet:
@@ -349,22 +375,10 @@ def _finish(outcome: Outcome) -> None:
     run = _Command.run
     if run is None or (_Command.report is None and _Command.metrics is None):
         return
-    from .runreport import encode, report_json, write_file_atomically
-    ended = time.time()
-    report = report_json(run, outcome, ended, __version__)
-    if _Command.report is not None:
-        try:
-            write_file_atomically(_Command.report, encode(report))
-        except OSError as exc:
-            _err(f"feedpub: warning: --report {_Command.report}: {exc.strerror or exc}: the report was not written")
-    if _Command.metrics is not None:
-        from .metrics import metrics_text, read_previous
-        try:
-            text = metrics_text(report, ended, read_previous(_Command.metrics))
-            write_file_atomically(_Command.metrics, text.encode("utf-8"))
-        except OSError as exc:
-            _err(f"feedpub: warning: --metrics {_Command.metrics}: {exc.strerror or exc}: "
-                 "the metrics were not written")
+    from .runreport import write_run_files
+    for line in write_run_files(run, outcome, time.time(), __version__, report=_Command.report,
+                                metrics=_Command.metrics):
+        _err(line)
 
 
 def _run_app() -> Outcome:

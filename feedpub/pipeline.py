@@ -68,6 +68,7 @@ class BuildReport:
     files_changed: int = 0                                 # files of OUT (feeds and pages) rewritten
     source_rows: int = 0                                   # rows of the [source] database read in full
     pings: list = field(default_factory=list)              # WebSub results
+    next_due: float | None = None                          # when a scheduled article comes due (Unix seconds)
 
     @property
     def errors(self) -> list[str]:
@@ -125,8 +126,13 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = 
 
 def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "public", *,
           now: datetime | str | None = None, strict: bool = False, state_path: str | os.PathLike | None = None,
-          wait: float = DEFAULT_WAIT, full: bool = False, ping_deadline: float | None = None) -> BuildReport:
+          wait: float = DEFAULT_WAIT, full: bool = False, ping_deadline: float | None = None,
+          config: Config | None = None, source=None) -> BuildReport:
     """Publish every feed of the site in SITE into OUT; see BuildReport.
+
+    A long-running caller (`feedpub watch`) keeps its state warm: config, the site's Config it
+    already loaded (instead of reading feedpub.toml again); source, an open
+    database.DatabaseSource of that config's [source], used for this run's snapshot and left open.
 
     With a WebSub hub configured, the hub is told about the changed feeds once
     they are published and the lock is released, within ping_deadline seconds
@@ -140,7 +146,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     site_dir, out_dir = Path(site_dir), Path(out_dir)
     if not (isinstance(wait, (int, float)) and 0 <= wait <= 86400):       # NaN fails both comparisons
         raise ValueError(f"wait must be a number of seconds from 0 to 86400, not {wait!r}")
-    config = load_config(site_dir)
+    config = load_config(site_dir) if config is None else config
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
     _refuse_output_among_records(site_dir, out_dir, state_path)
@@ -155,7 +161,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
             remove_stale_temps(out, folders_of(cache.meta.get("outputs") or ()))
             if config.source is not None:
                 report = _build_with_source(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
-                                            inherited=(lock.fd,), owned=owned)
+                                            inherited=(lock.fd,), owned=owned, source=source)
             elif not full and _nothing_to_do(cache.meta, files, now_ts, out):
                 report = _stored_report(cache.meta)
                 if strict and report.problems:
@@ -226,6 +232,7 @@ def _stored_report(meta: dict) -> BuildReport:
         problems=[RecordError(*problem) for problem in summary.get("problems", [])],
         records=summary.get("records", 0),
         skipped=True,
+        next_due=meta.get("next_due"),
     )
 
 
@@ -255,13 +262,13 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
 
 def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, files: SiteFiles, now_ts: float, *,
                        strict: bool, full: bool, inherited: tuple[int, ...],
-                       owned: frozenset[str]) -> BuildReport:
+                       owned: frozenset[str], source=None) -> BuildReport:
     """A site whose records (some or all) are in a database: the database says, through the
     fingerprint of its selection, whether anything a feed shows changed; it is read in full only
     then (the ingest stage's ingest_with_source), and closed before anything is rendered."""
     from .ingest.rows import SourceView
     meta = cache.meta
-    with SourceView(config, now_ts, meta.get("file_keys") or ()) as view:
+    with SourceView(config, now_ts, meta.get("file_keys") or (), source=source) as view:
         due = min((d for d in (meta.get("file_due"), view.next_due) if d is not None), default=None)
         if (not full and meta.get("source") == view.fingerprint
                 and _nothing_to_do({**meta, "next_due": due}, files, now_ts, out)):
@@ -269,6 +276,7 @@ def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, 
             if strict and report.problems:
                 raise RejectedError(report.errors)
             report.warnings += view.warnings
+            report.next_due = due
             return report
         ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited, source=view)
     state = ingested.source
@@ -289,7 +297,7 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
         raise RejectedError([str(p) for p in ingested.problems])
     digests, layout = feed_fingerprints(ingested.chosen, ingested.translations)
     report = BuildReport(problems=ingested.problems, warnings=ingested.warnings, records=ingested.records,
-                         files_read=ingested.files_read)
+                         files_read=ingested.files_read, next_due=ingested.next_due)
     # A file changed too recently to trust its mtime is read again next run: no digest, no no-op.
     meta = {"files": None if ingested.racy else files.digest, "now_ts": now_ts, "next_due": ingested.next_due,
             "feeds": digests, "layout": layout, **(extra_meta or {})}

@@ -60,6 +60,22 @@ class DatabaseSource:
     def close(self) -> None:
         self._connection.close()
 
+    def renew(self) -> None:
+        """Start another run on this open source (a long-running process keeps it): a new snapshot, and
+        nothing remembered from the last run's rows (the categories listed, the rows rejected, the
+        warnings, the next due row). The columns and their kinds, read when it was opened, stay."""
+        self._connection.renew()
+        self.warnings = []
+        self.reader.rejected.clear()
+        self._due = None
+        self._warned = False
+        if self.sql is not None:
+            self.sql.names = None
+
+    def release(self) -> None:
+        """The run is done with the database: its snapshot ends, the connection stays open."""
+        self._connection.release()
+
     def _streaming_reasons(self) -> list[str]:
         q = self.query
         d, kind, col = q.dialect, q.kinds, q.names
