@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
 from ..errors import SourceError
+from ..opener import DATABASE, check_input
 from ..text import printable
 from ..sourceconfig import SourceConfig, sqlite_path, url_secrets
 from .dialects import Generic, dialect_for, sqlite_connect
@@ -86,6 +87,8 @@ class Connection:
         try:
             if name == "sqlite":
                 path = sqlite_path(cfg.url)
+                # A FIFO there would hang SQLite's open, inside the lock: only a regular file is opened.
+                check_input(path, DATABASE, shown=self._say(f"cannot connect to {cfg.shown_url}"))
                 self.engine = sqlalchemy.create_engine(
                     "sqlite://", creator=lambda: sqlite_connect(path, cfg.connect_timeout), poolclass=NullPool)
             else:

@@ -3,7 +3,8 @@
 Kept free of heavy imports: a run with nothing to do stops after this. Only
 regular files are records: a FIFO would block a reader forever and a link to
 /dev/zero would never end, so anything else named *.json or *.jsonl is skipped
-with a warning. Files are opened without blocking and checked again once open.
+with a warning. Files are opened through feedpub's one opener (opener.py):
+without blocking, checked again once open, a *.json file no larger than its cap.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from sys import intern
 
 from ..errors import SiteError
+from ..opener import RECORD_FILE, RECORD_STREAM, describe, open_regular
 
 RECORD_SUFFIXES = (".json", ".jsonl")
 
@@ -93,35 +95,16 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
                 skipped.append(f"{prefix}{name}: cannot be examined ({exc.strerror}); skipped")
                 continue
             if not stat.S_ISREG(st.st_mode):
-                skipped.append(f"{prefix}{name}: {_kind(st.st_mode)}, not a regular file; skipped")
+                skipped.append(f"{prefix}{name}: {describe(st.st_mode)}, not a regular file; skipped")
                 continue
             add(intern(prefix + name))         # one string per path, shared with what the scans return
             extend((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
     return SiteFiles(paths, numbers, sorted(skipped))
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "a special file"
-
-
 def open_record_file(path: str | os.PathLike) -> int:
-    """A read-only descriptor for a regular file, never blocking on a FIFO that took its place;
-    OSError (ENOTSUP-like, with a message) for anything else."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(0, f"{_kind(st.st_mode)}, not a regular file")
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    """A read-only descriptor for a regular record file, never blocking on a FIFO that took its
+    place, a *.json file no larger than RECORD_FILE's cap (it is read whole; a *.jsonl file is read
+    line by line); OSError (opener.UnusableFile, with a message) for anything else."""
+    kind = RECORD_STREAM if os.fspath(path).endswith(".jsonl") else RECORD_FILE
+    return open_regular(path, cap=kind.cap)

@@ -1,0 +1,88 @@
+"""Every file feedpub reads is a regular file of a bounded size, or a clear error naming it.
+
+The faults these close: feedpub.toml as a FIFO (build, check and snippet hung), feedpub.toml as a
+link to /dev/zero and a sparse 6 GiB record file (MemoryError; that one file stopped the build), a
+record file whose name is not UTF-8 (nothing was ever published again), a SQLite source that is a
+FIFO (the run hung inside the lock).
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import feedparser
+import pytest
+
+import feedpub
+from conftest import NOW, NOW_ARG, copy_site, run_cli
+from feedpub.opener import CONFIG_MAX_BYTES, RECORD_FILE_MAX_BYTES
+from hazards import make_sparse
+
+TIMEOUT = 30
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    return copy_site(tmp_path / "site")
+
+
+def ids(out: Path, rel: str = "vi/rss.xml") -> set[str]:
+    return {e.id.rsplit("/", 1)[-1] for e in feedparser.parse((out / rel).read_bytes()).entries}
+
+
+@pytest.mark.parametrize("command", [["build", "--now", NOW_ARG], ["check"], ["snippet"]])
+def test_a_config_that_is_a_fifo_is_an_error_not_a_hang(site, tmp_path, command):
+    config = site / "feedpub.toml"
+    config.unlink()
+    os.mkfifo(config)
+    proc = run_cli(command[0], "--data", site, *command[1:], *(["--out", tmp_path / "out"] if command[0] == "build"
+                                                                else []), cwd=tmp_path, timeout=TIMEOUT)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr == f"feedpub: {config}: cannot be read: a FIFO, not a regular file\n"
+
+
+def test_a_config_linked_to_dev_zero_is_an_error(site, tmp_path):
+    config = site / "feedpub.toml"
+    config.unlink()
+    config.symlink_to("/dev/zero")
+    proc = run_cli("build", "--data", site, "--out", tmp_path / "out", cwd=tmp_path, timeout=TIMEOUT)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr == f"feedpub: {config}: cannot be read: a device, not a regular file\n"
+
+
+def test_a_config_too_big_to_be_one_is_an_error(site, tmp_path):
+    config = site / "feedpub.toml"
+    make_sparse(config)
+    proc = run_cli("check", "--data", site, cwd=tmp_path, timeout=TIMEOUT)
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr == (f"feedpub: {config}: cannot be read: 6.0 GiB, more than the "
+                           f"{CONFIG_MAX_BYTES >> 20}.0 MiB feedpub reads of such a file\n")
+
+
+def test_a_sparse_6_gib_record_file_is_its_own_error_and_the_rest_publish(site, tmp_path):
+    make_sparse(site / "articles" / "huge.json")
+    past = time.time() - 60
+    os.utime(site / "articles" / "huge.json", (past, past))
+    built = feedpub.build(site, tmp_path / "out", now=NOW)
+    checked = feedpub.check(site, now=NOW)
+    line = (f"articles/huge.json: cannot be read: 6.0 GiB, more than the {RECORD_FILE_MAX_BYTES >> 20}.0 MiB "
+            "feedpub reads of such a file (expected a readable file)")
+    assert built.errors == checked.errors == [line]
+    assert len(ids(tmp_path / "out")) >= 5
+
+
+def test_a_sqlite_source_that_is_a_fifo_ends_the_run_and_frees_the_lock(tmp_path):
+    pytest.importorskip("sqlalchemy")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "feedpub.toml").write_text(
+        '[site]\nbase_url = "https://tin.example.vn"\n\n[languages.vi]\ntitle = "Tin"\ndescription = "Tin"\n\n'
+        '[source]\nurl = "sqlite:///cms.db"\ntable = "feed_articles"\n', encoding="utf-8")
+    os.mkfifo(site / "cms.db")
+    args = ("build", "--data", site, "--out", tmp_path / "out", "--now", NOW_ARG, "--wait", "1")
+    for _ in range(2):                                 # the second run is not kept waiting by the first
+        proc = run_cli(*args, cwd=tmp_path, timeout=TIMEOUT)
+        assert proc.returncode == 3, proc.stderr
+        assert proc.stderr == (f"feedpub: feed_articles: cannot connect to sqlite:///{site / 'cms.db'}: "
+                               "cannot be read: a FIFO, not a regular file\n")
