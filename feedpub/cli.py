@@ -18,6 +18,7 @@ import typer
 
 from .version import __version__
 from .errors import FeedpubError, LockedError, RejectedError, UsageError
+from .layout import STATE_NAME
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 4
 
@@ -65,7 +66,7 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when all is well; problems still go to stderr."),
     wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", callback=_wait_seconds,
                                help="How long to wait for another run's lock, 0 to 86400 (exit 4 after)."),
-    state: Optional[Path] = typer.Option(None, "--state", help="Cache file for fast reruns (default: OUT/.feedpub/state.sqlite)."),
+    state: Optional[Path] = typer.Option(None, "--state", help=f"Cache file for fast reruns (default: OUT/{STATE_NAME})."),
     full: bool = typer.Option(False, "--full", help="Ignore the cache and read every record file."),
 ) -> None:
     """Build every feed of the site into OUT (exit 0 ok, 1 records rejected, 3 nothing published, 4 locked)."""

@@ -20,6 +20,8 @@ The CLI renders each of these once, as one line, and maps it to an exit code.
 """
 from __future__ import annotations
 
+from .layout import MANIFEST
+
 
 class FeedpubError(Exception):
     """Base of every user-facing error."""
@@ -107,7 +109,7 @@ class OutputConflictError(PublishError):
         more = f" (and {len(self.conflicts) - 5} more)" if len(self.conflicts) > 5 else ""
         super().__init__(
             f"{out_dir}: {shown}{more}: nothing was published; feedpub overwrites only files it wrote itself "
-            f"(listed in {out_dir}/.feedpub/manifest.json): move the file away, or give feedpub an "
+            f"(listed in {out_dir}/{MANIFEST}): move the file away, or give feedpub an "
             "output directory (or a folder of it) of its own")
 
 

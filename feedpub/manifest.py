@@ -1,7 +1,7 @@
 """Which files of OUT feedpub wrote: the only ground on which it overwrites or deletes one.
 
 OUT may be a web root shared with other files. feedpub keeps the list of the
-files it published in OUT/.feedpub/manifest.json (replaced atomically with each
+files it published in its private folder (layout.MANIFEST, replaced atomically with each
 publish); a file that is not on that list is never overwritten or removed. If a
 file feedpub wants to write already exists and is not its own, the run
 publishes nothing (OutputConflictError, exit 3).
@@ -19,10 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 from .cache import legacy_meta
-from .layout import PRIVATE_DIR
+from .layout import LEGACY_CACHE, MANIFEST, PRIVATE_DIR
 
-MANIFEST = f"{PRIVATE_DIR}/manifest.json"
-LEGACY_CACHE = f"{PRIVATE_DIR}/state.sqlite"
 FORMAT = "feedpub-manifest"
 VERSION = 1
 

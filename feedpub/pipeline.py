@@ -25,13 +25,12 @@ from .cache import Cache
 from .config import Config, load_config
 from .errors import RecordError, RejectedError, UsageError
 from .ingest.files import SiteFiles, site_files
-from .layout import PRIVATE_DIR, feed_files
+from .layout import PRIVATE_DIR, STATE_NAME, feed_files
 from .model import EMPTY_SITE_DATE, Article, Translation
 from .publish import OutputLock, folders_of, prepare_dir, publish_files, remove_stale_temps
 
 __all__ = ["BuildReport", "FeedReport", "build", "check", "resolve_now"]
 
-STATE_NAME = f"{PRIVATE_DIR}/state.sqlite"
 # YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]: the common spelling of --now, read without the date reader
 _ISO_NOW = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?(?:Z|[+-][0-9]{2}:[0-5][0-9])?")
 DEFAULT_WAIT = 60.0
@@ -175,7 +174,7 @@ def _refuse_output_among_records(site_dir: Path, out_dir: Path, state_path) -> N
                          "is read as records (expected an output folder outside it, such as public)")
     if state_path is not None and inside(state_path):
         raise UsageError(f"{state_path}: the cache is inside {site_dir / 'articles'}, where the record files are "
-                         "(expected a path outside it; by default the cache lives in OUT/.feedpub/)")
+                         f"(expected a path outside it; by default the cache lives in OUT/{PRIVATE_DIR}/)")
 
 
 def _ping(config: Config, changed: list[str], deadline: float | None) -> list:

@@ -10,16 +10,16 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import re
 import time
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
 from .errors import LockedError, OutputConflictError, PublishError
-from .manifest import MANIFEST, find_conflicts, manifest_bytes
+from .layout import LOCK_NAME, MANIFEST, TEMP_NAME, TMP_SUFFIX, temp_name
+from .manifest import find_conflicts, manifest_bytes
 
-TMP_SUFFIX = ".feedpub-tmp"
-LOCK_NAME = ".feedpub.lock"
+__all__ = ["LOCK_NAME", "TMP_SUFFIX", "OutputLock", "folders_of", "prepare_dir", "publish_files",
+           "remove_stale_temps", "safe_target", "write_atomic"]
 
 
 def safe_target(out_dir: Path, relpath: str) -> Path:
@@ -67,7 +67,7 @@ def _write_temp(path: Path, data: bytes, syncer: "_Syncer | None" = None) -> Pat
 
     With a syncer the fsync (and close) is handed to it instead: the file is on disk only once
     syncer.wait() has returned, and a failure is reported there."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
+    tmp = path.with_name(temp_name(path.name, os.getpid()))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -191,11 +191,9 @@ def remove_stale_temps(out_dir: Path, folders: Iterable[str]) -> None:
         except OSError:
             continue
         for name in names:
-            if _TEMP_NAME.fullmatch(name):
+            if TEMP_NAME.fullmatch(name):
                 _unlink(Path(out_dir, folder, name))
 
-
-_TEMP_NAME = re.compile(r"\..+\.[0-9]+" + re.escape(TMP_SUFFIX))
 
 
 def folders_of(paths: Iterable[str]) -> set[str]:

@@ -6,6 +6,8 @@
   what a module shares is public API of that module, as in httpx. A private
   *module* (``_impl.py``) is private to its package: the modules inside that
   package may import it, nothing outside may.
+- The output's own names (the private folder, the lock, temporary names) are
+  spelt in layout.py alone: no other string of the package holds ".feedpub".
 
 Each check is a function of a package directory, so it can be run on a small
 synthetic package that breaks it: a check that cannot fail proves nothing.
@@ -162,6 +164,25 @@ class _Reaches(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+def literals_holding(root: Path, text: str, home: str) -> list[str]:
+    """'module:line' for each string of the package (docstrings aside) that holds text, outside home."""
+    found = []
+    for path in modules(root):
+        rel = path.relative_to(root).as_posix()
+        if rel == home:
+            continue
+        tree = ast.parse(path.read_bytes())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)
+                      and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and text in node.value
+                    and id(node) not in docstrings):
+                found.append(f"{rel}:{node.lineno}")
+    return found
+
+
 # --- the package holds to them -----------------------------------------------
 
 
@@ -171,6 +192,10 @@ def test_no_module_is_longer_than_500_lines():
 
 def test_no_module_imports_or_reaches_into_another_modules_private_names():
     assert private_reaches(PACKAGE) == []
+
+
+def test_the_private_folder_is_named_in_layout_alone():
+    assert literals_holding(PACKAGE, ".feedpub", "layout.py") == []
 
 
 # --- each check can fail -----------------------------------------------------
@@ -229,3 +254,13 @@ def test_the_private_name_check_finds_every_kind_of_reach(tmp_path):
         "pkg/inner.py:1: from pkg.sub._inner import ...",
         "pkg/inner.py:2: import pkg.sub._inner",
     ])
+
+
+def test_the_literal_check_finds_strings_but_not_docstrings(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "layout.py": "PRIVATE = '.feedpub'\n",
+        "a.py": '"""Mentions .feedpub in prose."""\nNAME = ".feedpub/x"\nF = f"{NAME}/.feedpub.lock"\n',
+        "b.py": 'def f():\n    """.feedpub here too"""\n    return 1\n',
+    })
+    assert literals_holding(pkg, ".feedpub", "layout.py") == ["a.py:2", "a.py:3"]
