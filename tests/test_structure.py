@@ -6,6 +6,9 @@
   what a module shares is public API of that module, as in httpx. A private
   *module* (``_impl.py``) is private to its package: the modules inside that
   package may import it, nothing outside may.
+- Only fsops.py changes files and folders (unlink, rename, rmdir, mkdir, ...):
+  every change inside OUT goes through its folder descriptors, so no link can
+  redirect it. What other modules change outside OUT is an explicit allow-list.
 - The output's own names (the private folder, the lock, temporary names) are
   spelt in layout.py alone: no other string of the package holds ".feedpub".
 
@@ -164,6 +167,38 @@ class _Reaches(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+_FS_MODULE_CALLS = {"os": {"unlink", "remove", "replace", "rename", "renames", "rmdir", "removedirs", "mkdir",
+                           "makedirs", "link", "symlink", "truncate"},
+                    "shutil": {"rmtree", "move", "copy", "copy2", "copyfile", "copytree"}}
+# Methods only a pathlib.Path has (str.replace and Tree's methods share no name with these).
+_FS_PATH_METHODS = {"unlink", "rmdir", "mkdir", "touch", "write_bytes", "write_text", "symlink_to", "hardlink_to",
+                    "rename", "chmod"}
+FS_HOME = "fsops.py"
+# Changes outside OUT that other modules make, each with its reason.
+FS_ALLOWED = {
+    ("ingest/stage.py", "os.unlink"): "check's throwaway index, in the system's temporary folder",
+    ("cache.py", "os.unlink"): "a run's stand-in cache, in the system's temporary folder",
+}
+
+
+def file_changes(root: Path) -> set[tuple[str, str]]:
+    """(module, call) for each call that creates, renames or removes files or folders, outside FS_HOME."""
+    found = set()
+    for path in modules(root):
+        rel = path.relative_to(root).as_posix()
+        if rel == FS_HOME:
+            continue
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            name, owner = node.func.attr, node.func.value
+            if isinstance(owner, ast.Name) and name in _FS_MODULE_CALLS.get(owner.id, ()):
+                found.add((rel, f"{owner.id}.{name}"))
+            elif name in _FS_PATH_METHODS and not (isinstance(owner, ast.Name) and owner.id in _FS_MODULE_CALLS):
+                found.add((rel, f".{name}()"))
+    return found
+
+
 def literals_holding(root: Path, text: str, home: str) -> list[str]:
     """'module:line' for each string of the package (docstrings aside) that holds text, outside home."""
     found = []
@@ -192,10 +227,6 @@ def test_no_module_is_longer_than_500_lines():
 
 def test_no_module_imports_or_reaches_into_another_modules_private_names():
     assert private_reaches(PACKAGE) == []
-
-
-def test_the_private_folder_is_named_in_layout_alone():
-    assert literals_holding(PACKAGE, ".feedpub", "layout.py") == []
 
 
 # --- each check can fail -----------------------------------------------------
@@ -254,6 +285,30 @@ def test_the_private_name_check_finds_every_kind_of_reach(tmp_path):
         "pkg/inner.py:1: from pkg.sub._inner import ...",
         "pkg/inner.py:2: import pkg.sub._inner",
     ])
+
+
+def test_only_fsops_changes_files_and_folders():
+    assert sorted(file_changes(PACKAGE) - set(FS_ALLOWED)) == []
+
+
+def test_the_allow_list_of_changes_outside_out_holds_no_stale_entry():
+    assert sorted(set(FS_ALLOWED) - file_changes(PACKAGE)) == []
+
+
+def test_the_private_folder_is_named_in_layout_alone():
+    assert literals_holding(PACKAGE, ".feedpub", "layout.py") == []
+
+
+def test_the_file_change_check_finds_every_kind_of_call(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "fsops.py": "import os\nos.unlink('x')\n",                             # the home: fine
+        "a.py": "import os, shutil\nos.unlink('x'); os.replace('a', 'b'); shutil.rmtree('d')\n",
+        "b.py": "from pathlib import Path\nPath('x').mkdir(); Path('y').write_bytes(b''); p.rename('z')\n",
+        "c.py": "s = 'a'.replace('a', 'b'); tree.move('a', 'b'); os.path.join('a')\n",   # no file changes
+    })
+    assert sorted(file_changes(pkg)) == [("a.py", "os.replace"), ("a.py", "os.unlink"), ("a.py", "shutil.rmtree"),
+                                         ("b.py", ".mkdir()"), ("b.py", ".rename()"), ("b.py", ".write_bytes()")]
 
 
 def test_the_literal_check_finds_strings_but_not_docstrings(tmp_path):
