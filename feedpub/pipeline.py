@@ -108,7 +108,7 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = 
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
     checked = check_site(config, site_dir, files, now_ts)
-    return BuildReport(problems=checked.problems, warnings=files.skipped + checked.warnings,
+    return BuildReport(problems=files.problems + checked.problems, warnings=files.skipped + checked.warnings,
                        records=checked.records, files_read=checked.files_read)
 
 
@@ -134,6 +134,8 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     files = site_files(site_dir, required=config.source is None)
     _refuse_output_among_records(site_dir, out_dir, state_path)
     state_rel = _cache_place(out_dir, state_path)
+    if strict and files.problems:
+        raise RejectedError([str(p) for p in files.problems])
     out = open_output(out_dir)
     try:
         with OutputLock(out, wait) as lock:
@@ -156,6 +158,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
                                       owned=owned)
                 report.warnings[:0] = files.skipped
                 report.warnings += out.warnings
+                report.problems[:0] = files.problems
             except BaseException as exc:
                 if cache is not None:             # a run that publishes nothing leaves nothing it made
                     cache.undo()

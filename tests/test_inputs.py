@@ -7,6 +7,7 @@ FIFO (the run hung inside the lock).
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import feedparser
 import pytest
 
 import feedpub
-from conftest import NOW, NOW_ARG, copy_site, run_cli
+from conftest import NOW, NOW_ARG, copy_site, record, run_cli, write_jsonl
 from feedpub.opener import CONFIG_MAX_BYTES, RECORD_FILE_MAX_BYTES
 from hazards import make_sparse
 
@@ -70,6 +71,25 @@ def test_a_sparse_6_gib_record_file_is_its_own_error_and_the_rest_publish(site, 
             "feedpub reads of such a file (expected a readable file)")
     assert built.errors == checked.errors == [line]
     assert len(ids(tmp_path / "out")) >= 5
+
+
+def test_a_record_file_whose_name_is_not_utf8_is_reported_and_the_build_goes_on(site, tmp_path):
+    bad = site / "articles" / os.fsdecode(b"bad\xff\xfe.jsonl")
+    write_jsonl(bad, record(id="vi-badname", url="/vi/badname", published="28/11/2026 08:00"))
+    write_jsonl(site / "articles" / "fresh.jsonl", record(id="vi-fresh", url="/vi/fresh", published="28/11/2026 09:00"))
+    line = ("articles/bad\\xff\\xfe.jsonl: the file's name is not valid UTF-8, so feedpub cannot keep track of it "
+            "(expected a UTF-8 name: rename the file)")
+    proc = run_cli("build", "--data", site, "--out", tmp_path / "out", "--now", NOW_ARG, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines() == [line]
+    assert "vi-fresh" in ids(tmp_path / "out")
+    assert feedpub.check(site, now=NOW).errors == [line]
+    write_jsonl(site / "articles" / "later.jsonl", record(id="vi-later", url="/vi/later", published="28/11/2026 10:00"))
+    again = feedpub.build(site, tmp_path / "out", now=NOW)       # and every run after it publishes too
+    assert again.errors == [line] and "vi-later" in ids(tmp_path / "out")
+    bad.rename(site / "articles" / "renamed.jsonl")
+    fixed = feedpub.build(site, tmp_path / "out", now=NOW)
+    assert fixed.errors == [] and "vi-badname" in ids(tmp_path / "out")
 
 
 def test_a_sqlite_source_that_is_a_fifo_ends_the_run_and_frees_the_lock(tmp_path):

@@ -5,6 +5,8 @@ regular files are records: a FIFO would block a reader forever and a link to
 /dev/zero would never end, so anything else named *.json or *.jsonl is skipped
 with a warning. Files are opened through feedpub's one opener (opener.py):
 without blocking, checked again once open, a *.json file no larger than its cap.
+A file whose name is not UTF-8 cannot be kept track of: it is a problem of its
+own (the others are read).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
 
-from ..errors import SiteError
+from ..errors import RecordError, SiteError
 from ..opener import RECORD_FILE, RECORD_STREAM, describe, open_regular
 
 RECORD_SUFFIXES = (".json", ".jsonl")
@@ -36,6 +38,7 @@ class SiteFiles:
     paths: list[str]                         # relative POSIX paths, walk order
     numbers: array                           # four per path: size, mtime_ns, inode, ctime_ns
     skipped: list[str] = field(default_factory=list)
+    problems: list[RecordError] = field(default_factory=list)     # files that cannot be read at all
 
     @property
     def digest(self) -> str:
@@ -68,6 +71,7 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
     paths: list[str] = []
     numbers = array("q")
     skipped: list[str] = []
+    problems: list[RecordError] = []
     add, extend = paths.append, numbers.extend
     pending = [("articles/", root)]
     while pending:
@@ -97,9 +101,23 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
             if not stat.S_ISREG(st.st_mode):
                 skipped.append(f"{prefix}{name}: {describe(st.st_mode)}, not a regular file; skipped")
                 continue
-            add(intern(prefix + name))         # one string per path, shared with what the scans return
+            rel = prefix + name
+            if not rel.isascii() and not _utf8(rel):
+                problems.append(RecordError(os.fsencode(rel).decode("utf-8", "backslashreplace"), 0, None,
+                                            "the file's name is not valid UTF-8, so feedpub cannot keep track "
+                                            "of it (expected a UTF-8 name: rename the file)"))
+                continue
+            add(intern(rel))                   # one string per path, shared with what the scans return
             extend((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
-    return SiteFiles(paths, numbers, sorted(skipped))
+    return SiteFiles(paths, numbers, sorted(skipped), sorted(problems, key=lambda p: p.source))
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:               # bytes the file system gave that are not UTF-8
+        return False
+    return True
 
 
 def open_record_file(path: str | os.PathLike) -> int:
