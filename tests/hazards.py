@@ -157,16 +157,24 @@ def _drop_dac_now() -> None:
 
 
 def bits_bind(probe_dir: Path) -> bool:
-    """True when a file of mode 000 cannot be read by a run started with drop_dac (or by this user)."""
+    """True when a file of mode 000 can be read neither by a child bound by in_child(bound=True) nor
+    by a command started with preexec_fn=drop_dac_for_exec (whatever this user may do)."""
+    import subprocess
+    import sys
     probe = probe_dir / "probe-000"
     probe.write_bytes(b"x")
     probe.chmod(0)
     try:
         outcome = in_child(lambda: probe.read_bytes(), timeout=10, bound=True)
+        try:
+            command = subprocess.run([sys.executable, "-c", f"open({str(probe)!r}, 'rb')"], capture_output=True,
+                                     preexec_fn=drop_dac_for_exec, timeout=30)
+        except (OSError, subprocess.SubprocessError):
+            return False
     finally:
         probe.chmod(0o600)
         probe.unlink()
-    return outcome[0] == "raised" and outcome[1] == "PermissionError"
+    return outcome[0] == "raised" and outcome[1] == "PermissionError" and command.returncode != 0
 
 
 def in_child(fn: Callable[[], object], *, timeout: float, bound: bool = False) -> tuple:
