@@ -344,18 +344,19 @@ class Tree:
         except OSError:
             pass
 
-    def remove_file(self, rel: str, *, counts: bool = True) -> str | None:
-        """Remove the regular file at rel; None when it is gone (or was never there), else why it was
-        left alone: a link or a folder on the way or in its place, which feedpub never follows.
-        counts=False for a file of feedpub's own making that changes nothing (a stale temporary file)."""
+    def remove_file(self, rel: str, *, counts: bool = True) -> tuple[str, str] | None:
+        """Remove the regular file at rel; None when it is gone (or was never there), else what stopped
+        it, (path, why): a link, a file or a FIFO on the way, or in its place something that is not a
+        regular file; feedpub never follows or removes such a thing. counts=False for a file of
+        feedpub's own making whose removal changes nothing (a stale temporary file)."""
         try:
             st = self.lstat(rel)
         except PathProblem as problem:
-            return f"{problem.rel} {problem.reason}"
+            return problem.rel, problem.reason
         if st is None:
             return None
         if not stat.S_ISREG(st.st_mode):
-            return what_is_there(st, want_folder=False)
+            return rel, what_is_there(st, want_folder=False) or "is not a regular file"
         parent, name = self._split(rel)
         try:
             os.unlink(name, dir_fd=parent)

@@ -191,7 +191,7 @@ def remove_stale_temps(out: Tree, folders: Iterable[str]) -> None:
                     continue
                 if left:
                     out.warnings.append(f"{out.shown_path(rel)}: named like a temporary file of feedpub's, but "
-                                        f"{left.removeprefix('is ')}; left alone")
+                                        f"{left[1].removeprefix('is ')}; left alone")
 
 
 def folders_of(paths: Iterable[str]) -> set[str]:
@@ -265,17 +265,31 @@ def publish_files(out: Tree | Path, files: Mapping[str, bytes] | Iterable[tuple[
     if pending or stale or not _is_file(out, MANIFEST):
         replace_file(out, MANIFEST, manifest_bytes(owned | planned))    # covers the swap below
     _swap_in(out, sorted(pending, key=lambda pair: pair[1]))
+    _remove_stale(out, stale)
+    replace_file(out, MANIFEST, manifest_bytes(planned))
+    return changed
+
+
+def _remove_stale(out: Tree, stale: list[str]) -> None:
+    """Remove the files feedpub published that this run no longer produces, and the folders that
+    leaves empty; one warning for each file that is not a regular file, and one for each link (or
+    other non-folder) on the way, saying how many files behind it were left alone."""
+    behind: dict[tuple[str, str], int] = {}
     for rel in stale:
         try:
             left = out.remove_file(rel)
         except OSError as exc:
             raise PublishError(f"{rel}: cannot remove a feed that is no longer produced: {exc.strerror}") from None
-        if left:
-            out.warnings.append(f"{out.shown_path(rel)}: no longer produced, but left alone: {left.removeprefix('is ')}")
-        else:
+        if left is None:
             out.prune(rel.rpartition("/")[0])
-    replace_file(out, MANIFEST, manifest_bytes(planned))
-    return changed
+        elif left[0] == rel:
+            out.warnings.append(f"{out.shown_path(rel)}: no longer produced, but left alone: "
+                                f"{left[1].removeprefix('is ')}")
+        else:
+            behind[left] = behind.get(left, 0) + 1
+    for (where, why), count in behind.items():
+        out.warnings.append(f"{out.shown_path(where)}: {why.removeprefix('is ')}; the {count} file(s) feedpub "
+                            "published below it, no longer produced, were left alone")
 
 
 def _temp_conflicts(out: Tree, paths: Iterable[str]) -> list:
