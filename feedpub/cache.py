@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .errors import CacheError, PublishError
-from .fsops import PathProblem, Tree
+from .errors import CacheError, PathProblem, PublishError
+from .fsops import Tree
 from .layout import CACHE_JOURNALS, temp_name
 from .opener import CACHE_HEADER, describe
 

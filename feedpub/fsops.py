@@ -22,26 +22,15 @@ import stat
 from collections import OrderedDict
 from pathlib import Path
 
-from .errors import PublishError
+from .errors import PathProblem, PublishError
 from .opener import describe, open_regular, read_capped
 
-__all__ = ["PathProblem", "Tree"]
+__all__ = ["Tree", "what_is_there"]
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_OPEN_FOLDERS = 64             # folder descriptors kept open at once (a site may have thousands of folders)
 NO_FOLLOW = "feedpub never follows one inside the folders it writes"
-
-
-class PathProblem(PublishError):
-    """Something on a path feedpub would change is not what it needs there: a link, a file where a
-    folder belongs, a folder where a file belongs, a FIFO, or a path it cannot examine."""
-
-    def __init__(self, shown_root: Path | str, rel: str, reason: str):
-        self.root = shown_root
-        self.rel = rel
-        self.reason = reason
-        super().__init__(f"{shown_root}: {rel} {reason}; nothing was published")
 
 
 def what_is_there(st: os.stat_result, *, want_folder: bool) -> str | None:

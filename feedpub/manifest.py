@@ -19,8 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
 from .cache import legacy_meta
-from .errors import PublishError
-from .fsops import PathProblem, Tree, what_is_there
+from .errors import PathProblem, PublishError
+from .fsops import Tree, what_is_there
 from .layout import LEGACY_CACHE, MANIFEST, PRIVATE_DIR
 from .opener import MANIFEST_FILE, UnusableFile
 

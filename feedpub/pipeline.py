@@ -23,8 +23,8 @@ from pathlib import Path
 
 from .cache import Cache, disk_full
 from .config import Config, load_config
-from .errors import RecordError, RejectedError, UsageError
-from .fsops import PathProblem, Tree
+from .errors import PathProblem, RecordError, RejectedError, UsageError
+from .fsops import Tree
 from .ingest.files import SiteFiles, site_files
 from .layout import MANIFEST, PRIVATE_DIR, STATE_NAME, TEMP_NAME, feed_files
 from .model import EMPTY_SITE_DATE, Article, Translation

@@ -16,8 +16,8 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
-from .errors import LockedError, OutputConflictError, PublishError
-from .fsops import PathProblem, Tree, what_is_there
+from .errors import LockedError, OutputConflictError, PathProblem, PublishError
+from .fsops import Tree, what_is_there
 from .layout import LOCK_NAME, MANIFEST, PRIVATE_DIR, TEMP_NAME, TMP_SUFFIX, temp_name
 from .manifest import find_conflicts, manifest_bytes
 
