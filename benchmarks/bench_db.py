@@ -151,12 +151,12 @@ src = timed("open", lambda: open_source(cfg, tz=ZoneInfo("Asia/Ho_Chi_Minh"), ca
 selection = timed("select", lambda: src.select(["vi", "en"], %d, now))
 extra = {"feeds": len(selection.feeds), "picks": len(selection.picks()), "mode": src.mode}
 if what in ("noop", "full", "nocats"):
-    versions = timed("translations", lambda: src.translations(selection.translation_keys(), now, ["vi", "en"]))
-    timed("fingerprint", lambda: src.fingerprint(selection, versions))
+    versions = timed("translations", lambda: src.versions(selection.translation_keys(), now, ["vi", "en"]))
     timed("next_due", lambda: src.next_due(now))
-    extra["translations"] = sum(len(v) for v in versions.values())
+    timed("fingerprint", lambda: src.fingerprint(selection, versions))
+    extra["translations"] = len(versions)
 if what == "full":
-    picks = [*selection.picks(), *(p for v in versions.values() for p in v.values())]
+    picks = [*selection.picks(), *versions]
     records = timed("load", lambda: src.load(picks))
     extra["loaded"] = len(records)
 if what == "check":

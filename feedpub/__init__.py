@@ -4,13 +4,14 @@
     report = feedpub.build("data", "public")
 """
 from .config import Config, load_config
-from .errors import (CacheError, ConfigError, FeedpubError, LockedError, OutputConflictError, PublishError,
-                     RecordError, RejectedError, SiteError)
+from .errors import (CacheError, ColumnTypeError, ConfigError, FeedpubError, LockedError, OutputConflictError, PublishError,
+                     RecordError, RejectedError, SiteError, SourceError, UsageError)
 from .pipeline import BuildReport, FeedReport, build, check
 from .version import __version__
 
 
 __all__ = [
-    "BuildReport", "CacheError", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError",
-    "OutputConflictError", "PublishError", "RecordError", "RejectedError", "SiteError", "__version__", "build", "check", "load_config",
+    "BuildReport", "CacheError", "ColumnTypeError", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError",
+    "OutputConflictError", "PublishError", "RecordError", "RejectedError", "SiteError", "SourceError", "UsageError",
+    "__version__", "build", "check", "load_config",
 ]

@@ -365,7 +365,8 @@ def _well_formed(meta: Any) -> bool:
                 and all(isinstance(k, str) and isinstance(v, list) and len(v) == 2
                         and all(isinstance(n, int) for n in v) for k, v in outputs.items())
                 and isinstance(summary, dict)
-                and all(isinstance(p, str) and isinstance(n, int) for p, n in summary.get("feeds", []))
+                and all(isinstance(f, list) and len(f) == 6 and isinstance(f[0], str) and isinstance(f[1], int)
+                        for f in summary.get("feeds", []))         # pipeline.FeedReport.row()
                 and all(isinstance(e, list) and len(e) == 4 for e in summary.get("problems", []))
                 and all(isinstance(w, str) for w in summary.get("warnings", []))
                 and isinstance(summary.get("records", 0), int)

@@ -6,6 +6,7 @@ file, the table and key, and what was expected.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .configrules import CONFIG_NAME, reject_unknown
 from .errors import ConfigError
+from .limits import DEFAULT_LIMITS, DEFAULTS, Limits, over, parse_limits, value_depth
 from .opener import CONFIG, read_input
 from .text import has_illegal_xml, printable
-from .urls import UrlError, resolve
+from .urls import UrlError, prefix_problem, resolve
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_MAX_ITEMS = 50
@@ -51,6 +53,7 @@ class Config:
     id_base: str = ""             # base_url as written (an IRI stays one): item ids derive from it
     feed_id_base: str = ""        # feeds_url as written: feed ids derive from it
     source: Any = None            # database.SourceConfig from the [source] table, or None (records from files)
+    limits: Limits = DEFAULT_LIMITS   # limits.py's table, with the [limits] table applied
 
     def __post_init__(self) -> None:
         if not self.id_base:
@@ -74,7 +77,7 @@ class Config:
 # Every key feedpub reads, per table: anything else is a mistake worth stopping for (a misspelt
 # max_items would otherwise do nothing at all).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("site", "languages", "html", "source"),    # [source] and [source.columns]: database/config.py
+    "": ("site", "languages", "html", "source", "limits"),    # [source], [source.columns]: sourceconfig.py
     "site": ("base_url", "feeds_url", "timezone", "date_order", "max_items", "title", "hub", "category_feeds"),
     "languages.*": ("title", "description", "author", "copyright", "link"),
 }
@@ -102,11 +105,15 @@ def _string(table: Mapping, name: str, key: str, *, required: bool = False, defa
     return value.strip()
 
 
-def _http_url(table: Mapping, name: str, key: str, *, required: bool, raw: bool = False) -> str | None:
-    """An absolute http(s) URL without its trailing slash, as a URI (urls.resolve), or as written if raw."""
+def _http_url(table: Mapping, name: str, key: str, *, required: bool, raw: bool = False, prefix: bool = False,
+              limits: Mapping[str, int] = DEFAULT_LIMITS) -> str | None:
+    """An absolute http(s) URL without its trailing slash, as a URI (urls.resolve), or as written if raw.
+    A prefix (base_url, feeds_url: paths and ids are appended to it) has no query or fragment."""
     value = _string(table, name, key, required=required)
     if value is None:
         return None
+    if len(value) > limits["url_length"]:
+        raise ConfigError(f"{_where(name, key)}: {over('url_length', f'is {len(value):,} characters long', limits)}")
     try:
         uri = resolve(value)
     except UrlError as exc:
@@ -115,24 +122,41 @@ def _http_url(table: Mapping, name: str, key: str, *, required: bool, raw: bool 
                               "(expected http:// or https://…)") from None
         raise ConfigError(f"{_where(name, key)}: {printable(repr(value))} is not a valid URL: {printable(str(exc))} "
                           "(expected an absolute http:// or https:// URL)") from None
+    problem = prefix_problem(uri) if prefix else None
+    if problem:
+        raise ConfigError(f"{_where(name, key)}: {printable(repr(value))} cannot be a base for links: "
+                          f"{printable(problem)} (expected scheme, host and path only: ids and feed URLs "
+                          "are made by appending to it)")
     return value.rstrip("/") if raw else uri.rstrip("/")
 
 
 def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = None) -> Config:
     """Build a Config from the text of feedpub.toml (pure: no file access). A [source] table's
     relative sqlite path resolves against site_dir (default: the working directory)."""
+    # The TOML parser recurses for every array and inline table: their nesting is measured first
+    # (the document itself is one more level); tables and dotted keys nest too, without brackets.
+    brackets = toml_depth(text)
+    if brackets + 1 > DEFAULTS["config_depth"]:
+        raise ConfigError(f"{CONFIG_NAME}: {over('config_depth', f'nests at least {brackets + 1:,} levels deep')}")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{CONFIG_NAME}: not valid TOML: {exc}") from None
+    depth = value_depth(data)
+    if depth > DEFAULTS["config_depth"]:
+        raise ConfigError(f"{CONFIG_NAME}: {over('config_depth', f'nests {depth:,} levels deep')}")
     _reject_unknown(data, "")
+    try:
+        limits = parse_limits(data.get("limits", {}))
+    except ValueError as exc:
+        raise ConfigError(f"{CONFIG_NAME}: [limits] {exc}") from None
     site = data.get("site")
     if not isinstance(site, dict):
         raise ConfigError(f"{CONFIG_NAME}: missing [site] table (expected base_url, timezone, max_items)")
     _reject_unknown(site, "site")
-    base_url = _http_url(site, "site", "base_url", required=True)
-    id_base = _http_url(site, "site", "base_url", required=True, raw=True)
-    feeds_url = _http_url(site, "site", "feeds_url", required=False)
+    base_url = _http_url(site, "site", "base_url", required=True, prefix=True, limits=limits)
+    id_base = _http_url(site, "site", "base_url", required=True, raw=True, limits=limits)
+    feeds_url = _http_url(site, "site", "feeds_url", required=False, prefix=True, limits=limits)
     tz_name = _string(site, "site", "timezone", default=DEFAULT_TIMEZONE)
     try:
         ZoneInfo(tz_name)
@@ -161,7 +185,7 @@ def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = No
             html_policy = policy_from_config(html)
         except ValueError as exc:
             raise ConfigError(f"{CONFIG_NAME}: [html] {exc}") from None
-    languages = _languages(data.get("languages"), base_url)
+    languages = _languages(data.get("languages"), base_url, limits)
     source = None
     if "source" in data:                    # the database extra is imported only when a source is opened
         from .sourceconfig import parse_source
@@ -173,18 +197,19 @@ def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = No
         max_items=max_items,
         languages=MappingProxyType(languages),
         site_title=_string(site, "site", "title") or "",
-        hub=_http_url(site, "site", "hub", required=False),
+        hub=_http_url(site, "site", "hub", required=False, limits=limits),
         category_feeds=category_feeds,
         html_policy=html_policy,
         fingerprint=fingerprint,
         id_base=id_base,
-        feed_id_base=_http_url(site, "site", "feeds_url", required=False, raw=True) or f"{id_base}/feeds",
+        feed_id_base=_http_url(site, "site", "feeds_url", required=False, raw=True, limits=limits) or f"{id_base}/feeds",
         date_order=date_order,
         source=source,
+        limits=limits,
     )
 
 
-def _languages(table: Any, base_url: str) -> dict[str, LanguageConfig]:
+def _languages(table: Any, base_url: str, limits: Limits) -> dict[str, LanguageConfig]:
     if not isinstance(table, dict) or not table:
         raise ConfigError(f"{CONFIG_NAME}: missing [languages.CODE] tables (expected at least one, e.g. [languages.vi])")
     result = {}
@@ -200,11 +225,46 @@ def _languages(table: Any, base_url: str) -> dict[str, LanguageConfig]:
             code=code,
             title=_string(lang, name, "title", required=True),
             description=_string(lang, name, "description", required=True),
-            link=_http_url(lang, name, "link", required=False) or f"{base_url}/{code}/",
+            link=_http_url(lang, name, "link", required=False, limits=limits) or f"{base_url}/{code}/",
             author=_string(lang, name, "author"),
             copyright=_string(lang, name, "copyright"),
         )
     return result
+
+
+_TOML_MARKS = re.compile(r'"""|' + r"'''" + r"""|[\[\]{}"'#\n\\]""")
+_BASIC = ('"', '"""')
+
+
+def toml_depth(text: str) -> int:
+    """How deep the arrays and inline tables of a TOML text nest, in one linear pass that skips
+    strings and comments (a table header counts for the instant it is open)."""
+    depth = deepest = 0
+    inside = ""                                   # the string or comment being read: '"', "'''", "#", …
+    skip = -1
+    for m in _TOML_MARKS.finditer(text):
+        if m.start() < skip:
+            continue
+        mark = m.group()
+        if not inside:
+            if mark in ("[", "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            elif mark in ("]", "}"):
+                depth = max(depth - 1, 0)
+            elif mark not in ("\\", "\n"):
+                inside = mark
+        elif mark == "\n":
+            if inside in ('"', "'", "#"):        # a one-line string or a comment ends here at the latest
+                inside = ""
+        elif inside == "#":
+            continue
+        elif mark == "\\":
+            if inside in _BASIC:
+                skip = m.end() + 1                # the escaped character is not a quote
+        elif mark == inside or (len(inside) == 3 and mark == inside[0] * 3):
+            inside = ""
+    return deepest
 
 
 def load_config(site_dir: Path) -> Config:

@@ -2,6 +2,7 @@
 
 FeedpubError            every user error: one line on stderr, an exit code, nothing half-published
  ├── ConfigError        feedpub.toml missing, unreadable or invalid: nothing can be built
+ │    └── ColumnTypeError   a [source] column whose type cannot hold its record field (exit 2)
  ├── SiteError          the site directory or its articles/ folder cannot be read
  ├── SourceError        the [source] database cannot be reached, read or understood in time
  ├── RecordError        one field of one record is wrong (file or table, line or row key, field, message)
@@ -30,6 +31,23 @@ class FeedpubError(Exception):
 
 class ConfigError(FeedpubError):
     """feedpub.toml is missing, unreadable or invalid."""
+
+
+class ColumnTypeError(ConfigError):
+    """A column of the [source] database whose type cannot hold the record field it maps to (a
+    `published` of type time or interval, say): no row could ever be read, so nothing is built.
+
+    The message names the column, its type and the types the field accepts.
+    """
+
+    def __init__(self, label: str, problems: list[tuple[str, str, str, str]]):
+        self.label = label
+        self.problems = list(problems)       # (field, column, its type, what the field accepts)
+        shown = "; ".join(f'column "{column}"{"" if column == field else f" ({field})"} is of type {kind}, which '
+                          f'cannot hold a record\'s {field} (expected {accepted})'
+                          for field, column, kind, accepted in self.problems)
+        super().__init__(f"{label}: {shown}; change the column's type or map [source.columns] {self.problems[0][0]} "
+                         "to another column")
 
 
 class SiteError(FeedpubError):

@@ -21,6 +21,8 @@ import struct
 import tempfile
 from typing import Callable, Iterable, Iterator
 
+from .children import become_child, signals_held
+
 __all__ = ["Offloaded", "spare_core"]
 
 _FRAME = struct.Struct("<IQ")          # name length, data length
@@ -59,13 +61,16 @@ class Offloaded:
         parent = os.getpid()
         try:
             self._spool = _spool()
-            self._pid = os.fork()
+            with signals_held():               # the child takes no signal before become_child() has run
+                self._pid = os.fork()
+                if self._pid == 0:             # the child: never returns
+                    self._run_child(parent)
         except OSError:
             self._close_spool()
             self._pid = None
-            return self
-        if self._pid == 0:                     # the child: never returns
-            self._run_child(parent)
+        except BaseException:                  # a signal that waited for the fork: the child goes too
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
@@ -134,7 +139,7 @@ class Offloaded:
         try:
             import gc
             gc.freeze()                        # inherited objects are never scanned: fewer copied pages
-            _die_with_parent(parent)
+            become_child(parent)
             with open(os.dup(self._spool.fileno()), "wb", buffering=_BUFFER) as out:
                 for name, data in self._produce():
                     encoded = name.encode("utf-8")
@@ -159,13 +164,3 @@ def _spool():
             pass
     return tempfile.TemporaryFile(prefix="feedpub-")
 
-
-def _die_with_parent(parent: int) -> None:
-    """A child must not outlive its run (it would keep the output lock's descriptor open)."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)

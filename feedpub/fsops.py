@@ -25,12 +25,22 @@ from pathlib import Path
 from .errors import PathProblem, PublishError
 from .opener import describe, open_regular, read_capped
 
-__all__ = ["Tree", "what_is_there"]
+__all__ = ["Tree", "relative_inside", "what_is_there"]
 
 _FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_OPEN_FOLDERS = 64             # folder descriptors kept open at once (a site may have thousands of folders)
 NO_FOLLOW = "feedpub never follows one inside the folders it writes"
+
+
+def relative_inside(root: str | os.PathLike, path: str | os.PathLike) -> str | None:
+    """path relative to root ("." for root itself, forward slashes), both resolved as the run will
+    use them; None when path lies outside root. The one rule for "is this file inside OUT?"."""
+    root_real = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if real != root_real and not real.startswith(root_real.rstrip(os.sep) + os.sep):
+        return None
+    return os.path.relpath(real, root_real).replace(os.sep, "/")
 
 
 def what_is_there(st: os.stat_result, *, want_folder: bool) -> str | None:

@@ -5,7 +5,7 @@ Everything here is frozen and carries aware datetimes only; the serializers
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 
 EMPTY_SITE_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)   # "updated" of feeds when the site has nothing published
@@ -54,6 +54,10 @@ class Article:
     draft: bool = False
     source: str = ""              # file the record came from, relative to the site
     line: int = 0                 # line (JSONL) or record index (JSON) in that file
+
+
+RECORD_FIELDS = tuple(f.name for f in fields(Article) if f.name not in ("source", "line"))
+"""Every field of a record, in order: an Article's fields but where it came from."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,19 +11,22 @@
 Pure: the same feeds give the same bytes (no build time anywhere). Templates are
 Jinja2 with autoescaping on; article text is only ever inserted as text, and
 article content (HTML) is not shown on the pages at all.
+
+Every page costs in proportion to what it shows, whatever the number of categories: a language
+page lists its categories, a category page links back to it (listing every sibling on every
+category page would make a site's pages grow with the square of its categories).
 """
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from types import SimpleNamespace
 from importlib.resources import files as _resources
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from .config import Config
-from .dates import format_local, format_rfc3339, format_rfc822, site_time
+from .dates import site_time, write_date
 from .layout import FORMATS, INDEX, OPML, STYLESHEET, feed_dir, feed_urls
 from .model import Feed, FeedUrls
 from .text import strip_illegal_xml
@@ -116,11 +119,7 @@ def language_name(lang: str) -> str:
 
 def local_date(dt: datetime, lang: str, config: Config) -> str:
     """Wall-clock time in the site zone as the language prints it ('02/12/2021 - 23:30' in Vietnamese)."""
-    local = site_time(dt, config.tz)
-    try:
-        return format_local(local, lang)
-    except ValueError:
-        return format_local(local, FALLBACK_LANG)
+    return write_date(site_time(dt, config.tz), "page", lang)
 
 
 def _xml_text(text: str | None) -> str:
@@ -179,13 +178,15 @@ def _render(name: str, **context) -> bytes:
     return _environment().get_template(name).render(**context).encode("utf-8")
 
 
-@lru_cache(maxsize=4096)
 def _rel(from_page: str, target: str) -> str:
-    """Relative URL from one file of OUT to another, so the pages work wherever OUT is served.
-
-    Both are taken from OUT's root ("/"), which spares relpath two getcwd() calls each time:
-    every item's category links ask again for the same few pairs."""
-    return posixpath.relpath("/" + target, "/" + posixpath.dirname(from_page))
+    """Relative URL from one file of OUT to another (both relative to OUT), so the pages work
+    wherever OUT is served: the folders they share dropped, one "../" for each folder left."""
+    here = from_page.split("/")[:-1]
+    there = target.split("/")
+    shared = 0
+    while shared < len(here) and shared < len(there) - 1 and here[shared] == there[shared]:
+        shared += 1
+    return "../" * (len(here) - shared) + "/".join(there[shared:])
 
 
 def _page_path(feed: Feed) -> str:
@@ -206,7 +207,7 @@ def _item(entry, lang: str, config: Config, page: str, category_pages: dict[str,
         "summary": a.summary,
         "image": a.image,
         "published": local_date(published, lang, config),
-        "published_iso": format_rfc3339(published),
+        "published_iso": write_date(published, "rfc3339"),
         "author": a.author.name if a.author else None,
         "categories": [{"name": c, "href": _rel(page, category_pages[c]) if c in category_pages else None}
                        for c in a.categories],
@@ -215,31 +216,36 @@ def _item(entry, lang: str, config: Config, page: str, category_pages: dict[str,
     }
 
 
-def _language_feeds(feeds: Sequence[Feed]) -> dict[str, tuple[Feed | None, list[Feed]]]:
-    """lang -> (language feed, category feeds in slug order), languages in code order."""
-    grouped: dict[str, tuple[Feed | None, list[Feed]]] = {}
+class _Language(NamedTuple):
+    main: Feed | None                  # the language feed
+    cats: list[Feed]                   # its category feeds, in slug order
+    pages: dict[str, str]              # category -> the path of its page
+
+
+def _language_feeds(feeds: Sequence[Feed]) -> dict[str, _Language]:
+    """lang -> its feeds and category pages, languages in code order."""
+    grouped: dict[str, _Language] = {}
     for feed in sorted(feeds, key=lambda f: (f.lang, f.category is not None, f.category_slug or "",
                                              f.category or "")):
-        main, cats = grouped.get(feed.lang, (None, []))
+        lang = grouped.setdefault(feed.lang, _Language(None, [], {}))
         if feed.category is None:
-            main = feed
+            grouped[feed.lang] = lang._replace(main=feed)
         else:
-            cats.append(feed)
-        grouped[feed.lang] = (main, cats)
+            lang.cats.append(feed)
+            lang.pages[feed.category] = _page_path(feed)
     return grouped
 
 
 def _feed_page(config: Config, feed: Feed, grouped) -> bytes:
     page = _page_path(feed)
-    main, cats = grouped[feed.lang]
-    category_pages = {c.category: _page_path(c) for c in cats}
+    main, cats, category_pages = grouped[feed.lang]
     labels = _labels(feed.lang)
     alternates = autodiscovery(feed.lang, feed.title, feed.urls)
     if feed.category is not None and main is not None:
         alternates += autodiscovery(main.lang, main.title, main.urls)
     others = [{"lang": lang, "name": language_name(lang), "title": other.title,
                "href": _rel(page, _page_path(other))}
-              for lang, (other, _) in grouped.items() if lang != feed.lang and other is not None]
+              for lang, (other, _, _) in grouped.items() if lang != feed.lang and other is not None]
     count = len(feed.entries)
     return _render(
         "feed.html",
@@ -252,11 +258,11 @@ def _feed_page(config: Config, feed: Feed, grouped) -> bytes:
         items=[_item(e, feed.lang, config, page, category_pages) for e in feed.entries],
         count_text=labels.one_item if count == 1 else labels.n_items.format(n=count),
         updated=local_date(feed.updated, feed.lang, config) if feed.entries else None,
-        updated_iso=format_rfc3339(feed.updated),
+        updated_iso=write_date(feed.updated, "rfc3339"),
         main={"title": main.title, "href": _rel(page, _page_path(main))}
         if feed.category is not None and main is not None else None,
-        categories=[{"name": c.category, "href": _rel(page, _page_path(c)), "current": c is feed}
-                    for c in cats],
+        categories=[{"name": c.category, "href": _rel(page, _page_path(c)), "current": False} for c in cats]
+        if feed.category is None else [{"name": feed.category, "href": _rel(page, page), "current": True}],
         others=others,
         index_href=_rel(page, INDEX),
         opml_href=_rel(page, OPML),
@@ -266,7 +272,7 @@ def _feed_page(config: Config, feed: Feed, grouped) -> bytes:
 def _index_page(config: Config, grouped) -> bytes:
     languages = []
     alternates: list[Alternate] = []
-    for lang, (main, cats) in grouped.items():
+    for lang, (main, cats, _) in grouped.items():
         labels = _labels(lang)
         entries = []
         for feed in ([main] if main is not None else []) + cats:
@@ -301,12 +307,12 @@ def _opml(config: Config, grouped) -> bytes:
     head = etree.SubElement(root, "head")
     title = config.site_title or "feedpub"
     etree.SubElement(head, "title").text = _xml_text(title)
-    newest = [f.updated for main, cats in grouped.values() for f in ([main] if main else []) + cats]
+    newest = [f.updated for main, cats, _ in grouped.values() for f in ([main] if main else []) + cats]
     if newest:
-        etree.SubElement(head, "dateModified").text = format_rfc822(max(newest))
+        etree.SubElement(head, "dateModified").text = write_date(max(newest), "rfc822")
     etree.SubElement(head, "docs").text = OPML_DOCS
     body = etree.SubElement(root, "body")
-    for lang, (main, cats) in grouped.items():
+    for lang, (main, cats, _) in grouped.items():
         group = etree.SubElement(body, "outline", text=_xml_text(language_name(lang)),
                                  title=_xml_text(language_name(lang)), language=lang)
         for feed in ([main] if main is not None else []) + cats:

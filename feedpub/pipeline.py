@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from . import progress
 from .cache import Cache, disk_full
 from .config import Config, load_config
 from .errors import PathProblem, RecordError, RejectedError, UsageError
-from .fsops import Tree
+from .fsops import Tree, relative_inside
 from .ingest.files import SiteFiles, site_files
 from .layout import MANIFEST, PRIVATE_DIR, STATE_NAME, TEMP_NAME, feed_files
 from .model import EMPTY_SITE_DATE, Article, Translation
@@ -39,9 +40,19 @@ DEFAULT_WAIT = 60.0
 
 @dataclass(frozen=True)
 class FeedReport:
+    """One feed file of OUT: what it holds and whether this run rewrote it."""
+
     path: str               # relative to OUT
     items: int
     changed: bool
+    lang: str = ""
+    category: str | None = None     # the category's slug; None for the language's own feed
+    kind: str = ""                  # the format's key in layout.FORMATS: "rss", "atom" or "json"
+    newest: float | None = None     # the newest item's published time (Unix seconds); None when empty
+
+    def row(self) -> list:
+        """As the cache's summary keeps it (without `changed`, which is this run's alone)."""
+        return [self.path, self.items, self.lang, self.category, self.kind, self.newest]
 
 
 @dataclass
@@ -183,11 +194,9 @@ def _cache_place(out_dir: Path, state_path) -> str | None:
     among the files feedpub publishes (a UsageError, before anything is created)."""
     if state_path is None:
         return STATE_NAME
-    out_real = os.path.realpath(out_dir)
-    real = os.path.realpath(state_path)
-    if real != out_real and not real.startswith(out_real.rstrip(os.sep) + os.sep):
+    rel = relative_inside(out_dir, state_path)
+    if rel is None:
         return None
-    rel = os.path.relpath(real, out_real).replace(os.sep, "/")
     folder, _, name = rel.rpartition("/")
     if folder == PRIVATE_DIR and rel != MANIFEST and not TEMP_NAME.fullmatch(name):
         return rel
@@ -256,7 +265,7 @@ def _outputs_intact(out: Tree, outputs: dict) -> bool:
 def _stored_report(meta: dict) -> BuildReport:
     summary = meta.get("summary", {})
     return BuildReport(
-        feeds=[FeedReport(path, items, False) for path, items in summary.get("feeds", [])],
+        feeds=[_feed_report(row, False) for row in summary.get("feeds", [])],
         problems=[RecordError(*problem) for problem in summary.get("problems", [])],
         records=summary.get("records", 0),
         skipped=True,
@@ -264,15 +273,20 @@ def _stored_report(meta: dict) -> BuildReport:
 
 
 def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_ts: float, *,
-            full: bool, inherited: tuple[int, ...], extra_keys=()):
-    """The ingest stage on the cache's index; a cache that breaks under it is rebuilt once."""
+            full: bool, inherited: tuple[int, ...], source=None):
+    """The ingest stage on the cache's index (with a [source], its ingest_with_source variant, given the
+    open SourceView); a cache that breaks under it is rebuilt once."""
     from .ingest.index import RecordIndex
     from .ingest.stage import ingest
     from .render import warm_up
     for attempt in range(2):
+        how = dict(full=full or cache.fresh, close_in_workers=inherited, while_waiting=warm_up)
         try:
-            ingested = ingest(config, site_dir, files, RecordIndex(cache.db), now_ts, fresh=full or cache.fresh,
-                              close_in_workers=inherited, while_waiting=warm_up, extra_keys=extra_keys)
+            if source is None:
+                ingested = ingest(config, site_dir, files, RecordIndex(cache.db), now_ts, **how)
+            else:
+                from .ingest.rows import ingest_with_source
+                ingested = ingest_with_source(config, site_dir, files, RecordIndex(cache.db), now_ts, source, **how)
             cache.meta["indexed"] = True
             return ingested
         except sqlite3.DatabaseError as exc:
@@ -287,9 +301,8 @@ def _build_with_source(config: Config, site_dir: Path, out: Tree, cache: Cache, 
                        owned: frozenset[str]) -> BuildReport:
     """A site whose records (some or all) are in a database: the database says, through the
     fingerprint of its selection, whether anything a feed shows changed; it is read in full only
-    then, and closed before anything is rendered."""
-    from .ingest.index import RecordIndex
-    from .ingest.sourced import SourceView, merge
+    then (the ingest stage's ingest_with_source), and closed before anything is rendered."""
+    from .ingest.rows import SourceView
     meta = cache.meta
     with SourceView(config, now_ts, meta.get("file_keys") or ()) as view:
         due = min((d for d in (meta.get("file_due"), view.next_due) if d is not None), default=None)
@@ -300,24 +313,11 @@ def _build_with_source(config: Config, site_dir: Path, out: Tree, cache: Cache, 
                 raise RejectedError(report.errors)
             report.warnings += view.warnings
             return report
-        ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited,
-                           extra_keys=view.selection.translation_keys())
-        file_keys = sorted({a.translation_key for arts in ingested.chosen.values() for a in arts
-                            if a.translation_key})
-        db = view.read(file_keys)
-        fingerprint = view.fingerprint
-    db_ids = {a.id for arts in db.chosen.values() for a in arts} | {
-        a.id for langs in db.versions.values() for a in langs.values()}
-    file_ids = RecordIndex(cache.db).locate(db_ids)
-    chosen, translations, duplicates = merge(config, ingested.chosen, ingested.versions, db, file_ids)
-    file_due = ingested.next_due
-    ingested.chosen, ingested.translations = chosen, translations
-    ingested.problems = ingested.problems + db.problems + duplicates
-    ingested.warnings = ingested.warnings + db.warnings
-    ingested.next_due = min((d for d in (file_due, view.next_due) if d is not None), default=None)
+        ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited, source=view)
+    state = ingested.source
     report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, owned=owned,
-                      extra_meta={"source": fingerprint, "file_keys": file_keys, "file_due": file_due})
-    report.source_rows = db.rows
+                      extra_meta={"source": state.fingerprint, "file_keys": state.file_keys, "file_due": state.file_due})
+    report.source_rows = ingested.source_rows
     return report
 
 
@@ -341,7 +341,7 @@ def _rebuild(config: Config, out: Tree, cache: Cache, files: SiteFiles, ingested
     if same_feeds and digests == last_digests:
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.
-        report.feeds = [FeedReport(path, n, False) for path, n in last_summary.get("feeds", [])]
+        report.feeds = [_feed_report(row, False) for row in last_summary.get("feeds", [])]
         cache.save_meta({**meta, "summary": {**last_summary, **_summary(report)}})
         return report
     from .feeds import build_feeds
@@ -352,21 +352,33 @@ def _rebuild(config: Config, out: Tree, cache: Cache, files: SiteFiles, ingested
     feeds = build_feeds(config, ingested.chosen, ingested.translations, version=_version(), unrendered=kept)
     planned = planned_outputs(feeds)
     remove_stale_temps(out, folders_of(owned | planned))
-    changed = publish_files(out, render_outputs(config, feeds, kept=kept), planned=planned, owned=owned)
-    items = {}
+    progress.stage("rendering and publishing")
+    changed = publish_files(out, progress.counted(render_outputs(config, feeds, kept=kept)), planned=planned,
+                            owned=owned)
+    reports = {}
     for feed in feeds:
+        newest = feed.entries[0].article.published.timestamp() if feed.entries else None
         for key, rel in feed_files(feed.lang, feed.category_slug).items():
             if key != "page":
-                items[rel] = len(feed.entries)
-    report.feeds = [FeedReport(rel, items[rel], changed.get(rel, False)) for rel in sorted(items)]
+                reports[rel] = FeedReport(rel, len(feed.entries), changed.get(rel, False), feed.lang,
+                                          feed.category_slug, key, newest)
+    report.feeds = [reports[rel] for rel in sorted(reports)]
     report.files_changed = sum(changed.values())
-    outputs = {}
-    for rel in sorted(planned):
-        st = out.lstat(rel)
-        outputs[rel] = [st.st_size, st.st_mtime_ns]
-    cache.save_meta({**meta, "outputs": outputs,
-                     "summary": {"feeds": [[f.path, f.items] for f in report.feeds], **_summary(report)}})
+    try:                        # published: from here on, nothing may turn the run into "nothing published"
+        outputs = {}
+        for rel in sorted(planned):
+            st = out.lstat(rel)
+            outputs[rel] = [st.st_size, st.st_mtime_ns]
+        cache.save_meta({**meta, "outputs": outputs,
+                         "summary": {"feeds": [f.row() for f in report.feeds], **_summary(report)}})
+    except (OSError, sqlite3.Error) as exc:
+        report.warnings.append(f"the cache could not record this run ({exc}); the next run builds again")
     return report
+
+
+def _feed_report(row: list, changed: bool) -> FeedReport:
+    path, items, lang, category, kind, newest = row
+    return FeedReport(path, items, changed, lang, category, kind, newest)
 
 
 def _summary(report: BuildReport) -> dict:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
+from .children import signals_held
 from .errors import LockedError, OutputConflictError, PathProblem, PublishError
 from .fsops import Tree, what_is_there
 from .layout import LOCK_NAME, MANIFEST, PRIVATE_DIR, TEMP_NAME, TMP_SUFFIX, temp_name
@@ -262,11 +263,17 @@ def publish_files(out: Tree | Path, files: Mapping[str, bytes] | Iterable[tuple[
         raise PublishError(f"{out.shown}: {missing[0]} was to be kept as it is but is missing; nothing was "
                            "published (run again, or with --full)")
     stale = sorted(owned - planned)
-    if pending or stale or not _is_file(out, MANIFEST):
-        replace_file(out, MANIFEST, manifest_bytes(owned | planned))    # covers the swap below
-    _swap_in(out, sorted(pending, key=lambda pair: pair[1]))
-    _remove_stale(out, stale)
-    replace_file(out, MANIFEST, manifest_bytes(planned))
+    with signals_held():        # Ctrl+C or SIGTERM waits for the swap: the old feeds or the new, never a mix
+        try:
+            if pending or stale or not _is_file(out, MANIFEST):
+                replace_file(out, MANIFEST, manifest_bytes(owned | planned))    # covers the swap below
+        except BaseException:
+            for tmp, _ in pending:
+                out.discard(tmp)
+            raise
+        _swap_in(out, sorted(pending, key=lambda pair: pair[1]))
+        _remove_stale(out, stale)
+        replace_file(out, MANIFEST, manifest_bytes(planned))
     return changed
 
 

@@ -26,18 +26,23 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from .dates import parse_datetime
+from .dates import SaidOnce, parse_datetime, prefix_note
 from .errors import DateError, PlaceholderDateError, RecordError
-from .model import IMAGE_TYPES, Article, Author, Image
+from .htmlpolicy import html_depth_over
+from .limits import DEFAULT_LIMITS, DEFAULTS, Limits, TooDeep, over, value_depth
+from .model import IMAGE_TYPES, RECORD_FIELDS, Article, Author, Image
 from .text import has_illegal_xml, printable, strip_illegal_xml
 from .urls import UrlError, resolve
 
 __all__ = ["FIELDS", "FastRecord", "MAX_ID_LENGTH", "Problem", "Ranked", "RecordRules", "describe", "plain"]
 
 MISSING = object()
-MAX_ID_LENGTH = 200
-FIELDS = ("id", "lang", "title", "url", "published", "updated", "summary", "content", "author", "categories",
-          "image", "translation_key", "draft")
+MAX_ID_LENGTH = DEFAULTS["id_length"]
+MAX_DATE_LENGTH = DEFAULTS["date_length"]
+MAX_INTEGER = DEFAULTS["integer"]
+MAX_DEPTH = DEFAULTS["record_depth"]
+MAX_CATEGORIES = DEFAULTS["categories"]
+FIELDS = RECORD_FIELDS
 REQUIRED = {
     "id": "a non-empty string, unique across the site",
     "lang": "a configured language code",
@@ -86,6 +91,30 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+def _depth_guard(value: Any) -> None:
+    """Problem when an object or list field's value nests deeper than a record may (record_depth:
+    the record is level 1, the field's own list or object level 2)."""
+    if isinstance(value, TooDeep):
+        depth = value.depth + 1
+    elif isinstance(value, (dict, list)):
+        for item in value.values() if type(value) is dict else value:
+            if isinstance(item, (dict, list)):
+                break
+        else:
+            return                                          # flat, as every valid record's are
+        depth = value_depth(value) + 1
+        if depth <= MAX_DEPTH:
+            return
+    else:
+        return
+    raise Problem(over("record_depth", f"nests {depth:,} levels deep"))
+
+
+def _integer_guard(value: int, field: str = "", sub: str | None = None) -> None:
+    if not -MAX_INTEGER - 1 <= value <= MAX_INTEGER:
+        raise Problem(over("integer", f"{describe(value)} is too large"), sub)
+
+
 def clean_text(value: str, notes: list[str] | None = None, field: str = "") -> str:
     """value without the characters feedpub never writes into XML (a warning says how many went)."""
     value, count = strip_illegal_xml(value)
@@ -114,6 +143,9 @@ def _string(value: Any, expected: str) -> str:
     return value
 
 
+_SCALAR = str | int | float | bool | None
+
+
 class FastRecord(msgspec.Struct):
     """What the fast path decodes: JSON types checked in C, the bodies kept as raw JSON. A record
     this does not fit (a wrong type, a missing field) goes to RecordRules.check as a dict."""
@@ -126,9 +158,9 @@ class FastRecord(msgspec.Struct):
     updated: str | int | float | None = None
     summary: msgspec.Raw = msgspec.Raw(b"null")
     content: msgspec.Raw = msgspec.Raw(b"null")
-    author: str | dict | None = None
+    author: str | dict[str, _SCALAR] | None = None         # objects of plain values only: a nested
     categories: list | None = None
-    image: dict | None = None
+    image: dict[str, _SCALAR] | None = None                # member takes the full check (record_depth)
     translation_key: str | None = None
     draft: bool | None = None
 
@@ -147,17 +179,21 @@ class Ranked(NamedTuple):
 class RecordRules:
     """The record rules of one site: its languages, base URL, time zone and date order."""
 
-    def __init__(self, languages, base_url: str, tz, order: str = "dmy"):
+    def __init__(self, languages, base_url: str, tz, order: str = "dmy", limits: Limits = DEFAULT_LIMITS):
         self.languages = frozenset(languages)
         self.base_url = base_url
         self.tz = tz
         self.order = order
+        self.limits = limits
+        self._url_length = limits.url_length
+        self._html_characters = limits.html_characters
         self._expected_lang = "one of: " + ", ".join(sorted(self.languages))
         self._category_lists: dict[tuple, tuple[str, ...]] = {}
+        self._said_once = SaidOnce()        # warnings about a whole source's dates: one per file or source
 
     @classmethod
     def for_config(cls, config) -> "RecordRules":
-        return cls(config.languages, config.base_url, config.tz, config.date_order)
+        return cls(config.languages, config.base_url, config.tz, config.date_order, config.limits)
 
     # --- one checker per field ---------------------------------------------------------------
 
@@ -168,7 +204,7 @@ class RecordRules:
         if not text or not text.isprintable():
             raise Problem(f"{describe(value)} is not a usable id (expected {_ID_EXPECTED})")
         if len(text) > MAX_ID_LENGTH:
-            raise Problem(f"is {len(text)} characters long (expected {_ID_EXPECTED})")
+            raise Problem(over("id_length", f"is {len(text):,} characters long"))
         return text
 
     def lang(self, value: Any) -> str:
@@ -185,6 +221,8 @@ class RecordRules:
     def url(self, value: Any) -> str:
         """Resolve a record URL against base_url and convert it to a URI (urls.resolve)."""
         text = _string(value, _URL_EXPECTED)
+        if len(text) > self._url_length:
+            raise Problem(over("url_length", f"is {len(text):,} characters long", self.limits))
         try:
             return resolve(text, self.base_url)
         except UrlError as exc:
@@ -201,6 +239,11 @@ class RecordRules:
         "no date" placeholder of .NET and SQL exports (0001-01-01 00:00:00) is absent: None."""
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise Problem(f"{describe(value)} is not a date (expected a date string or a Unix timestamp)")
+        if type(value) is str:
+            if len(value) > MAX_DATE_LENGTH:
+                raise Problem(over("date_length", f"is {len(value):,} characters long"))
+        elif type(value) is int:
+            _integer_guard(value)
         try:
             dt, found = parse_datetime(value, self.tz, order=self.order)
         except PlaceholderDateError as exc:
@@ -213,7 +256,7 @@ class RecordRules:
         except DateError as exc:
             raise Problem(str(exc)) from None
         if notes is not None:
-            notes.extend(f'field "{field}": {note}' for note in found)
+            notes.extend(prefix_note(f'field "{field}": ', note) for note in found)
         return dt
 
     def updated(self, value: Any, notes: list[str] | None = None) -> datetime | None:
@@ -222,11 +265,23 @@ class RecordRules:
         return self.date(value, notes, "updated", optional=True)
 
     def text(self, value: Any, notes: list[str] | None, field: str) -> str | None:
-        """summary and content: text or null."""
+        """summary and content: text or null. An article body (content) must be within the HTML
+        limits, measured before the sanitiser's parser ever sees it."""
         if value is None or value is MISSING:
             return None
-        text = clean_text(_string(value, "text"), notes, field)
+        text = _string(value, "text")
+        if field == "content":
+            self.html_limits(text)
+        text = clean_text(text, notes, field)
         return text if text.strip() else None
+
+    def html_limits(self, html: str) -> None:
+        """Problem when an article body is too long or nests too deep for the sanitiser to be cheap."""
+        if len(html) > self._html_characters:
+            raise Problem(over("html_characters", f"is {len(html):,} characters long", self.limits))
+        depth = html_depth_over(html, self.limits.html_depth)
+        if depth:
+            raise Problem(over("html_depth", f"nests at least {depth:,} elements deep", self.limits))
 
     def author(self, value: Any) -> Author | None:
         if value is None or value is MISSING:
@@ -234,6 +289,7 @@ class RecordRules:
         if type(value) is str:
             name = plain(value)
             return Author(name) if name else None
+        _depth_guard(value)
         if not isinstance(value, dict):
             raise Problem(f'{describe(value)} is not an author (expected a name or {{"name": …, "email": …, "uri": …}})')
         name = value.get("name")
@@ -254,28 +310,33 @@ class RecordRules:
         """Clean, de-duplicated category names; a site reuses a few lists, so results are remembered."""
         if value is None or value is MISSING:
             return ()
+        _depth_guard(value)
         if not isinstance(value, list):
             raise Problem(f"{describe(value)} is not a list (expected a list of strings)")
+        if len(value) > MAX_CATEGORIES:
+            raise Problem(over("categories", f"has {len(value):,} categories"))
         key = tuple(value) if all(type(item) is str for item in value) else None
         known = self._category_lists.get(key) if key is not None else None
         if known is not None:
             return known
-        result: list[str] = []
+        result: dict[str, None] = {}                      # in order, each name once
         for item in value:
             name = plain(item) if type(item) is str else ""
             if not name:
                 raise Problem(f"contains {describe(item)} (expected a list of non-empty strings)")
-            if name not in result:
-                result.append(name)
+            result[name] = None
         names = tuple(result)
         if key is not None and len(self._category_lists) < 4096:
             self._category_lists[key] = names
         return names
 
     def image(self, value: Any, notes: list[str] | None = None, *, build: bool = True) -> Image | None:
-        """The image, or (build=False, for ranking) only the verdict: same checks, nothing made."""
+        """The image, or (build=False, for ranking) only the verdict: same checks, nothing made
+        (a FastRecord's image holds plain values only, so its depth needs no walk)."""
         if value is None or value is MISSING:
             return None
+        if build:
+            _depth_guard(value)
         if not isinstance(value, dict):
             raise Problem(f'{describe(value)} is not an image (expected {{"url": …, "caption": …, "type": …, "length": …}})')
         if "url" not in value:
@@ -293,6 +354,8 @@ class RecordRules:
         length = value.get("length")
         if length is not None and (type(length) is not int or length < 0):
             raise Problem(f"{describe(length)} is not a size (expected a whole number of bytes)", "length")
+        if length is not None and length > MAX_INTEGER:
+            _integer_guard(length, sub="length")
         if not build:
             return None
         if mime is not None and not mime.lower().startswith("image/"):
@@ -314,8 +377,10 @@ class RecordRules:
         text = _string(value, "a non-empty string").strip()
         if not text:
             raise Problem("is empty (expected a non-empty string shared by the language versions of one story)")
-        if not text.isprintable() or len(text) > MAX_ID_LENGTH:
+        if not text.isprintable():
             raise Problem(f"{describe(value)} is not a usable translation key (expected {_KEY_EXPECTED})")
+        if len(text) > MAX_ID_LENGTH:
+            raise Problem(over("id_length", f"is {len(text):,} characters long"))
         return text
 
     def draft(self, value: Any) -> bool:
@@ -366,6 +431,7 @@ class RecordRules:
         if values["summary"] is not None:
             values["summary"] = plain(values["summary"])
         values["updated"] = values["updated"] or values["published"]
+        notes = self._said_once.keep(source, notes)
         where = f"{source}:{line}"
         return Article(**values, source=source, line=line), [], [printable(f"{where}: {n}") for n in notes]
 
@@ -376,7 +442,10 @@ class RecordRules:
         Each field goes to its checker unless a guard shows, in a few C calls, that the checker
         would accept it as it is and return it unchanged (an id that is printable and unpadded, a
         title that plain() would leave alone, a text author, which no checker refuses): the
-        decision is the checkers', only reached sooner.
+        decision is the checkers', only reached sooner. An article body's HTML depth is measured
+        when the body is read in full (check(), for every record `feedpub check` reads and for every
+        record a build publishes): a deeper body that would win a place is rejected then, and the
+        next newest takes its place.
         """
         try:
             ident = rec.id
@@ -389,8 +458,13 @@ class RecordRules:
             if not (title and title.isprintable() and title[0] != " " != title[-1] and "  " not in title
                     and unicodedata.is_normalized("NFC", title)):
                 self.title(title)
-            resolve(rec.url, self.base_url)
-            published = parse_datetime(rec.published, self.tz, order=self.order)[0]
+            url, published = rec.url, rec.published
+            if len(url) > self._url_length or type(published) is not float and (
+                    len(published) > MAX_DATE_LENGTH if type(published) is str else
+                    not -MAX_INTEGER - 1 <= published <= MAX_INTEGER):
+                return None
+            resolve(url, self.base_url)
+            published = parse_datetime(published, self.tz, order=self.order)[0]
             if rec.updated is not None:
                 self.updated(rec.updated)
             author = rec.author
@@ -409,5 +483,7 @@ class RecordRules:
         except (Problem, UrlError, DateError):
             return None
         if memoryview(rec.summary)[0] not in _STRING_OR_NULL or memoryview(rec.content)[0] not in _STRING_OR_NULL:
+            return None
+        if len(rec.content) - 2 > self._html_characters:     # JSON takes at least a byte a character
             return None
         return Ranked(published.timestamp(), ident, lang, categories, key, draft)

@@ -3,6 +3,7 @@
 on which core)."""
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import Iterator, Sequence
 
 from .config import Config
@@ -62,11 +63,12 @@ def _shares(feeds: Sequence) -> tuple[list, list]:
     if len(feeds) < 2 or total < PARALLEL_ITEMS:
         return list(feeds), []
     langs = [feed.lang for feed in feeds]
+    before = [0, *accumulate(weights)]                       # before[i]: the work of feeds[:i]
     cuts = [i for i in range(1, len(feeds)) if langs[i] != langs[i - 1]] or list(range(1, len(feeds)))
     half = total / 2
-    best = min(cuts, key=lambda i: abs(sum(weights[:i]) - half))
-    if abs(sum(weights[:best]) - half) > total / 4:          # one language is most of the work
-        best = min(range(1, len(feeds)), key=lambda i: abs(sum(weights[:i]) - half))
+    best = min(cuts, key=lambda i: abs(before[i] - half))
+    if abs(before[best] - half) > total / 4:                 # one language is most of the work
+        best = min(range(1, len(feeds)), key=lambda i: abs(before[i] - half))
     return list(feeds[:best]), list(feeds[best:])
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import msgspec
 
-from .dates import format_rfc3339
+from .dates import write_date
 from .model import Feed
 
 VERSION = "https://jsonfeed.org/version/1.1"
@@ -38,8 +38,8 @@ def _item(entry) -> dict:
         item["summary"] = a.summary
     if a.image:
         item["image"] = a.image.url
-    item["date_published"] = format_rfc3339(a.published)
-    item["date_modified"] = format_rfc3339(a.updated)
+    item["date_published"] = write_date(a.published, "rfc3339")
+    item["date_modified"] = write_date(a.updated, "rfc3339")
     if a.author:
         author = {"name": a.author.name}
         if a.author.uri:

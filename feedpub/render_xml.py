@@ -1,16 +1,9 @@
 """Serialize a Feed as RSS 2.0 or Atom 1.0 bytes with feedgen.
 
-This is the only module that imports feedgen. feedgen 1.0.0's traps and how
-each is defeated here:
-- Atom entry links lose every attribute but href (upstream #135): _FixedLinksEntry re-applies them.
-- add_entry() prepends: entries are appended to a list already sorted newest first.
-- lastBuildDate/updated and entry updated default to now(): all are set explicitly.
-- the RSS channel <link> is the last link added: the self link goes first, the home page last.
-  An item's <link> is its last alternate link; RSS items carry only their own.
-- enclosure without a length writes length="None": the length is always given, "0" when unknown
-  (the RSS Profile's advice for a size the publisher cannot determine).
-- RSS carries only one atom:link (self): hub links and the stylesheet are added by _FeedExtras.
-- name-only authors vanish from RSS: the byline goes to dc:creator instead.
+This module and feedgen_traps.py are the only ones that import feedgen. feedgen 1.0.0's traps
+(a feedgen default or a bug that would publish a wrong feed) are listed, each with its
+workaround, in feedgen_traps.TRAPS; the workaround lives there or, where it is only a matter of
+calling feedgen the right way, here at the call, named by the trap.
 
 An article in a language feed and in its category feeds is the same item in each: with a
 SharedEntries for the run, feedgen builds its RSS item and Atom entry once, and the other feeds
@@ -20,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import html
-import re
 from collections import Counter
 from functools import partial
 
@@ -29,48 +21,13 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
+from .feedgen_traps import ATOM_NS, UNKNOWN_LENGTH, FixedEntry, add_hub_link, plain_titles, set_date
 from .model import Entry, Feed
 
-ATOM_NS = "http://www.w3.org/2005/Atom"
 MEDIA_NS = "http://search.yahoo.com/mrss/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 GENERATOR_URI = "https://pypi.org/project/feedpub/"
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
-_LINK_ATTRS = ("rel", "type", "hreflang", "title", "length")
-_RSS_TITLE = re.compile(rb"<title>([^<]*)</title>")
-
-
-def _plain_title(match: re.Match) -> bytes:
-    """RSS titles are plain text: write & and < as hex references, as the RSS Profile asks,
-    so readers that treat titles as HTML show them instead of swallowing a "tag"."""
-    return b"<title>" + match.group(1).replace(b"&lt;", b"&#x3C;").replace(b"&amp;", b"&#x26;") + b"</title>"
-
-
-class _FixedLinksEntry(FeedEntry):
-    """FeedEntry whose Atom links keep rel, type, hreflang, title and length (upstream #135).
-
-    keep, when given, receives a copy of each element this entry builds (see SharedEntries)."""
-
-    def __init__(self, keep=None):
-        super().__init__()
-        self._keep = keep
-
-    def atom_entry(self, extensions=True):
-        entry = super().atom_entry(extensions=extensions)
-        elements = [e for e in entry if e.tag == "link"]
-        for element, data in zip(elements, self.link() or [], strict=True):   # same links, same order
-            for key in _LINK_ATTRS:
-                if data.get(key) not in (None, ""):
-                    element.set(key, str(data[key]))
-        if self._keep is not None:
-            self._keep(copy.deepcopy(entry))
-        return entry
-
-    def rss_entry(self, extensions=True):
-        item = super().rss_entry(extensions=extensions)
-        if self._keep is not None:
-            self._keep(copy.deepcopy(item))
-        return item
 
 
 class _Copied(FeedEntry):
@@ -106,7 +63,7 @@ class SharedEntries:
         return element
 
     def keeper(self, fmt: str, entry: Entry):
-        """What to hand _FixedLinksEntry: stores its element when later feeds will want it."""
+        """What to hand FixedEntry: stores its element when later feeds will want it."""
         left = self._uses[id(entry)] - 1
         if left < 1:
             return None
@@ -117,25 +74,27 @@ class SharedEntries:
 
 
 class _FeedExtras(BaseExtension):
-    """Stylesheet processing instruction, and atom:link rel=hub inside the RSS channel."""
+    """Stylesheet processing instruction; the feed's own date (date-strings) and, in RSS, the hub
+    link (rss-one-atom-link)."""
 
     def __init__(self):
         self.stylesheet = None
         self.hub = None
+        self.updated = None
 
     def extend_ns(self):
         return {}
 
     def extend_rss(self, rss):
         channel = rss.find("channel")
+        set_date(channel.find("lastBuildDate"), self.updated, "rfc822")
         if self.hub:
-            self_link = channel.find(f"{{{ATOM_NS}}}link")
-            hub = etree.Element(f"{{{ATOM_NS}}}link", href=self.hub, rel="hub")
-            self_link.addnext(hub)
+            add_hub_link(channel, self.hub)
         self._stylesheet(rss)
         return rss
 
     def extend_atom(self, feed):
+        set_date(feed.find("updated"), self.updated, "rfc3339")
         self._stylesheet(feed)
         return feed
 
@@ -145,7 +104,7 @@ class _FeedExtras(BaseExtension):
 
 
 class _ItemExtras(BaseEntryExtension):
-    """dc:creator and media:content (with the caption) inside an RSS item."""
+    """dc:creator (rss-name-only-author) and media:content (with the caption) inside an RSS item."""
 
     def __init__(self):
         self.creator = None
@@ -179,16 +138,17 @@ def _generator(feed: Feed, self_type: str, self_url: str) -> FeedGenerator:
     fg.register_extension("extras", _FeedExtras, _ItemExtras, atom=True, rss=True)
     fg.extras.stylesheet = feed.stylesheet
     fg.extras.hub = feed.hub
+    fg.extras.updated = feed.updated
     fg.id(feed.id)
     fg.title(feed.title)
     fg.description(feed.description)
     fg.language(feed.lang)
-    fg.link(href=self_url, rel="self", type=self_type)        # first: RSS <link> is the last one added
+    fg.link(href=self_url, rel="self", type=self_type)        # rss-link-is-last-link: the self link first
     fg.link(href=feed.link, rel="alternate", type="text/html")
     if feed.copyright:
         fg.rights(feed.copyright)
-    fg.generator("feedpub", version=feed.generator_version or None, uri=GENERATOR_URI)
-    fg.updated(feed.updated)                                  # never feedgen's default now()
+    fg.generator("feedpub", version=feed.generator_version or None, uri=GENERATOR_URI)    # generator-default
+    fg.updated(feed.updated)                                  # dates-default-to-now
     return fg
 
 
@@ -200,14 +160,14 @@ def _entry(fg: FeedGenerator, fmt: str, entry: Entry, shared: SharedEntries | No
             fg.add_entry(_Copied(element), order="append")
             return None
     keep = shared.keeper(fmt, entry) if shared is not None else None
-    return fg.add_entry(_FixedLinksEntry(keep), order="append")
+    return fg.add_entry(FixedEntry(keep), order="append")       # add-entry-prepends
 
 
 def render_rss(feed: Feed, shared: SharedEntries | None = None) -> bytes:
     """RSS 2.0 with content:encoded, dc:creator, media:content and a self link."""
     fg = _generator(feed, "application/rss+xml", feed.urls.rss)
     fg.register_extension("ns", _Namespaces, None, atom=False, rss=True)
-    fg.docs(RSS_DOCS)
+    fg.docs(RSS_DOCS)                                         # generator-default
     for entry in feed.entries:
         fe = _entry(fg, "rss", entry, shared)
         if fe is None:
@@ -223,10 +183,11 @@ def render_rss(feed: Feed, shared: SharedEntries | None = None) -> bytes:
             fe.description(a.content or html.escape(a.title, quote=False))
         fe.link(href=a.url, rel="alternate")                  # the only alternate: the item <link>
         if a.image:                                           # readers without Media RSS need the enclosure
-            fe.enclosure(a.image.url, str(a.image.length or 0), a.image.type or "image/jpeg")
-        fe.extras.creator = a.author.name if a.author else None
+            length = str(a.image.length) if a.image.length is not None else UNKNOWN_LENGTH  # enclosure-length-none
+            fe.enclosure(a.image.url, length, a.image.type or "image/jpeg")
+        fe.extras.creator = a.author.name if a.author else None   # rss-name-only-author
         fe.extras.image = a.image
-    return _RSS_TITLE.sub(_plain_title, fg.rss_str(pretty=True))
+    return plain_titles(fg.rss_str(pretty=True))              # rss-title-escaping
 
 
 def render_atom(feed: Feed, shared: SharedEntries | None = None) -> bytes:
@@ -269,6 +230,6 @@ def _common(fe: FeedEntry, entry: Entry) -> None:
     fe.id(entry.guid)                                         # RSS guid isPermaLink="false", Atom id
     fe.title(a.title)
     fe.published(a.published)
-    fe.updated(a.updated)                                     # never feedgen's default now()
+    fe.updated(a.updated)                                     # dates-default-to-now
     for cat in a.categories:
         fe.category(term=cat)

@@ -30,7 +30,7 @@ import nh3
 
 from .htmlpolicy import DEFAULT_POLICY, DROP_WITH_CONTENT, HOST_NAME, SRCSET_ATTRIBUTES, URL_ATTRIBUTES, HtmlPolicy
 from .text import strip_illegal_xml
-from .urls import UrlError, iri_to_uri
+from .urls import UrlError, ascii_host, host_problem, iri_to_uri
 
 _SCHEME = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*):")
 _TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
@@ -63,15 +63,14 @@ def _host_ok(host: str) -> bool:
             return False
         return True
     try:
-        ascii_host = host.encode("idna").decode("ascii")
-        ascii_host.encode("ascii").decode("idna")
-    except UnicodeError:
+        name = host if host.isascii() else ascii_host(host)       # IDNA 2008, as the record URLs (urls.py)
+    except UrlError:
         return False
-    if not HOST_NAME.match(ascii_host):
+    if not HOST_NAME.match(name.lower()) or host_problem(name) is not None:
         return False
-    if ascii_host.rstrip(".").rsplit(".", 1)[-1].isdigit():
+    if name.rstrip(".").rsplit(".", 1)[-1].isdigit():
         try:
-            ipaddress.IPv4Address(ascii_host)
+            ipaddress.IPv4Address(name)
         except ValueError:
             return False
     return True

@@ -44,6 +44,8 @@ from urllib.parse import quote, unquote, urlsplit
 
 from .errors import FeedpubError
 from .layout import FORMATS
+from .outcome import Interrupted
+from .serveguard import REQUEST_DEADLINE, BoundedConnections
 from .model import IMAGE_TYPES
 from .text import printable
 from .watch import POLL_SECONDS, SiteWatcher
@@ -202,6 +204,30 @@ class FeedHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         self.timeout = self.server.idle_timeout       # applied to the connection by StreamRequestHandler
         super().setup()
+        self._deadline: int | None = None
+
+    def handle_one_request(self) -> None:
+        """Silence before a request is the idle timeout's; from its first byte, the request line and
+        headers must arrive within the server's request deadline, however slowly they trickle."""
+        try:
+            first = self.rfile.peek(1)
+        except (OSError, ValueError):                   # idle timeout, reset, closed
+            self.close_connection = True
+            return
+        if not first:
+            self.close_connection = True
+            return
+        self._deadline = self.server.deadlines.arm(self.connection, self.server.request_deadline)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.deadlines.cancel(self._deadline)
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if self._deadline is not None:
+            self.server.deadlines.cancel(self._deadline)    # the head is in: the answer may take its time
+        return ok
 
     def do_GET(self) -> None:
         self._respond(head=False)
@@ -355,7 +381,7 @@ class FeedHandler(BaseHTTPRequestHandler):
             self.server.log(f"{self.address_string()} - {printable(format % args)}")
 
 
-class FeedServer(ThreadingHTTPServer):
+class FeedServer(BoundedConnections, ThreadingHTTPServer):
     """ThreadingHTTPServer for one OUT directory, with an optional SiteWatcher."""
 
     daemon_threads = True
@@ -363,7 +389,8 @@ class FeedServer(ThreadingHTTPServer):
     request_queue_size = LISTEN_BACKLOG     # socketserver's default of 5 drops most of a burst's SYNs
 
     def __init__(self, address: tuple[str, int], root: Path, *, log: Callable[[str], None] | None,
-                 watcher: SiteWatcher | None = None, idle_timeout: float | None = IDLE_TIMEOUT):
+                 watcher: SiteWatcher | None = None, idle_timeout: float | None = IDLE_TIMEOUT,
+                 capacity: int | None = None, request_deadline: float = REQUEST_DEADLINE):
         host = address[0]
         if ":" in host:
             self.address_family = socket.AF_INET6
@@ -372,6 +399,7 @@ class FeedServer(ThreadingHTTPServer):
         self.cache = _FileCache()
         self.watcher = watcher
         self.idle_timeout = idle_timeout
+        self.bound(capacity, request_deadline)
         super().__init__(address, FeedHandler)
 
     def get_request(self):
@@ -412,11 +440,14 @@ def _stderr(line: str) -> None:
 
 def make_server(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                 watch_site: str | os.PathLike | None = None, *, log: Callable[[str], None] | None = _stderr,
-                interval: float = POLL_SECONDS, idle_timeout: float | None = IDLE_TIMEOUT) -> FeedServer:
+                interval: float = POLL_SECONDS, idle_timeout: float | None = IDLE_TIMEOUT,
+                capacity: int | None = None, request_deadline: float = REQUEST_DEADLINE) -> FeedServer:
     """A bound FeedServer for OUT (not yet serving: call serve_forever(), then shutdown() and server_close()).
 
     With watch_site, OUT is built from that site first and rebuilt whenever the site changes.
-    port=0 picks a free port (see server.url). idle_timeout: seconds a connection may send
+    port=0 picks a free port (see server.url). capacity: connections served at once (default: from
+    the descriptor limit); request_deadline: seconds from a request's first byte to the end of its
+    headers. idle_timeout: seconds a connection may send
     nothing (or read nothing of a response) before it is closed; None never closes it.
     Raises FeedpubError when OUT is not a directory or the address cannot be bound.
     """
@@ -428,7 +459,8 @@ def make_server(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST,
     if not out.is_dir():
         raise FeedpubError(f"{out}: not a directory (expected the output directory of feedpub build)")
     try:
-        server = FeedServer((host, port), out.resolve(), log=log, watcher=watcher, idle_timeout=idle_timeout)
+        server = FeedServer((host, port), out.resolve(), log=log, watcher=watcher, idle_timeout=idle_timeout,
+                            capacity=capacity, request_deadline=request_deadline)
     except OSError as exc:
         raise FeedpubError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     if watcher is not None:
@@ -440,11 +472,11 @@ def serve(out_dir: str | os.PathLike = "public", host: str = DEFAULT_HOST, port:
           watch_site: str | os.PathLike | None = None) -> None:
     """Serve OUT until interrupted (Ctrl+C); see make_server()."""
     server = make_server(out_dir, host, port, watch_site)
-    print(f"Serving {out_dir} at {server.url}" + (f" (watching {watch_site})" if watch_site else "")
-          + " - press Ctrl+C to stop", flush=True)
     try:
+        print(printable(f"Serving {out_dir} at {server.url}" + (f" (watching {watch_site})" if watch_site else "")
+                        + " - press Ctrl+C to stop"), flush=True)
         server.serve_forever()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):        # Ctrl+C (or SIGTERM) is how a preview ends: not an error
         pass
     finally:
         server.server_close()

@@ -12,17 +12,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .configrules import reject_unknown
 from .errors import ConfigError
+from .model import RECORD_FIELDS
 from .text import has_illegal_xml, printable
 
 CONFIG_NAME = "feedpub.toml"
 
-RECORD_FIELDS = ("id", "lang", "title", "url", "published", "updated", "summary", "content", "author",
-                 "categories", "image", "translation_key", "draft")
-"""Every field of a record (records.FIELDS); each is a column of the source, by default of the same name."""
+# Every field of a record (model.RECORD_FIELDS) is a column of the source, by default of the same name.
 
 REQUIRED_FIELDS = ("id", "lang", "title", "url", "published")
 """The columns a source must have (the required record fields)."""
@@ -38,6 +37,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
 _SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "pass", "sslpassword"})
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")        # a URL holds no whitespace (_checked_url)
+_CONNINFO_SECRET = re.compile(r"\b(password|passwd|pwd|pass|sslpassword)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,24 +110,12 @@ def redact_url(url: str) -> str:
     return f"{m.group(0)}{authority}{tail}"
 
 
-def url_secrets(url: str) -> list[str]:
-    """The password of a URL as written and decoded (and of its password parameters): strings no
-    message may contain."""
-    found: list[str] = []
-    m = _SCHEME.match(url)
-    rest = url[m.end():] if m else url
-    head = rest.split("/", 1)[0] if "@" not in rest else rest[:rest.rfind("@")]
-    if "@" in rest and ":" in head:
-        found.append(head.split(":", 1)[1])
-    if "?" in rest:
-        found += [v for k, v in parse_qsl(rest.split("?", 1)[1], keep_blank_values=True)
-                  if k.lower() in _SECRET_PARAMS]
-    result: list[str] = []
-    for secret in found:
-        for form in (secret, unquote(secret), quote(unquote(secret), safe="")):
-            if form and form not in result:
-                result.append(form)
-    return sorted(result, key=len, reverse=True)
+def redact_text(text: str) -> str:
+    """A message with the password of every database URL in it replaced by *** (redact_url), and so
+    is any password=… a driver quotes from a connection string: found by parsing what holds a
+    password, never by searching the text for the password itself (which may be any word)."""
+    text = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    return _CONNINFO_SECRET.sub(lambda m: f"{m.group(1)}=***", text)
 
 
 def _scheme(url: str) -> str:
@@ -178,7 +167,14 @@ def _checked_url(url: str, key: str, site_dir: Path) -> str:
         raise ConfigError(f"{_where(key)}: {printable(redact_url(url))} is not a database URL (expected "
                           "DIALECT[+DRIVER]://…, such as postgresql://user@host/database or sqlite:///cms.db)")
     if _scheme(url).split("+", 1)[0].lower() == "sqlite":
-        url = _sqlite_url(url, site_dir, key)
+        return _sqlite_url(url, site_dir, key)
+    try:                                    # what SQLAlchemy would fail on later with a bare ValueError
+        parts = urlsplit(url)
+        _ = parts.port, parts.hostname
+    except ValueError as exc:
+        raise ConfigError(f"{_where(key)}: {printable(redact_url(url))} is not a valid URL: {exc} (expected "
+                          "DIALECT[+DRIVER]://USER[:PASSWORD]@HOST[:PORT]/DATABASE, an IPv6 address in brackets, "
+                          "a port from 0 to 65535)") from None
     return url
 
 

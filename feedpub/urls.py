@@ -21,9 +21,10 @@ output checker alike:
   removed), then converted and checked like any other URL.
 
 - **IRI → URI** (`iri_to_uri`, RFC 3987 §3.1): Vietnamese letters in a path
-  (``/vi/tin-tức/bài-1.html``) are UTF-8 encoded and percent-encoded
-  (``/vi/tin-t%E1%BB%A9c/b%C3%A0i-1.html``), a non-ASCII host is converted with
-  IDNA (``báo.example.vn`` → ``xn--bo-fka.example.vn``), and the few ASCII
+  (``/vi/tin-t%E1%BB%A9c/b%C3%A0i-1.html``), a non-ASCII host is converted as
+  browsers do, with UTS 46 and IDNA 2008 (``báo.example.vn`` → ``xn--bo-mia.example.vn``,
+  ``straße.de`` → ``xn--strae-oqa.de``; Python's own codec is IDNA 2003 and would
+  make that ``strasse.de``, another host), and the few ASCII
   characters a URI cannot hold are percent-encoded as well. Existing ``%XX``
   escapes are kept as they are, so converting twice changes nothing and
   already-encoded input is never encoded again.
@@ -47,8 +48,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["PLAIN_ROOT_PATH", "UrlError", "http_url_problem", "iri_to_uri", "is_http_url", "origin",
-           "reference_problem", "resolve"]
+__all__ = ["PLAIN_ROOT_PATH", "UrlError", "ascii_host", "host_problem", "http_url_problem", "iri_to_uri",
+           "is_http_url", "origin", "prefix_problem", "reference_problem", "resolve"]
 
 
 class UrlError(ValueError):
@@ -138,6 +139,23 @@ def _split_authority(authority: str) -> tuple[str | None, str, str | None]:
     return userinfo, host, (port if colon else None)
 
 
+def host_problem(host: str) -> str | None:
+    """What is wrong with an ASCII host (a DNS name, an IPv4 address or an IPv6 literal), or None."""
+    return _host_problem(host)
+
+
+@lru_cache(maxsize=1024)
+def _punycode_problem(label: str) -> str | None:
+    """What is wrong with an "xn--" label: it must decode to a name IDNA 2008 allows, and back."""
+    import idna                 # here, not at the top: most URLs have no such label
+    try:
+        if idna.encode(idna.decode(label)).decode("ascii") != label.lower():
+            return "does not encode back to itself"
+    except (idna.IDNAError, UnicodeError):
+        return "is not valid punycode (IDNA 2008)"
+    return None
+
+
 def _host_problem(host: str) -> str | None:
     """What is wrong with an ASCII host (a DNS name, an IPv4 address or an IPv6 literal), or None."""
     if not host:
@@ -158,6 +176,11 @@ def _host_problem(host: str) -> str | None:
     labels = name.split(".")
     if len(name) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         return f'its host "{host}" is not a valid host name'
+    for label in labels:
+        if label[2:4] == "--" and label[:2].lower() == "xn":
+            problem = _punycode_problem(label)
+            if problem:
+                return f'its host "{host}" has a label "{label}" that {problem}'
     if all(_DIGITS.fullmatch(label) for label in labels) or _DIGITS.fullmatch(labels[-1]):
         try:
             ipaddress.IPv4Address(name)
@@ -262,13 +285,21 @@ def _encode(part: str, keep: frozenset[str]) -> str:
     return "".join(out)
 
 
-def _idna(host: str) -> str:
-    """A non-ASCII host name in its ASCII (IDNA, "xn--") form; UrlError if it has none."""
-    labels = host.split(".")
+@lru_cache(maxsize=1024)
+def ascii_host(host: str) -> str:
+    """A non-ASCII host name in its ASCII ("xn--") form, as browsers make it: UTS 46 mapping (lower
+    case, full-width forms, the ideographic full stop), then IDNA 2008 for each non-ASCII label;
+    UrlError if it has none. ASCII labels are kept as they are (mapped to lower case)."""
+    import idna
     try:
-        return ".".join(label if label.isascii() else label.encode("idna").decode("ascii") for label in labels)
-    except UnicodeError:
-        raise UrlError(f'its host "{host}" is not a valid international domain name') from None
+        mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+        return ".".join(label if label.isascii() else idna.alabel(label).decode("ascii")
+                        for label in mapped.split("."))
+    except (idna.IDNAError, UnicodeError):
+        raise UrlError(f'its host "{host}" is not a valid international domain name (IDNA 2008)') from None
+
+
+_idna = ascii_host
 
 
 @lru_cache(maxsize=4096)
@@ -341,6 +372,17 @@ def resolve(value: str, base_url: str | None = None) -> str:
     if problem:
         raise UrlError(problem)
     return uri
+
+
+def prefix_problem(uri: str) -> str | None:
+    """What keeps a URL from being a prefix that paths are appended to (base_url, feeds_url): a
+    query or a fragment, which would end up in the middle of every id and link made from it."""
+    _, _, _, query, fragment = _split(uri)
+    if query is not None:
+        return f'it has a query ("?{query}")'
+    if fragment is not None:
+        return f'it has a fragment ("#{fragment}")'
+    return None
 
 
 def reference_problem(value: str, *, iri: bool, absolute: bool) -> str | None:

@@ -13,7 +13,9 @@ a blocked connect, TLS handshake, write or read at once.
 """
 from __future__ import annotations
 
+import email.utils
 import http.client
+import re
 import socket
 import threading
 import time
@@ -147,10 +149,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+_DELAY_SECONDS = re.compile(r"[0-9]+")        # RFC 9110 §10.2.3: delay-seconds = 1*DIGIT, ASCII digits only
+
+
 def _retry_after(error: urllib.error.HTTPError) -> float:
-    """Seconds asked for by a Retry-After header in delta-seconds form; 0 if absent or a date."""
+    """Seconds asked for by a Retry-After header (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date
+    counted from now; anything else (a digit str.isdigit() accepts and float() refuses, such as
+    "²", or a date that does not parse) is ignored: 0."""
     value = (error.headers.get("Retry-After") or "").strip() if error.headers else ""
-    return float(value) if value.isdigit() else 0.0
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(min(int(value), int(MAX_DEADLINE)))
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return 0.0
+    if when is None or when.tzinfo is None:
+        return 0.0
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _post_once(opener: urllib.request.OpenerDirector, request: urllib.request.Request, timeout: float,
@@ -239,8 +254,12 @@ def ping_hub(
             if not is_http_url(topic):
                 results.append(PingResult(topic, False, 0, f"invalid topic URL: {topic!r}"))
                 continue
-            result, trouble = _ping_topic(opener, clock, hub, topic, attempts=attempts, timeout=timeout,
-                                          backoff=backoff, sleep=sleep, user_agent=user_agent)
+            try:
+                result, trouble = _ping_topic(opener, clock, hub, topic, attempts=attempts, timeout=timeout,
+                                              backoff=backoff, sleep=sleep, user_agent=user_agent)
+            except Exception as exc:    # noqa: BLE001 - a ping never fails the run: a bug here is a failed ping
+                result = PingResult(topic, False, 1, f"internal error: {type(exc).__name__}: {exc}")
+                trouble = result.detail
             results.append(result)
             if clock.passed:
                 skipped = f"skipped: the {clock.seconds:g} s ping deadline passed"

@@ -247,3 +247,42 @@ def pg(postgres_server):
     database = dbhelp.PgDatabase(postgres_server)
     yield database
     database.drop()
+
+
+# --- a big site, generated once per test run ------------------------------------------------------
+
+
+BIG_RECORDS = 200_000
+BIG_FILES = 20
+
+
+@pytest.fixture(scope="session")
+def big_site(tmp_path_factory) -> Path:
+    """The sample site's feedpub.toml with BIG_RECORDS records in BIG_FILES JSONL files (two languages,
+    five categories, dates over five years); the last file holds the newest records, so a build
+    with it changes every feed a build without it made."""
+    import json
+    import random
+    site = tmp_path_factory.mktemp("big") / "site"
+    (site / "articles").mkdir(parents=True)
+    shutil.copy(DATA / "feedpub.toml", site / "feedpub.toml")
+    rng = random.Random(18)
+    categories = ["Chính trị", "Kinh tế", "Xã hội", "Thể thao", "Văn hóa"]
+    per_file = BIG_RECORDS // BIG_FILES
+    for number in range(BIG_FILES):
+        lines = []
+        for i in range(per_file):
+            n = number * per_file + i
+            day = 1 + n * 1826 // BIG_RECORDS          # older files first, the last one newest
+            lang = "vi" if n % 2 == 0 else "en"
+            lines.append(json.dumps({
+                "id": f"r{n}", "lang": lang, "title": f"Tin số {n}", "url": f"/{lang}/tin-{n}.html",
+                "published": int(datetime(2021, 1, 1, tzinfo=timezone.utc).timestamp()) + day * 86400 + i,
+                "summary": "Tóm tắt ngắn.", "content": "<p>Nội dung bài viết.</p>",
+                "categories": [rng.choice(categories)], "translation_key": f"k{n // 2}"},
+                ensure_ascii=False))
+        (site / "articles" / f"part-{number:02d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    past = time.time() - 7200
+    for path in site.rglob("*"):
+        os.utime(path, (past, past))
+    return site

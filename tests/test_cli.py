@@ -79,7 +79,7 @@ def test_every_bad_record_gets_one_exact_line_and_good_ones_still_publish(bad_si
     assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert sorted(lines[:-1]) == sorted(line for _, line in BAD_RECORDS)
-    assert lines[-1] == "feedpub: 12 record(s) rejected; the others were published"
+    assert lines[-1] == "feedpub: 12 records rejected; the others were published"
     vi = feedparser.parse((out / "vi" / "rss.xml").read_bytes())
     assert [e.id.rsplit("/", 1)[1] for e in vi.entries] == ["vi-school", "vi-bridge", "vi-escape"]
 

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedpub.dates import (OFFSET_RANGE, YEAR_RANGE, format_local, format_rfc822, format_rfc3339, parse_datetime,
-                           range_problem, site_time)
+from feedpub.dates import OFFSET_RANGE, YEAR_RANGE, parse_datetime, range_problem, site_time, write_date
 from feedpub.errors import DateError, PlaceholderDateError
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -39,10 +38,10 @@ def test_dates_near_the_ends_of_the_supported_range_publish(value, expected):
     dt, warnings = parse_datetime(value, HCM)
     assert (dt, dt.utcoffset(), warnings) == (expected, expected.utcoffset(), ())
     shown = site_time(dt, HCM)
-    assert len(format_rfc822(shown).split()[3]) == 4
-    assert format_rfc3339(shown)[:4].isdigit()
+    assert len(write_date(shown, "rfc822").split()[3]) == 4
+    assert write_date(shown, "rfc3339")[:4].isdigit()
     assert len(shown.strftime("%Y")) == 4           # feedgen writes RSS dates with strftime
-    assert format_local(shown, "vi")
+    assert write_date(shown, "page", "vi")
     assert math.isfinite(dt.timestamp())
 
 
@@ -189,10 +188,10 @@ def test_only_date_error_ever_escapes_and_accepted_dates_render_everywhere(value
     assert range_problem(dt, tz) is None
     assert dt.utcoffset() // timedelta(minutes=1) in OFFSET_RANGE or dt.tzinfo is tz
     local = site_time(dt, tz)
-    for rendered in (format_rfc822(local).split()[3], format_rfc3339(local)[:4], local.strftime("%Y"),
-                     format_rfc3339(dt)[:4], format_rfc822(dt).split()[3]):
+    for rendered in (write_date(local, "rfc822").split()[3], write_date(local, "rfc3339")[:4],
+                     local.strftime("%Y"), write_date(dt, "rfc3339")[:4], write_date(dt, "rfc822").split()[3]):
         assert len(rendered) == 4 and rendered.isdigit()
-    assert format_local(local, "vi") and format_local(local, "en")
+    assert write_date(local, "page", "vi") and write_date(local, "page", "en")
     assert math.isfinite(dt.timestamp())
     # The same instant. (Not local == dt: PEP 495 makes an inter-zone == false for a wall time
     # that a zone shows twice, such as 01:00 on the night daylight saving time ends.)
@@ -207,5 +206,5 @@ def test_site_time_and_the_formats_raise_only_date_error_for_any_aware_datetime(
         local = site_time(dt, tz)
     except DateError:
         return
-    format_rfc822(local)
-    format_rfc3339(local)
+    write_date(local, "rfc822")
+    write_date(local, "rfc3339")

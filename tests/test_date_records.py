@@ -14,7 +14,7 @@ from conftest import NOW, NOW_ARG, run_cli, write_jsonl, scan_records, scan_rows
 from feedpub.config import load_config
 from feedpub.errors import UsageError
 from feedpub.pipeline import resolve_now
-from feedpub.feedcheck import validate_output
+from feedpub.validate import validate_output
 
 VN = timezone(timedelta(hours=7))
 TOML = """[site]

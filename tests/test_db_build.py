@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import feedparser
 import pytest
 
 import dbhelp
@@ -70,12 +71,27 @@ def test_files_and_a_table_merge_and_an_id_in_both_is_reported(tmp_path):
             path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
             path.rename(path.with_suffix(".jsonl"))
     report = feedpub.build(site, tmp_path / "out", now=NOW)
-    feedpub.build(DATA, tmp_path / "ref", now=NOW, state_path=tmp_path / "r.sqlite")
+    reference = feedpub.build(DATA, tmp_path / "ref", now=NOW, state_path=tmp_path / "r.sqlite")
+    # the copy counts once; the scheduled English article, in the table, is not read until it comes due
+    scheduled = [r for r in in_table if dbhelp.aware(r["published"]) > NOW]
+    assert len(scheduled) == 1 and report.records == reference.records - 1 == 19
     assert [e.split(": field")[0] for e in report.errors] == [f"feed_articles:{copied['id']}"]
     assert "is already used by articles/" in report.errors[0]
     assert feeds_only(tmp_path / "out") == feeds_only(tmp_path / "ref")
     checked = feedpub.check(site, now=NOW)
     assert [e.split(": field")[0] for e in checked.errors] == [f"feed_articles:{copied['id']}"]
+
+
+def test_a_database_only_site_counts_the_records_it_published(tmp_path):
+    records = [r for r in dbhelp.sample_records() if not r.get("draft") and dbhelp.aware(r["published"]) <= NOW][:3]
+    site = database_site(tmp_path, records)
+    report = feedpub.build(site, tmp_path / "out", now=NOW)
+    shown = {e.id for lang in ("vi", "en")
+             for e in feedparser.parse((tmp_path / "out" / lang / "atom.xml").read_bytes()).entries}
+    assert report.records == len(shown) == 3 and report.source_rows == 3
+    proc = run_cli("build", "--data", site, "--out", tmp_path / "cli", "--now", NOW_ARG, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("3 records, 0 record files read, 3 database rows read, 0 rejected")
 
 
 def test_check_reads_every_row_and_build_reports_a_bad_chosen_row(tmp_path):

@@ -64,7 +64,7 @@ def test_selection_in_sql_is_the_file_rule(maria, monkeypatch, published_type, p
     table = load(engine, records, published_type)
     with open_maria(server, table) as src:
         assert src.mode == "sql", src.streaming_reasons
-        assert src.kind["published"] == ("utc" if published_type == "TIMESTAMP" else "naive")
+        assert src.query.kinds["published"] == ("utc" if published_type == "TIMESTAMP" else "naive")
         selection = src.select(["vi", "en"], 2, NOW, 1)
         versions = src.translations(selection.translation_keys(), NOW)
         loaded = src.load(selection.picks())
@@ -83,8 +83,8 @@ def test_read_only_and_timeouts(maria):
     server, engine = maria
     table = load(engine, sample_records()[:3], "DATETIME")
     with open_maria(server, table) as src:
-        with pytest.raises(Exception) as info:
-            src._db.conn.exec_driver_sql(f"DELETE FROM {table}")
+        with pytest.raises(SourceError) as info:
+            src.query.rows("deleting", f"DELETE FROM {table}")
         assert "READ ONLY" in str(info.value).upper()
     started = time.monotonic()
     with pytest.raises(SourceError) as info:

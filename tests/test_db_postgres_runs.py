@@ -106,15 +106,15 @@ def test_one_snapshot_for_the_whole_run(newsroom):
         newsroom.execute("DELETE FROM feed_articles WHERE id = 'v5'")
         records = src.load(selection.picks())
         assert records["v6"].record["title"] == "Title v6" and "v5" in records
-        read_only = src._db.conn.exec_driver_sql("SHOW transaction_read_only").scalar()
-        isolation = src._db.conn.exec_driver_sql("SHOW transaction_isolation").scalar()
+        read_only = src.query.rows("asking", "SHOW transaction_read_only", fields=["v"])[0]["v"]
+        isolation = src.query.rows("asking", "SHOW transaction_isolation", fields=["v"])[0]["v"]
     assert (read_only, isolation) == ("on", "repeatable read")
 
 
 def test_even_a_superuser_source_cannot_write(newsroom):
     with open_db(newsroom, url=newsroom.admin_url) as src:
-        with pytest.raises(Exception) as info:
-            src._db.conn.exec_driver_sql("DELETE FROM feed_articles")
+        with pytest.raises(SourceError) as info:
+            src.query.rows("deleting", "DELETE FROM feed_articles")
     assert "read-only transaction" in str(info.value)
 
 

@@ -77,9 +77,9 @@ def test_rows_locate_a_bad_date(tmp_path):
         {"id": None, "lang": "vi", "title": "t", "url": "/none", "published": "02/12/2021"},
     ])
     with open_file(tmp_path) as src:
-        rows = list(src.rows())
-    lines = {r.line: [str(e) for e in validate_record(r.record, r.source, r.line, languages=dbhelp.LANGUAGES,
-                                                      base_url=dbhelp.BASE_URL, tz=VN)[1]] for r in rows}
+        rows = [(r, r.line or f"row {src.row_number(r.key)}") for r in src.rows()]
+    lines = {line: [str(e) for e in validate_record(r.record, r.source, line, languages=dbhelp.LANGUAGES,
+                                                    base_url=dbhelp.BASE_URL, tz=VN)[1]] for r, line in rows}
     assert lines["ok"] == []
     assert lines["bad"][0].startswith('feed_articles:bad: field "published": "5h trước" is not a valid date')
     assert lines["row 1"] == ['feed_articles:row 1: field "id": missing (expected a non-empty string, unique across '
@@ -109,8 +109,8 @@ def test_fingerprint_follows_edits(cms):
 def test_the_file_is_opened_read_only_and_never_created(cms, tmp_path):
     before = hashlib.sha256((cms / "cms.db").read_bytes()).hexdigest()
     with open_file(cms) as src:
-        with pytest.raises(Exception) as info:
-            src._db.conn.exec_driver_sql("DELETE FROM feed_articles")
+        with pytest.raises(SourceError) as info:
+            src.query.rows("deleting", "DELETE FROM feed_articles")
         assert "readonly" in str(info.value).replace("-", "")
     assert hashlib.sha256((cms / "cms.db").read_bytes()).hexdigest() == before
     with pytest.raises(SourceError) as info:
@@ -147,3 +147,30 @@ def test_explain_asks_for_an_index_on_translation_keys(cms):
     edit(cms / "cms.db", "CREATE UNIQUE INDEX feedpub_id ON feed_articles (id)")
     with open_file(cms) as src:
         assert len(src.explain()) == 1
+
+
+@pytest.mark.parametrize("make", ["fifo", "directory", "link to a fifo"])
+def test_a_database_that_is_no_regular_file_is_refused_at_once(tmp_path, make):
+    """Opening a FIFO would block inside the output lock, where connect_timeout does not reach."""
+    import os
+    import shutil
+    from conftest import DATA, run_cli
+    site = Path(shutil.copytree(DATA, tmp_path / "site"))
+    target = site / "cms.db"
+    if make == "fifo":
+        os.mkfifo(target)
+    elif make == "directory":
+        target.mkdir()
+    else:
+        os.mkfifo(tmp_path / "fifo")
+        target.symlink_to(tmp_path / "fifo")
+    config = site / "feedpub.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[source]\nurl = "sqlite:///cms.db"\ntable = "t"\n',
+                      encoding="utf-8")
+    started = time.monotonic()
+    proc = run_cli("build", "--data", site, "--out", tmp_path / "out", cwd=tmp_path, timeout=20)
+    assert time.monotonic() - started < 15
+    assert proc.returncode == 3
+    assert proc.stderr.strip() == (f"feedpub: t: cannot connect to sqlite:///{site}/cms.db: {site}/cms.db is not a "
+                                   "regular file (expected a SQLite database file)")
+    assert not (tmp_path / "out" / "vi").exists()

@@ -22,7 +22,7 @@ import pytest
 import feedpub
 from conftest import NOW, NOW_ARG, copy_site, published, record, run_cli, write_jsonl
 from feedpub.errors import CacheError, PublishError
-from feedpub.layout import LOCK_NAME, MANIFEST, PRIVATE_DIR, STATE_NAME
+from feedpub.layout import LOCK_NAME, MANIFEST, PRIVATE_DIR, STATE_NAME, out_paths
 from feedpub.manifest import manifest_bytes, read_manifest
 from feedpub.publish import OutputLock
 from hazards import checksum
@@ -186,6 +186,35 @@ def test_state_may_not_name_a_path_feedpub_publishes(site, tmp_path, rel):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"feedpub: {out / rel}: the cache would be among the files feedpub publishes")
     assert not out.exists()
+
+
+SAMPLE_FEEDS = [("vi", None), ("en", None), ("vi", "thoi-su")]
+# One path of each kind layout.out_paths names (the cache's own kinds aside: --state may live there).
+ONE_OF_EACH_KIND = sorted({p.kind: p.path for p in out_paths(SAMPLE_FEEDS, 4242)
+                           if p.kind not in ("private folder", "cache", "cache journal")}.values())
+
+
+@pytest.mark.parametrize("option", ["--report", "--metrics"])
+@pytest.mark.parametrize("rel", ONE_OF_EACH_KIND + ["."])
+def test_report_and_metrics_may_not_name_any_path_in_out(site, tmp_path, option, rel):
+    """A path of every kind layout.out_paths names (and OUT itself): a usage error before anything is made,
+    and the file is not written after the run either."""
+    out = tmp_path / "out"
+    proc = run_cli("build", "--data", site, "--out", out, "--now", NOW_ARG, option, out / rel, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"feedpub: {option} {out / rel}: inside the output directory {out}")
+    assert not out.exists()
+
+
+def test_report_and_metrics_outside_out_are_written(site, tmp_path):
+    out = tmp_path / "out"
+    proc = run_cli("build", "--data", site, "--out", out, "--now", NOW_ARG, "--report", tmp_path / "r.json",
+                   "--metrics", tmp_path / "m.prom", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["exit_status"] == 0
+    from prometheus_client.parser import text_string_to_metric_families
+    families = {f.name: f for f in text_string_to_metric_families((tmp_path / "m.prom").read_text(encoding="utf-8"))}
+    assert [s.value for s in families["feedpub_last_run_exit_status"].samples] == [0]
 
 
 def test_state_inside_the_private_folder_is_fine(site, tmp_path):

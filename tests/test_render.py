@@ -184,7 +184,7 @@ def test_items_shared_by_several_feeds_are_built_once_and_come_out_the_same(fixt
     build(fixture_site, tmp_path / "out")
     feeds, = captured
     built = []
-    monkeypatch.setattr(render_xml._FixedLinksEntry, "__init__",
+    monkeypatch.setattr(render_xml.FixedEntry, "__init__",
                         lambda self, keep=None: built.append(1) or render_xml.FeedEntry.__init__(self)
                         or setattr(self, "_keep", keep))
     shared = render_xml.SharedEntries(feeds)

@@ -1,5 +1,5 @@
-"""The rules of selection, on a real index: which records each feed carries, and which version a
-translation link points at."""
+"""The rule of selection on a real index of record files: which records each feed carries, and which
+version a translation link points at."""
 from __future__ import annotations
 
 import sqlite3
@@ -10,7 +10,6 @@ import pytest
 from feedpub.cache import TABLES
 from feedpub.ingest.index import RecordIndex
 from feedpub.ingest.scan import FileScan
-from feedpub.ingest.select import select, translations
 
 NOW = 1_000_000.0
 LANGS = ("en", "vi")
@@ -39,8 +38,8 @@ def index():
 
 
 def chosen(index, **kw):
-    sel = select(index, LANGS, max_items=kw.pop("max_items", 3), now_ts=kw.pop("now_ts", NOW),
-                 category_feeds=kw.pop("category_feeds", True))
+    sel = index.select(LANGS, max_items=kw.pop("max_items", 3), now_ts=kw.pop("now_ts", NOW),
+                       category_feeds=kw.pop("category_feeds", True))
     return sel, {key: [c.id for c in picks] for key, picks in sel.feeds.items()}
 
 
@@ -113,6 +112,6 @@ def test_translation_links_point_at_the_newest_published_version_per_language(in
         rec("vi-1", 10, key="k"), rec("en-old", 5, "en", key="k"), rec("en-new", 8, "en", key="k"),
         rec("en-draft", 9, "en", key="k", draft=True), rec("en-later", NOW + 1, "en", key="k")])], full=True)
     sel, _ = chosen(index)
-    best = translations(index, {"k"}, sel.losers, NOW)
+    best = index.translations({"k"}, sel.losers, NOW)
     assert {lang: c.id for lang, c in best["k"].items()} == {"vi": "vi-1", "en": "en-new"}
-    assert translations(index, set(), sel.losers, NOW) == {}
+    assert index.translations(set(), sel.losers, NOW) == {}

@@ -5,7 +5,11 @@
 - No module imports or reaches into another module's private names (``_x``):
   what a module shares is public API of that module, as in httpx. A private
   *module* (``_impl.py``) is private to its package: the modules inside that
-  package may import it, nothing outside may.
+  package may import it, nothing outside may. Nor does a module reach into the
+  private attributes of another module's objects: ``obj._x`` is allowed only
+  on ``self``/``cls`` or for a name the module itself defines (its own
+  classes' attributes); a few names that libraries made public with an
+  underscore (``Row._mapping``, ``namedtuple._replace``) are allowed too.
 - Only fsops.py changes files and folders (unlink, rename, rmdir, mkdir, ...):
   every change inside OUT goes through its folder descriptors, so no link can
   redirect it. What other modules change outside OUT is an explicit allow-list.
@@ -18,12 +22,14 @@ synthetic package that breaks it: a check that cannot fail proves nothing.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import feedpub
 
 PACKAGE = Path(feedpub.__file__).parent
 MAX_LINES = 500
+PUBLIC_UNDERSCORE = frozenset({"_mapping", "_replace", "_asdict", "_fields", "_make", "_field_defaults"})
 
 
 # --- the checks --------------------------------------------------------------
@@ -66,11 +72,14 @@ class _Reaches(ast.NodeVisitor):
         self.is_package = parts[-1] == "__init__"
         self.name = ".".join(parts[:-1] if self.is_package else parts)
         self.aliases: dict[str, str] = {}       # local name -> the package module it is bound to
+        self.foreign: set[str] = set()          # local names bound by imports from outside the package
+        self.own: set[str] = set()              # names this module defines: functions, classes, attributes
         self.found: list[str] = []
         tree = ast.parse(path.read_bytes(), filename=str(path))
         for node in ast.walk(tree):             # bindings first, wherever they are, then the reaches
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 self._bind(node)
+            self._define(node)
         self.visit(tree)
 
     # --- names -----------------------------------------------------------------------------
@@ -99,12 +108,31 @@ class _Reaches(ast.NodeVisitor):
                 if self._ours(alias.name):
                     self.aliases[alias.asname or alias.name.split(".")[0]] = (
                         alias.name if alias.asname else alias.name.split(".")[0])
+                else:
+                    self.foreign.add(alias.asname or alias.name.split(".")[0])
             return
         source = self._absolute(node)
         if self._ours(source):
             for alias in node.names:
                 if self._is_module(f"{source}.{alias.name}"):
                     self.aliases[alias.asname or alias.name] = f"{source}.{alias.name}"
+        else:
+            self.foreign.update(alias.asname or alias.name for alias in node.names)
+
+    def _define(self, node: ast.AST) -> None:
+        """Note a name this module defines: a function, a class, an assigned name or attribute, a slot."""
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.own.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            self.own.add(node.id)
+        elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and isinstance(node.value, ast.Name)
+              and node.value.id in ("self", "cls")):
+            self.own.add(node.attr)
+        elif isinstance(node, ast.arg):
+            self.own.add(node.arg)
+        elif (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__slots__" for t in node.targets)
+              and isinstance(node.value, (ast.Tuple, ast.List))):
+            self.own.update(e.value for e in node.value.elts if isinstance(e, ast.Constant) and isinstance(e.value, str))
 
     def _allowed(self, dotted: str) -> bool:
         """True when every private part of the module path dotted is inside a package this module is in."""
@@ -155,7 +183,18 @@ class _Reaches(ast.NodeVisitor):
         module = self._resolve(node.value)
         if module is not None:
             self._reach(node, module, node.attr, f"{module}.{node.attr}")
+        elif self._reaches_object(node):
+            self._report(node, f"{ast.unparse(node.value)}.{node.attr}")
         self.generic_visit(node)
+
+    def _reaches_object(self, node: ast.Attribute) -> bool:
+        """obj._name where obj is an object of another module: not self or cls, not a module from
+        outside the package, and _name not one this module defines or a library made public."""
+        if not _is_private(node.attr) or node.attr in self.own or node.attr in PUBLIC_UNDERSCORE:
+            return False
+        if isinstance(node.value, ast.Name) and (node.value.id in ("self", "cls") or node.value.id in self.foreign):
+            return False
+        return True
 
     def visit_Call(self, node: ast.Call) -> None:
         if (isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr", "hasattr", "delattr")
@@ -178,6 +217,9 @@ FS_HOME = "fsops.py"
 FS_ALLOWED = {
     ("ingest/stage.py", "os.unlink"): "check's throwaway index, in the system's temporary folder",
     ("cache.py", "os.unlink"): "a run's stand-in cache, in the system's temporary folder",
+    ("runreport.py", "os.replace"): "the --report/--metrics file, where the operator asked (never inside OUT)",
+    ("runreport.py", "os.unlink"): "that file's temporary twin, left by a killed run",
+    ("scaffold.py", ".mkdir()"): "`feedpub init` creates a new site's folders, not an OUT",
 }
 
 
@@ -218,6 +260,24 @@ def literals_holding(root: Path, text: str, home: str) -> list[str]:
     return found
 
 
+def unlisted_modules(root: Path) -> list[str]:
+    """'package: name.py' for each module a package's docstring leaves out of the module list it
+    gives (indented lines that start with a module's file name), and for each it lists in vain."""
+    found = []
+    for init in sorted(root.rglob("__init__.py")):
+        if "__pycache__" in init.parts:
+            continue
+        doc = ast.get_docstring(ast.parse(init.read_bytes()), clean=False) or ""
+        listed = re.findall(r"^[ \t]+(\w+\.py)\b", doc, re.M)
+        if not listed:
+            continue
+        present = {p.name for p in init.parent.glob("*.py") if p.name != "__init__.py"}
+        package = init.parent.relative_to(root.parent).as_posix()
+        found += [f"{package}: {name} not listed" for name in sorted(present - set(listed))]
+        found += [f"{package}: {name} listed but missing" for name in sorted(set(listed) - present)]
+    return found
+
+
 # --- the package holds to them -----------------------------------------------
 
 
@@ -227,6 +287,10 @@ def test_no_module_is_longer_than_500_lines():
 
 def test_no_module_imports_or_reaches_into_another_modules_private_names():
     assert private_reaches(PACKAGE) == []
+
+
+def test_a_package_that_lists_its_modules_lists_them_all():
+    assert unlisted_modules(PACKAGE) == []
 
 
 # --- each check can fail -----------------------------------------------------
@@ -319,3 +383,27 @@ def test_the_literal_check_finds_strings_but_not_docstrings(tmp_path):
         "b.py": 'def f():\n    """.feedpub here too"""\n    return 1\n',
     })
     assert literals_holding(pkg, ".feedpub", "layout.py") == ["a.py:2", "a.py:3"]
+
+
+def test_the_module_list_check_finds_a_module_left_out_and_one_gone(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "listed/__init__.py": '"""Parts.\n\n    a.py  one\n    gone.py  another\n"""\n',
+        "listed/a.py": "",
+        "listed/b.py": "",
+        "quiet/__init__.py": '"""No list here."""\n',
+        "quiet/c.py": "",
+    })
+    assert unlisted_modules(pkg) == ["pkg/listed: b.py not listed", "pkg/listed: gone.py listed but missing"]
+
+
+def test_the_private_name_check_finds_a_reach_into_another_modules_object(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "a.py": "class Source:\n    def __init__(self):\n        self._db = 1\n\n    def _rows(self):\n        return self._db\n",
+        "b.py": "def use(src):\n    src._cache = 2\n    return src._db, src._rows(), src.public\n",
+        "c.py": ("import os\n\n\nclass Own:\n    __slots__ = ('_slot',)\n\n    def _helper(self):\n        return 1\n\n\n"
+                 "def fine(other, row, point):\n"
+                 "    return other._helper(), other._slot, os._exit, row._mapping, point._replace(x=1)\n"),
+    })
+    assert sorted(private_reaches(pkg)) == ["pkg/b.py:2: src._cache", "pkg/b.py:3: src._db", "pkg/b.py:3: src._rows"]

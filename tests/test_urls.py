@@ -311,7 +311,7 @@ def test_fast_scan_and_full_validator_agree_on_tricky_urls(tmp_path, field):
 def test_a_site_full_of_vietnamese_urls_publishes_uris_in_every_format(fixture_site, tmp_path):
     import re
 
-    from feedpub.feedcheck import validate_output
+    from feedpub.validate import validate_output
     late = "2026-11-28T08:00:00+07:00"
     write_jsonl(fixture_site / "articles" / "x-vi.jsonl",
                 record(id="vi-url", url="/vi/tin-tức/bài-1.html?trang=2#bình-luận", published=late,

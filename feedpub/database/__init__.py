@@ -9,11 +9,11 @@ How a build uses it::
     with open_source(config.source, tz=config.tz, date_order=config.date_order,
                      category_feeds=config.category_feeds) as src:
         selection = src.select(config.languages, config.max_items, now, extra=10)
-        versions = src.translations(selection.translation_keys(), now, config.languages)
+        versions = src.versions(selection.translation_keys(), now, config.languages)
         digest = src.fingerprint(selection, versions)    # + config fingerprint + feedpub version
         due = src.next_due(now)                          # when a scheduled row comes due, or None
         if digest != last_digest:
-            records = src.load([*selection.picks(), *(p for v in versions.values() for p in v.values())])
+            records = src.load([*selection.picks(), *versions])
     # close before rendering: the source holds one read-only snapshot (a transaction) while open
     for record in records.values():
         article, errors, warnings = rules.check(record.record, record.source, record.line)
@@ -44,7 +44,12 @@ DatabaseSource
                   Python (text dates, SQLite, other dialects). Results are identical.
     .warnings     lines for the user (e.g. the streaming fallback, with its row count and time),
                   filled by select().
-    .select(languages, max_items, now, extra=0) -> Selection
+    .query        the source as a statement sees it (query.Query): the relation, each field's
+                  column and kind, the dialect, the not-draft clause, and rows()/stream()/ask()
+                  to run a statement in the snapshot. sqlselect.py and explain.py ask through it.
+    .reader       how a row becomes a pick or a record (values.RowReader); it keeps every row
+                  read for ranking that the record rules reject (see rejected()).
+    .select(languages, max_items, now, extra=0) -> Selection (feedpub.selection: the rule)
         now: aware. Per feed key (lang, None) and, with category feeds, (lang, category)
         for every category some non-draft row published by now carries (named as the
         record rules name it: NFC, single spaces; stored spellings are grouped), the
@@ -60,20 +65,22 @@ DatabaseSource
         with a larger extra. An id is in a feed once: further rows with the same id
         (a view joining an article to two rows) are left out and listed in
         Selection.repeated, to be reported as duplicate ids.
+    .versions(keys, now, languages=None) -> [Pick]
+        Every version of these stories that is not a draft and is published by now
+        (the build links the newest one the record rules accept). Keys are compared as
+        stored (a key with surrounding spaces in the database only matches that spelling).
     .translations(keys, now, languages=None) -> {translation_key: {lang: Pick}}
-        For each key, per language, the newest version that is not a draft and is
-        published by now. Keys are compared as stored (a key with surrounding spaces
-        in the database only matches that spelling).
+        For each key, per language, the newest of versions().
     .next_due(now) -> datetime | None
         The earliest published instant after now among rows that are not drafts (the
         languages of the last select()); a build at or after it selects differently.
     .load(picks) -> {id: Record}
         The full rows of these picks, as records, keyed by pick id. Within one open
         source (one snapshot) every pick's row is there.
-    .fingerprint(selection, translations=None) -> str
-        sha256 hex of which rows each feed holds, in order, which rows are the
-        translations, every record field of the feeds' rows, and of a row that is only
-        a translation the fields a feed shows of it or that make it one (id, lang,
+    .fingerprint(selection, versions=()) -> str
+        sha256 hex of which rows each feed holds, in order, which rows are the stories'
+        versions (versions(), or translations()), every record field of the feeds' rows,
+        and of a row that is only a version the fields a feed shows of it or that make it one (id, lang,
         title, url, published, translation_key, draft). Rows are hashed server-side in
         one query (PostgreSQL hashtextextended(ROW(…)::text, 0): md5 of the same text
         took twice as long; MySQL MD5(JSON_ARRAY(…))), in Python elsewhere. Any edit
@@ -86,6 +93,13 @@ DatabaseSource
     .rows() -> Iterator[Record]
         Every row, ordered by id, streamed with a server-side cursor (flat memory),
         all record fields: what check judges.
+    .row_number(key) -> int
+        Where a row whose id the record rules reject is ("row N"): 1 + the rows whose id
+        sorts before it in the database's order (rows without an id share one N).
+    .rejected() -> [Record]
+        Every row read for its ranking columns (select, versions, next_due) that the
+        record rules reject for one of them, in full: a build reports them, so that no
+        row it reads is left out in silence.
     .explain() -> list[str]
         Warnings for `check`: the streaming fallback and its reason, and each query a
         build runs that would read a whole big table (PostgreSQL, MySQL: plans;
@@ -93,12 +107,13 @@ DatabaseSource
 
 Pick (frozen): source, id (text, always usable), key (the id column's stored value),
     lang, published (aware), categories (normalised), translation_key, raw_categories;
-    .line == id, .location == "SOURCE:ID", .rank == (published.timestamp(), id).
+    .line == id, .location == "SOURCE:ID", .ts == published.timestamp() (with the id, its
+    rank: feedpub.selection.rank).
 
 Record (frozen): source, line, record, key. `record` is a dict as a decoded JSON
     record holds it (values.py says how each column type becomes a record value);
-    `line` is the row's id as text, or "row N" (its 1-based position in rows()'
-    order) when the id is unusable or repeats the previous row's. Pass source and
+    `line` is the row's id as text, or "row N" (row_number) when the record rules reject
+    the id (None from rows(), which cannot ask while it streams). Pass source and
     line to RecordRules.check: errors then render as
     `feed_articles:12345: field "published": … (expected …)`, warnings as
     `feed_articles:12345: …`. Note that line is text, not an int like a file's line:
@@ -113,7 +128,8 @@ from __future__ import annotations
 from typing import Mapping
 
 from ..sourceconfig import RECORD_FIELDS, SourceConfig, parse_source, redact_url
-from .model import FeedKey, Pick, Record, Selection, Translations
+from ..selection import FeedKey, Selection
+from .picks import Pick, Record, Translations
 
 __all__ = ["FeedKey", "Pick", "RECORD_FIELDS", "Record", "Selection", "SourceConfig", "Translations",
            "open_source", "parse_source", "redact_url"]
@@ -129,10 +145,11 @@ def open_source(cfg: SourceConfig, *, tz, date_order: str = "dmy", category_feed
     from ..errors import SourceError
     cfg = cfg.resolve(environ)
     try:
-        from .source import DatabaseSource
+        from .table import DatabaseSource
     except ImportError as exc:
         if (exc.name or "").split(".")[0] != "sqlalchemy":
             raise
+        from ..extras import DIALECT_EXTRAS, install_hint
         raise SourceError(f"{cfg.label}: reading records from a database needs SQLAlchemy: "
-                          "pip install 'feedpub[postgresql]' (or 'feedpub[mysql]', 'feedpub[sqlite]')") from None
+                          f"{install_hint(DIALECT_EXTRAS.get(cfg.dialect, 'postgresql'))}") from None
     return DatabaseSource(cfg, tz=tz, date_order=date_order, category_feeds=category_feeds)

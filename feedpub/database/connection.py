@@ -6,6 +6,8 @@ when a source is opened.
 """
 from __future__ import annotations
 
+import os
+import stat
 import threading
 import time
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from ..errors import SourceError
 from ..opener import DATABASE, check_input
 from ..text import printable
-from ..sourceconfig import SourceConfig, sqlite_path, url_secrets
+from ..sourceconfig import SourceConfig, redact_text, sqlite_path
 from .dialects import Generic, dialect_for, sqlite_connect
 
 
@@ -70,7 +72,6 @@ class Connection:
 
     def __init__(self, cfg: SourceConfig):
         self.cfg = cfg
-        self._secrets = url_secrets(cfg.url or "")
         self.watchdog = Watchdog()
         self.engine = None
         self.conn = None
@@ -96,9 +97,11 @@ class Connection:
                 self.engine = sqlalchemy.create_engine(probe.engine_url(cfg.url), poolclass=NullPool,
                                                        connect_args=probe.connect_args(cfg))
         except ImportError as exc:
+            from ..extras import DIALECT_EXTRAS, install_hint
+            extra = DIALECT_EXTRAS.get(cfg.dialect)
+            how = install_hint(extra or "postgresql", missing=exc.name)
             raise SourceError(self._say(f"the database driver for {cfg.shown_url.split('://')[0]} is not "
-                                        f"installed ({exc.name or exc}): pip install 'feedpub[postgresql]' for "
-                                        "PostgreSQL, 'feedpub[mysql]' for MySQL and MariaDB")) from None
+                                        f"installed ({exc.name or exc}): {how}")) from None
         except sqlalchemy.exc.NoSuchModuleError:
             raise SourceError(self._say(f"{cfg.shown_url}: SQLAlchemy has no dialect for it (expected "
                                         "postgresql://, sqlite:///, mysql+pymysql:// or another SQLAlchemy "
@@ -171,11 +174,9 @@ class Connection:
         return self._say(f"{what}: {detail} (database {cfg.shown_url})")
 
     def _say(self, message: str) -> str:
-        """label: message, with every form of the password removed and every control character escaped."""
-        text = f"{self.cfg.label}: {message}"
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return printable(text)
+        """label: message, with the password of every URL in it (a driver's too) replaced by *** and
+        every control character escaped."""
+        return printable(redact_text(f"{self.cfg.label}: {message}"))
 
 
 def _first_line(exc: BaseException) -> str:

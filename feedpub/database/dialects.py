@@ -12,7 +12,9 @@ Column kinds, from the driver's description of `SELECT * … WHERE 1=0`:
                seconds), "text" (anything else: ranked in Python)
     categories "array", "jsonb", "json" (cast to jsonb), "jsontext" (MySQL/MariaDB JSON),
                "text" (matched in Python)
-    draft      "bool", "int" (0/1), "text"
+    draft      "bool", "number" (0/1), "text"
+    and kinds no record field can be: "time", "interval", "year", "bytes", "uuid", "other"
+    (values.ACCEPTED says which kinds each field accepts; a type the driver does not name is "text")
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ class Generic:
     typed = False                  # can the newest rows be chosen in SQL?
     grace = 2.0                    # the watchdog waits this much past query_timeout
     limit = True                   # does "LIMIT n" work?
+    nulls_first = True             # does ORDER BY put NULL before every value (MySQL, SQLite; not PostgreSQL)?
     drivers: dict[str, str] = {}   # URL scheme -> the scheme of the driver feedpub installs for it
 
     def __init__(self, quote: Callable[[str], str]):
@@ -64,6 +67,10 @@ class Generic:
     def kinds(self, description: Sequence) -> dict[str, tuple[str, bool | None]]:
         """column name -> (kind, nullable or None when unknown)."""
         return {d[0]: ("text", None) for d in description}
+
+    def type_name(self, description: Sequence, column: str) -> str:
+        """The type of a column as the database names it, or "" when the driver does not say."""
+        return ""
 
     def not_draft(self, column: str, kind: str) -> str | None:
         """SQL that keeps rows that are not drafts (NULL is not a draft), or None to filter in Python."""
@@ -111,13 +118,27 @@ _PG_KINDS = {
     1184: "aware", 1114: "naive", 1082: "naive",
     20: "number", 21: "number", 23: "number", 1700: "number", 700: "number", 701: "number",
     16: "bool", 3802: "jsonb", 114: "json",
-    1009: "array", 1015: "array", 1014: "array",
+    1009: "array", 1015: "array", 1014: "array", 1007: "array", 1016: "array", 1000: "array",
+    1083: "time", 1266: "time", 1186: "interval", 17: "bytes", 2950: "uuid",
+    600: "other", 869: "other", 650: "other", 829: "other", 3614: "other", 1560: "other", 1562: "other",
+    790: "other", 3904: "other", 3910: "other", 3908: "other",
+}
+
+_PG_NAMES = {
+    16: "boolean", 17: "bytea", 18: '"char"', 19: "name", 20: "bigint", 21: "smallint", 23: "integer", 25: "text",
+    26: "oid", 114: "json", 142: "xml", 700: "real", 701: "double precision", 790: "money", 1042: "character",
+    1043: "character varying", 1082: "date", 1083: "time without time zone", 1114: "timestamp without time zone",
+    1184: "timestamp with time zone", 1186: "interval", 1266: "time with time zone", 1700: "numeric", 2950: "uuid",
+    3802: "jsonb", 1009: "text[]", 1015: "character varying[]", 1014: "character[]", 1007: "integer[]",
+    1016: "bigint[]", 1000: "boolean[]", 600: "point", 869: "inet", 650: "cidr", 829: "macaddr", 3614: "tsvector",
+    1560: "bit", 1562: "bit varying", 3904: "int4range", 3910: "tstzrange", 3908: "tsrange",
 }
 
 
 class Postgres(Generic):
     name = "postgresql"
     typed = True
+    nulls_first = False
     # SQLAlchemy's default driver is psycopg2; feedpub's extra installs psycopg 3
     drivers = {"postgresql": "postgresql+psycopg", "postgres": "postgresql+psycopg"}
 
@@ -139,6 +160,9 @@ class Postgres(Generic):
 
     def on_connect(self, dbapi_conn, cfg) -> None:
         _tolerant_date_loaders(dbapi_conn)
+        from psycopg.types.json import set_json_loads
+        from .values import json_loads
+        set_json_loads(json_loads, dbapi_conn)          # json and jsonb columns: no depth makes it recurse
 
     def abort(self, dbapi_conn) -> None:
         import psycopg
@@ -156,6 +180,10 @@ class Postgres(Generic):
 
     def kinds(self, description: Sequence) -> dict[str, tuple[str, bool | None]]:
         return {d[0]: (_PG_KINDS.get(d[1], "text"), None) for d in description}
+
+    def type_name(self, description: Sequence, column: str) -> str:
+        oid = next(d[1] for d in description if d[0] == column)
+        return _PG_NAMES.get(oid, "")
 
     def not_draft(self, column: str, kind: str) -> str | None:
         if kind == "bool":
@@ -262,7 +290,14 @@ def _tolerant_date_loaders(dbapi_conn) -> None:
 
 # PyMySQL's FIELD_TYPE codes
 _MY_KINDS = {12: "naive", 10: "naive", 7: "utc", 245: "jsontext", 1: "number", 2: "number", 3: "number",
-             8: "number", 9: "number", 246: "number", 0: "number", 4: "number", 5: "number"}
+             8: "number", 9: "number", 246: "number", 0: "number", 4: "number", 5: "number",
+             11: "time", 13: "year", 16: "other", 255: "other"}
+
+_MY_NAMES = {0: "DECIMAL", 1: "TINYINT", 2: "SMALLINT", 3: "INT", 4: "FLOAT", 5: "DOUBLE", 7: "TIMESTAMP",
+             8: "BIGINT", 9: "MEDIUMINT", 10: "DATE", 11: "TIME", 12: "DATETIME", 13: "YEAR", 15: "VARCHAR", 16: "BIT",
+             245: "JSON", 246: "DECIMAL", 247: "ENUM", 248: "SET", 249: "TINYBLOB or TINYTEXT",
+             250: "MEDIUMBLOB or MEDIUMTEXT", 251: "LONGBLOB or LONGTEXT", 252: "BLOB or TEXT", 253: "VARCHAR",
+             254: "CHAR", 255: "GEOMETRY"}
 
 
 class Mysql(Generic):
@@ -304,6 +339,12 @@ class Mysql(Generic):
         code = orig.args[0] if getattr(orig, "args", None) else None
         return code in (1969, 3024) or (code == 2013 and "timed out" in str(orig))
 
+    def type_name(self, description: Sequence, column: str) -> str:
+        d = next(d for d in description if d[0] == column)
+        if d[1] == 1 and d[3] == 1:
+            return "BOOLEAN"
+        return _MY_NAMES.get(d[1], "")
+
     def kinds(self, description: Sequence) -> dict[str, tuple[str, bool | None]]:
         result = {}
         for d in description:
@@ -330,8 +371,16 @@ class Mysql(Generic):
     def explain(self, conn, sql: str, params: dict) -> list[str]:
         from sqlalchemy import text
         rows = conn.execute(text(f"EXPLAIN {sql}"), params).mappings().all()
-        return sorted({r["table"] for r in rows if r.get("type") == "ALL" and (r.get("rows") or 0) >= 10000
+        return sorted({r["table"] for r in rows if r.get("type") == "ALL" and _count(r.get("rows")) >= 10000
                        and r.get("table") and not str(r["table"]).startswith("<")})
+
+
+def _count(value: Any) -> int:
+    """EXPLAIN's row estimate: MariaDB gives it as text for some plans."""
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
 
 
 # --- SQLite --------------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ from ..text import printable
 
 
 def explain(src) -> list[str]:
-    from .sqlselect import RankingQuery, category_names, loose_scan_works
-    d = src._db.dialect
+    """src: an open DatabaseSource; what it asks goes through its public Query (src.query) and, in
+    SQL mode, its SqlChoice (src.sql)."""
+    q = src.query
+    d = q.dialect
     found: list[str] = []
     if src.mode == "stream":
         found.append(f"{src.label}: {'; '.join(src.streaming_reasons)}: every build reads the ranking columns of "
@@ -18,52 +20,52 @@ def explain(src) -> list[str]:
     now = datetime.now(timezone.utc)
 
     def scans(sql: str, params: dict):
-        return lambda: d.explain(src._db.conn, sql, params)
+        return lambda conn: d.explain(conn, sql, params)
 
     checks: list = []                     # (what, index, a check returning the whole-read relations)
-    lang = _sample(src, "lang")
+    lang = _sample(q, "lang")
     if src.mode == "sql" and isinstance(lang, str):
-        query = RankingQuery(src, lang, now)
+        query = src.sql.ranking_query(lang, now)
         checks.append(("the newest rows of a language", "lang", scans(query.top_sql, {**query.params, "n": 50})))
-        if src.category_feeds and "categories" in src.col:
-            names = category_names(src)
+        if src.category_feeds and "categories" in q.columns:
+            names = src.sql.category_names()
             sample = next(((lg, raw) for lg in sorted(names) for _, raw in sorted(names[lg].items())), None)
             if sample is not None:
-                cq = RankingQuery(src, sample[0], now, sample[1])
+                cq = src.sql.ranking_query(sample[0], now, sample[1])
                 params = {**cq.params, "n": 50}
                 if d.name == "postgresql":
-                    check = (lambda: [] if d.uses_category_index(src._db.conn, cq.top_sql, params)
-                             else [src.cfg.table or "the query's tables"])
+                    check = (lambda conn: [] if d.uses_category_index(conn, cq.top_sql, params)
+                             else [q.table or "the query's tables"])
                 else:
                     check = scans(cq.top_sql, params)
                 checks.append(("a category's newest rows", "categories", check))
             if d.name == "postgresql":
+                works = src.sql.loose_scan_works()
                 checks.append(("listing the categories", "pairs",
-                               lambda: [] if loose_scan_works(src) else [src.cfg.table or "the query's tables"]))
-    if "translation_key" in src.col:
-        key = _sample(src, "translation_key")
-        sql = f"SELECT {src.col['id']} FROM {src.rel} WHERE {src.col['translation_key']} IN (:key)"
+                               lambda conn: [] if works else [q.table or "the query's tables"]))
+    if "translation_key" in q.columns:
+        key = _sample(q, "translation_key")
+        sql = f"SELECT {q.columns['id']} FROM {q.relation} WHERE {q.columns['translation_key']} IN (:key)"
         checks.append(("looking up translations", "translation_key", scans(sql, {"key": key if key is not None else ""})))
-    ident = _sample(src, "id")
+    ident = _sample(q, "id")
     if ident is not None:
-        sql = f"SELECT {src.col['id']} FROM {src.rel} WHERE {src.col['id']} IN (:key)"
+        sql = f"SELECT {q.columns['id']} FROM {q.relation} WHERE {q.columns['id']} IN (:key)"
         checks.append(("reading records by id", "id", scans(sql, {"key": ident})))
     for what, index, check in checks:
-        with src._db.guard(f"explaining {what}"):
-            read = check()
-        read = sorted({src.cfg.table if r == "src" and src.cfg.table else r for r in read})
+        read = q.ask(f"explaining {what}", check)
+        read = sorted({q.table if r == "src" and q.table else r for r in read})
         if read:
             found.append(f"{src.label}: {what} reads all of {', '.join(read)} (a whole-table scan); "
-                         f"create an index: {advice(src, index)}")
+                         f"create an index: {advice(q, index)}")
     return [printable(line) for line in found]
 
 
-def _sample(src, field: str):
-    if field not in src.col:
+def _sample(q, field: str):
+    if field not in q.columns:
         return None
-    limit = "LIMIT 1" if src._db.dialect.limit else ""
-    rows = src._rows(f"reading a sample {field}",
-                     f"SELECT {src.col[field]} FROM {src.rel} WHERE {src.col[field]} IS NOT NULL {limit}", {}, ["v"])
+    limit = "LIMIT 1" if q.dialect.limit else ""
+    rows = q.rows(f"reading a sample {field}",
+                  f"SELECT {q.columns[field]} FROM {q.relation} WHERE {q.columns[field]} IS NOT NULL {limit}", {}, ["v"])
     return rows[0]["v"] if rows else None
 
 
@@ -71,17 +73,18 @@ def _bare(expr: str) -> str:
     return expr.replace("src.", "")
 
 
-def advice(src, index: str) -> str:
-    """The index that serves one kind of query, in the source's own column names."""
-    d = src._db.dialect
-    table = src.cfg.table or "TABLE"
-    col = {f: _bare(c) for f, c in src.col.items()}
-    where = f" WHERE {_bare(src._not_draft)}" if src._not_draft else ""
+def advice(q, index: str) -> str:
+    """The index that serves one kind of query, in the source's own column names (q: its Query)."""
+    d = q.dialect
+    table = q.table or "TABLE"
+    col = {f: _bare(c) for f, c in q.columns.items()}
+    where = f" WHERE {_bare(q.not_draft)}" if q.not_draft else ""
+    categories = _bare(d.category_expr(col.get("categories", ""), q.kinds.get("categories", "")))
     if d.name == "postgresql":
         sql = {
             "lang": f"CREATE INDEX ON {table} ({col['lang']}, {col['published']} DESC){where}",
-            "categories": f"CREATE INDEX ON {table} USING gin ({_bare(d.category_expr(col.get('categories', ''), src.kind.get('categories', '')))})",
-            "pairs": f"CREATE INDEX ON {table} ({col['lang']}, {_bare(d.category_expr(col.get('categories', ''), src.kind.get('categories', '')))}){where}",
+            "categories": f"CREATE INDEX ON {table} USING gin ({categories})",
+            "pairs": f"CREATE INDEX ON {table} ({col['lang']}, {categories}){where}",
             "translation_key": f"CREATE INDEX ON {table} ({col.get('translation_key')})",
             "id": f"CREATE UNIQUE INDEX ON {table} ({col['id']}) (or make it the primary key)",
         }[index]
@@ -96,9 +99,9 @@ def advice(src, index: str) -> str:
         }[index]
     else:
         sql = f"CREATE INDEX feedpub_{index} ON {table} ({col.get(index, index)})"
-    view = not src.cfg.table or _is_view(src)
+    view = not q.table or _is_view(q)
     if view:
-        sql += (f" (on the table {'the query' if not src.cfg.table else table} reads, for the columns behind "
+        sql += (f" (on the table {'the query' if not q.table else table} reads, for the columns behind "
                 "these: a view has no indexes of its own)")
     if view and index in ("categories", "pairs"):
         sql += ("; categories computed per row (from a join table) no index can serve: keep them in an array "
@@ -106,9 +109,9 @@ def advice(src, index: str) -> str:
     return sql
 
 
-def _is_view(src) -> bool:
-    if src._db.dialect.name != "postgresql":
+def _is_view(q) -> bool:
+    if q.dialect.name != "postgresql":
         return False
-    rows = src._rows("reading the table's kind", "SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)",
-                     {"t": src.cfg.table}, ["kind"])
+    rows = q.rows("reading the table's kind", "SELECT relkind FROM pg_class WHERE oid = to_regclass(:t)",
+                  {"t": q.table}, ["kind"])
     return bool(rows) and rows[0]["kind"] == "v"

@@ -7,7 +7,7 @@ query of its own:
 
 - if the pool shows it is still written about, the rows within a window back from
   the pool's edge are searched, the window sized by the category's share of the pool
-  to hold MARGIN times the rows it still needs, at most WINDOW pool spans (a bounded
+  to hold WINDOW_HEADROOM times the rows it still needs, at most WINDOW pool spans (a bounded
   read: a few thousand rows);
 - if it is not, or the window holds too few of its rows, the category is read
   through its GIN index first (a MATERIALIZED CTE): walking the date index
@@ -16,42 +16,89 @@ query of its own:
 Which categories exist at all comes from a loose index scan over (lang,
 categories) where an index allows it, or one DISTINCT query.
 
-Every LIMIT is made exact for the record rules' order, (published instant, id):
-rows tied with the last one are fetched too (for a wall-clock column, those within
-the zone's offset change around it), then everything is sorted here.
+These queries only supply candidates: every LIMIT is made to hold all that may rank
+within it by selection.rank, (published instant, id): rows tied with the last one are
+fetched too (for a wall-clock column, those within the zone's offset change around it,
+offset_window), and which of them each feed carries is the chooser's (selection.py).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from .model import FeedKey, Pick
-from .ranking import newest_first, offset_window
+from ..selection import FeedKey, newest_first
+from .picks import Pick
 from .values import json_value, normalised_names
 
 POOL = 2000                    # newest rows per language read first when category feeds are on
 WINDOW = 10                    # at most this many pool spans back a short category's rows are looked for
-MARGIN = 3                     # a window is sized to hold this many times the rows a category still needs
+WINDOW_HEADROOM = 3            # a window is sized to hold this many times the rows a category still needs
 LOOSE_SCAN_LIMIT = 5000        # combinations of (language, categories) worth a loose index scan
+DUE_PAGE = 16                  # scheduled rows asked at a time for the earliest one the record rules accept
+_SAMPLES = 4 * 24 * 2          # offset_window looks every 30 minutes over four days
 
 
-def _now_bound(src, now: datetime) -> Any:
-    kind = src.kind["published"]
+def offset_window(tz, around) -> timedelta:
+    """How much the zone's UTC offset varies within two days of `around` (a naive wall time or a
+    date): two wall times further apart than this are in the same order as their instants."""
+    if isinstance(around, datetime):
+        base = around.replace(tzinfo=None)
+    elif isinstance(around, date):
+        base = datetime.combine(around, time())
+    else:
+        return timedelta(0)
+    try:
+        start = base.replace(tzinfo=timezone.utc) - timedelta(days=2)
+        offsets = {(start + timedelta(minutes=30 * i)).astimezone(tz).utcoffset() for i in range(_SAMPLES + 1)}
+    except (OverflowError, ValueError):             # the calendar's edges: no real article lives there
+        return timedelta(0)
+    return max(offsets) - min(offsets)
+
+
+class SqlChoice:
+    """The candidates of every feed found in SQL, for one open source: its Query (what to ask) and
+    RowReader (how a row ranks), and the categories the source holds, listed once."""
+
+    def __init__(self, query, reader):
+        self.query = query
+        self.reader = reader
+        self.names: dict[str, dict[str, set[str]]] | None = None    # category_names(), once asked
+
+    def select(self, languages: list[str], need: int, now: datetime) -> tuple[dict[FeedKey, list[Pick]], set]:
+        """Per feed, candidates holding its newest `need` (more when ties reach past the edge); and the
+        feeds whose every qualifying row is among them."""
+        return select_in_sql(self, languages, need, now)
+
+    def next_due(self, now: datetime, languages: list[str] | None = None) -> datetime | None:
+        return next_due_in_sql(self, now, languages)
+
+    def ranking_query(self, lang: str, now: datetime, names: set[str] | None = None) -> "RankingQuery":
+        return RankingQuery(self, lang, now, names)
+
+    def category_names(self) -> dict[str, dict[str, set[str]]]:
+        return category_names(self)
+
+    def loose_scan_works(self) -> bool:
+        return loose_scan_works(self)
+
+
+def _now_bound(choice, now: datetime) -> Any:
+    kind = choice.query.kinds["published"]
     if kind == "aware":
         return now
     if kind == "utc":
         return now.astimezone(timezone.utc).replace(tzinfo=None)
     if kind == "number":
         return now.timestamp()
-    local = now.astimezone(src.tz).replace(tzinfo=None)
-    return local + offset_window(src.tz, local)
+    local = now.astimezone(choice.reader.tz).replace(tzinfo=None)
+    return local + offset_window(choice.reader.tz, local)
 
 
-def _low_bound(src, boundary: Any) -> Any:
+def _low_bound(choice, boundary: Any) -> Any:
     """The lowest stored value that may still rank with the row holding `boundary`."""
-    if src.kind["published"] != "naive":
+    if choice.query.kinds["published"] != "naive":
         return boundary
-    window = offset_window(src.tz, boundary)
+    window = offset_window(choice.reader.tz, boundary)
     if not window:
         return boundary
     if isinstance(boundary, datetime):
@@ -62,17 +109,18 @@ def _low_bound(src, boundary: Any) -> Any:
 class RankingQuery:
     """The ranking query of one language (and perhaps a category's stored names)."""
 
-    def __init__(self, src, lang: str, now: datetime, names: set[str] | None = None, floor: Any = None,
+    def __init__(self, choice, lang: str, now: datetime, names: set[str] | None = None, floor: Any = None,
                  tag: str = ""):
-        self.src = src
+        self.choice = choice
         self.now = now
-        d, col = src._db.dialect, src.col
-        fields = ["id", "published"] + [f for f in ("categories", "translation_key") if f in src._ranking_fields()]
+        d, col = choice.query.dialect, choice.query.columns
+        fields = ["id", "published"] + [f for f in ("categories", "translation_key")
+                                        if f in choice.query.ranking_fields]
         self.fields = fields
         where = [f"{col['lang']} = :lang", f"{col['published']} <= :hi"]
-        if src._not_draft:
-            where.append(src._not_draft)
-        self.params: dict[str, Any] = {"lang": lang, "hi": _now_bound(src, now)}
+        if choice.query.not_draft:
+            where.append(choice.query.not_draft)
+        self.params: dict[str, Any] = {"lang": lang, "hi": _now_bound(choice, now)}
         self.lang = lang
         self.floor = floor
         if floor is not None:                       # a bounded walk: only rows stored at or after floor
@@ -83,23 +131,23 @@ class RankingQuery:
         match = None
         if names is not None:
             ordered = sorted(names)
-            match = d.category_match(col["categories"], src.kind["categories"], len(ordered), f"cat{tag}")
+            match = d.category_match(col["categories"], choice.query.kinds["categories"], len(ordered), f"cat{tag}")
             where.append(match)
             self.params[f"cat{tag}s"] = ordered
             self.params.update({f"cat{tag}{i}": name for i, name in enumerate(ordered)})
         select = ", ".join(f"{col[f]} AS r_{f}" for f in fields)
-        inner = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(where)}"
+        inner = f"SELECT {select} FROM {choice.query.relation} WHERE {' AND '.join(where)}"
         outer = None
         if match is not None and floor is None:
             # Only the category inside: any other condition lets the planner AND the category's
             # bitmap with the whole (lang, published) range, reading half a million index entries.
             extra = ", ".join(f"{col[f]} AS r_{f}" for f in ("lang", "draft") if f in col)
-            outer = d.materialize(f"SELECT {select}, {extra} FROM {src.rel} WHERE {match}")
+            outer = d.materialize(f"SELECT {select}, {extra} FROM {choice.query.relation} WHERE {match}")
         if outer is not None:
             self.materialized = True
             kept = ["r_lang = :lang", "r_published <= :hi"]
-            if src._not_draft:
-                kept.append(d.not_draft("r_draft", src.kind["draft"]))
+            if choice.query.not_draft:
+                kept.append(d.not_draft("r_draft", choice.query.kinds["draft"]))
             self.top_sql = f"{outer} WHERE {' AND '.join(kept)} ORDER BY r_published DESC LIMIT :n"
             self.range_sql = f"{outer} WHERE {' AND '.join(kept)} AND r_published >= :lo AND r_published <= :b"
         else:
@@ -113,7 +161,7 @@ class RankingQuery:
         that no row below the floor can outrank."""
         limit = max(want, 1)
         while True:
-            rows = self.src._rows("choosing the newest rows", self.top_sql, {**self.params, "n": limit + 1},
+            rows = self.choice.query.rows("choosing the newest rows", self.top_sql, {**self.params, "n": limit + 1},
                                   self.fields)
             result = self.settle(rows, limit, want)
             if result is not None:
@@ -129,7 +177,7 @@ class RankingQuery:
         if rows:
             self.span = (rows[0]["published"], rows[min(limit, len(rows)) - 1]["published"])
         if not exhausted:
-            boundary, low = rows[limit - 1]["published"], _low_bound(self.src, rows[limit - 1]["published"])
+            boundary, low = rows[limit - 1]["published"], _low_bound(self.choice, rows[limit - 1]["published"])
             if self.floor is not None and _older(low, self.floor):
                 return [], 0, False                     # the edge reaches below the window: not decidable here
             if _older(rows[limit]["published"], low):
@@ -138,12 +186,12 @@ class RankingQuery:
                 return None
             else:
                 seen = {_key(r["id"]) for r in rows}
-                more = self.src._rows("choosing the newest rows", self.range_sql,
+                more = self.choice.query.rows("choosing the newest rows", self.range_sql,
                                       {**self.params, "lo": low, "b": boundary}, self.fields)
                 rows = rows + [r for r in more if _key(r["id"]) not in seen]
         picks, certain = [], 0
         for row in rows:
-            pick = self.src._pick({"lang": self.lang, **row})
+            pick = self.choice.reader.pick({"lang": self.lang, **row})
             if pick is None or pick.published > self.now:
                 continue
             picks.append(pick)
@@ -167,13 +215,13 @@ def _key(value: Any) -> Any:
     return value if isinstance(value, (str, int)) else repr(value)
 
 
-def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[dict[FeedKey, list[Pick]], set]:
+def select_in_sql(choice, languages: list[str], need: int, now: datetime) -> tuple[dict[FeedKey, list[Pick]], set]:
     feeds: dict[FeedKey, list[Pick]] = {}
     exhausted: set[FeedKey] = set()
-    categories = src.category_feeds and "categories" in src.col
+    categories = choice.query.category_feeds and "categories" in choice.query.columns
     for lang in languages:
         want = max(need, POOL) if categories else need
-        pool_query = RankingQuery(src, lang, now)
+        pool_query = RankingQuery(choice, lang, now)
         pool, certain, done = pool_query.newest(want)
         top = pool[:certain]
         feeds[(lang, None)] = top[:need]
@@ -190,15 +238,15 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
             for name, raw in normalised_names(names).items():
                 stored.setdefault(name, set()).update(raw)
         if not done:
-            for name, raw in category_names(src).get(lang, {}).items():
+            for name, raw in category_names(choice).get(lang, {}).items():
                 stored.setdefault(name, set()).update(raw)
         short: dict[str, Any] = {}
         for name in sorted(set(in_pool) | set(stored)):
             picks = in_pool.get(name, [])
             if not done and len(picks) < need:
-                spans = MARGIN * (need - len(picks)) / len(picks) if picks else WINDOW + 1
-                short[name] = _window_floor(src, pool_query.span, spans) if spans <= WINDOW else None
-        found = _windows(src, lang, now, {n: (stored[n], f) for n, f in short.items() if f is not None}, need)
+                spans = WINDOW_HEADROOM * (need - len(picks)) / len(picks) if picks else WINDOW + 1
+                short[name] = _window_floor(choice, pool_query.span, spans) if spans <= WINDOW else None
+        found = _windows(choice, lang, now, {n: (stored[n], f) for n, f in short.items() if f is not None}, need)
         for name in sorted(set(in_pool) | set(stored)):
             picks = in_pool.get(name, [])
             if name not in short:
@@ -206,7 +254,7 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
             elif name in found:
                 chosen, complete = found[name]
             else:                                   # nothing lately, or the window fell short: its index
-                chosen, _, complete = RankingQuery(src, lang, now, stored[name]).newest(need)
+                chosen, _, complete = RankingQuery(choice, lang, now, stored[name]).newest(need)
             if name in short:
                 chosen = [p for p in chosen if name in p.categories]
             if chosen:
@@ -216,7 +264,7 @@ def select_in_sql(src, languages: list[str], need: int, now: datetime) -> tuple[
     return feeds, exhausted
 
 
-def _window_floor(src, span: tuple[Any, Any] | None, spans: float) -> Any:
+def _window_floor(choice, span: tuple[Any, Any] | None, spans: float) -> Any:
     """The stored published value `spans` pool spans below the pool's edge, or None when a window
     cannot be exact (a wall-clock column near a clock change) or the span says nothing."""
     if span is None:
@@ -229,19 +277,20 @@ def _window_floor(src, span: tuple[Any, Any] | None, spans: float) -> Any:
         return None
     if not width:
         return None
-    if src.kind["published"] == "naive" and (offset_window(src.tz, floor) or offset_window(src.tz, edge)):
+    tz = choice.reader.tz
+    if choice.query.kinds["published"] == "naive" and (offset_window(tz, floor) or offset_window(tz, edge)):
         return None
     return floor
 
 
-def _windows(src, lang: str, now: datetime, windows: dict[str, tuple[set[str], Any]],
+def _windows(choice, lang: str, now: datetime, windows: dict[str, tuple[set[str], Any]],
              need: int) -> dict[str, tuple[list[Pick], bool]]:
     """The newest `need` picks of each short category within its window, all asked in one statement
     (one UNION ALL branch per category: one round trip, each branch planned for its own values);
     a category whose window does not settle it is left out (its index is asked next)."""
     if not windows:
         return {}
-    queries = {name: RankingQuery(src, lang, now, names, floor, tag=f"_{i}")
+    queries = {name: RankingQuery(choice, lang, now, names, floor, tag=f"_{i}")
                for i, (name, (names, floor)) in enumerate(sorted(windows.items()))}
     params: dict[str, Any] = {"n": need + 1}
     branches = []
@@ -250,7 +299,7 @@ def _windows(src, lang: str, now: datetime, windows: dict[str, tuple[set[str], A
         branches.append(f"SELECT {i} AS r_q, w.* FROM ({query.top_sql}) w")
     fields = ["q"] + next(iter(queries.values())).fields
     rows: dict[int, list[dict]] = {i: [] for i in range(len(queries))}
-    for row in src._rows("choosing the newest rows", " UNION ALL ".join(branches), params, fields):
+    for row in choice.query.rows("choosing the newest rows", " UNION ALL ".join(branches), params, fields):
         rows[row.pop("q")].append(row)
     found = {}
     for i, (name, query) in enumerate(queries.items()):
@@ -261,25 +310,25 @@ def _windows(src, lang: str, now: datetime, windows: dict[str, tuple[set[str], A
     return found
 
 
-def category_names(src) -> dict[str, dict[str, set[str]]]:
+def category_names(choice) -> dict[str, dict[str, set[str]]]:
     """language -> category (as the record rules name it) -> the names stored for it, over every row
     that is not a draft (scheduled ones too: their category query then finds nothing yet)."""
-    if src._names is not None:
-        return src._names
-    d, col = src._db.dialect, src.col
-    expr = d.category_expr(col["categories"], src.kind["categories"])
-    where = f"{expr} IS NOT NULL" + (f" AND {src._not_draft}" if src._not_draft else "")
+    if choice.names is not None:
+        return choice.names
+    d, col = choice.query.dialect, choice.query.columns
+    expr = d.category_expr(col["categories"], choice.query.kinds["categories"])
+    where = f"{expr} IS NOT NULL" + (f" AND {choice.query.not_draft}" if choice.query.not_draft else "")
     rows = None
-    loose = loose_scan_sql(src, expr, where)
-    if loose is not None and not loose_scan_works(src):    # no index to hop through: read once instead
+    loose = loose_scan_sql(choice, expr, where)
+    if loose is not None and not loose_scan_works(choice):    # no index to hop through: read once instead
         loose = None
     if loose is not None:
-        rows = src._rows("listing the categories", loose, {}, ["lang", "categories"])
+        rows = choice.query.rows("listing the categories", loose, {}, ["lang", "categories"])
         if len(rows) >= LOOSE_SCAN_LIMIT:
             rows = None
     if rows is None:
-        rows = src._rows("listing the categories",
-                         f"SELECT DISTINCT {col['lang']}, {expr} FROM {src.rel} WHERE {where}", {},
+        rows = choice.query.rows("listing the categories",
+                         f"SELECT DISTINCT {col['lang']}, {expr} FROM {choice.query.relation} WHERE {where}", {},
                          ["lang", "categories"])
     names: dict[str, dict[str, set[str]]] = {}
     for row in rows:
@@ -289,27 +338,27 @@ def category_names(src) -> dict[str, dict[str, set[str]]]:
         if isinstance(decoded, list):
             for name, raw in normalised_names(decoded).items():
                 names.setdefault(row["lang"], {}).setdefault(name, set()).update(raw)
-    src._names = names
+    choice.names = names
     return names
 
 
-def loose_scan_works(src) -> bool:
+def loose_scan_works(choice) -> bool:
     """Is there an index that orders (lang, categories)? PostgreSQL only."""
-    d, col = src._db.dialect, src.col
-    expr = d.category_expr(col["categories"], src.kind["categories"])
-    where = f"{expr} IS NOT NULL" + (f" AND {src._not_draft}" if src._not_draft else "")
-    first = f"SELECT {col['lang']}, {expr} FROM {src.rel} WHERE {where} ORDER BY {col['lang']}, {expr} LIMIT 1"
-    with src._db.guard("planning the category list"):
-        return d.ordered_by_index(src._db.conn, first)
+    d, col = choice.query.dialect, choice.query.columns
+    expr = d.category_expr(col["categories"], choice.query.kinds["categories"])
+    where = f"{expr} IS NOT NULL" + (f" AND {choice.query.not_draft}" if choice.query.not_draft else "")
+    first = (f"SELECT {col['lang']}, {expr} FROM {choice.query.relation} WHERE {where} "
+             f"ORDER BY {col['lang']}, {expr} LIMIT 1")
+    return choice.query.ask("planning the category list", lambda conn: d.ordered_by_index(conn, first))
 
 
-def loose_scan_sql(src, expr: str, where: str) -> str | None:
+def loose_scan_sql(choice, expr: str, where: str) -> str | None:
     """A recursive query that hops through an index on (lang, categories) one distinct pair at a
     time: a few hundred index probes instead of reading every row. PostgreSQL only."""
-    if src._db.dialect.name != "postgresql":
+    if choice.query.dialect.name != "postgresql":
         return None
-    lang = src.col["lang"]
-    step = (f"SELECT {lang} AS l, {expr} AS c FROM {src.rel} WHERE {where}")
+    lang = choice.query.columns["lang"]
+    step = (f"SELECT {lang} AS l, {expr} AS c FROM {choice.query.relation} WHERE {where}")
     return (f"WITH RECURSIVE pairs(l, c) AS ("
             f"(SELECT * FROM ({step} ORDER BY {lang}, {expr} LIMIT 1) first_pair) "
             f"UNION ALL SELECT next_pair.l, next_pair.c FROM pairs CROSS JOIN LATERAL ("
@@ -317,24 +366,26 @@ def loose_scan_sql(src, expr: str, where: str) -> str | None:
             f"SELECT l, c FROM pairs LIMIT {LOOSE_SCAN_LIMIT}")
 
 
-def next_due_in_sql(src, now: datetime, languages: list[str] | None = None) -> datetime | None:
-    col = src.col
-    langs = languages or src._last_languages or None
-    where = [f"{col['published']} > :lo"] + ([src._not_draft] if src._not_draft else [])
-    bound = _now_bound(src, now)
-    if src.kind["published"] == "naive":
-        bound = bound - 2 * offset_window(src.tz, bound)
-    fields = ["id", "lang", "published"] + [f for f in ("categories", "translation_key") if f in src._ranking_fields()]
+def next_due_in_sql(choice, now: datetime, languages: list[str] | None = None) -> datetime | None:
+    col = choice.query.columns
+    langs = languages or None
+    where = [f"{col['published']} > :lo"] + ([choice.query.not_draft] if choice.query.not_draft else [])
+    bound = _now_bound(choice, now)
+    if choice.query.kinds["published"] == "naive":
+        bound = bound - 2 * offset_window(choice.reader.tz, bound)
+    fields = ["id", "lang", "published"] + [f for f in ("categories", "translation_key")
+                                            if f in choice.query.ranking_fields]
     select = ", ".join(col[f] for f in fields)
     best = None
     for lang in langs or [None]:
         clause = where + ([f"{col['lang']} = :lang"] if lang is not None else [])
-        sql = f"SELECT {select} FROM {src.rel} WHERE {' AND '.join(clause)} ORDER BY {col['published']} LIMIT :n OFFSET :skip"
-        skip, n = 0, 16
+        sql = (f"SELECT {select} FROM {choice.query.relation} WHERE {' AND '.join(clause)} "
+               f"ORDER BY {col['published']} LIMIT :n OFFSET :skip")
+        skip, n = 0, DUE_PAGE
         while True:
-            rows = src._rows("finding the next scheduled row", sql,
+            rows = choice.query.rows("finding the next scheduled row", sql,
                              {"lo": bound, "lang": lang, "n": n, "skip": skip}, fields)
-            due = [p.published for p in map(src._pick, rows) if p is not None and p.published > now]
+            due = [p.published for p in map(choice.reader.pick, rows) if p is not None and p.published > now]
             if due:
                 best = min(due) if best is None else min(best, min(due))
                 break

@@ -29,6 +29,8 @@ Policy (see the README, "Dates"):
 - A weekday that disagrees with its date is a warning; the date wins.
 - Feeds cannot write an offset with seconds, so ``site_time`` falls back to
   UTC for the local mean time the zone database uses before 1911.
+- ``write_date`` writes every date of every format (RSS, Atom, JSON Feed,
+  pages, OPML), whole seconds, a fraction cut off toward the past.
 
 Parsing tries two fast shapes first (ISO 8601 and the site's own
 ``DD/MM/YYYY - HH:MM``), then takes the string apart piece by piece: weekday,
@@ -42,7 +44,7 @@ The package, by responsibility:
 - ``pieces``: one matched piece (date, time, offset, weekday) into a checked value;
 - ``reader``: ``parse_datetime``, the fast shapes, the piece-by-piece reader,
   the python-dateutil fallback for English prose, relative times and junk refused;
-- ``writing``: ``site_time`` and the RFC 822, RFC 3339 and page formatters.
+- ``writing``: ``site_time`` and ``write_date``, the one writer of dates.
 
 Only the names below are the API; the modules are free to change.
 """
@@ -54,20 +56,22 @@ from importlib import import_module
 # run that reads no record needs, to judge --now) then costs no patterns compiled by the reader.
 _HOMES = {
     "OFFSET_RANGE": "limits", "YEAR_RANGE": "limits", "fixed_offset": "limits", "range_problem": "limits",
-    "parse_datetime": "reader",
-    "format_local": "writing", "format_rfc822": "writing", "format_rfc3339": "writing", "site_time": "writing",
+    "parse_datetime": "reader", "OncePerSource": "reader", "SaidOnce": "reader", "prefix_note": "reader",
+    "FORMS": "writing", "site_time": "writing", "write_date": "writing",
 }
 
 __all__ = [
+    "FORMS",
     "OFFSET_RANGE",
+    "OncePerSource",
+    "SaidOnce",
     "YEAR_RANGE",
     "fixed_offset",
-    "format_local",
-    "format_rfc822",
-    "format_rfc3339",
     "parse_datetime",
+    "prefix_note",
     "range_problem",
     "site_time",
+    "write_date",
 ]
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 __all__ = [
     "OFFSET_RANGE", "REAL_OFFSETS", "REAL_OFFSET_TEXTS", "YEAR_RANGE",
-    "fixed_offset", "range_problem", "require_aware", "zone_name",
+    "fixed_offset", "offset_text", "range_problem", "require_aware", "zone_name",
 ]
 
 OFFSET_RANGE = range(-12 * 60, 14 * 60 + 1)
@@ -81,6 +81,15 @@ def _offset_text(minutes: int, sep: str) -> str:
     sign = "-" if minutes < 0 else "+"
     hours, minutes = divmod(abs(minutes), 60)
     return f"{sign}{hours:02d}{sep}{minutes:02d}"
+
+
+def offset_text(offset: timedelta) -> str:
+    """'+07:00' for an offset, with its seconds when it has some ('+07:06:30', local mean time)."""
+    seconds = int(offset.total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02d}:{minutes:02d}" + (f":{seconds:02d}" if seconds else "")
 
 
 def zone_name(tz: tzinfo) -> str:

@@ -16,15 +16,16 @@ import unicodedata
 from datetime import date, datetime, timezone, tzinfo
 
 from ..errors import DateError, PlaceholderDateError
-from .limits import REAL_OFFSET_TEXTS, REAL_OFFSETS, fixed_offset, range_problem
+from .limits import REAL_OFFSET_TEXTS, REAL_OFFSETS, fixed_offset, offset_text, range_problem, zone_name
 from .pieces import (PlaceholderReject, Reject, check_clock, clock_fields, clock_offset, find_date, long_date,
                      named_offset, pick_offset, take, valid_date, weekday_warnings, written_offset)
-from .shapes import (FAST_ISO, FAST_PAGE, HINT_ABSOLUTE, HINT_ANY, HINT_DIGITS, HINT_EN, HINT_PLACEHOLDER,
-                     HINT_RANGE, HINT_STAMP, INVISIBLE, ISO_BASIC, ISO_OFFSET_TAIL, NAMED_OFFSET, NOISE, NOISE_EDGES,
-                     NUMBERS_WITH_SEPARATOR, NUMERIC_OFFSET, OTHER_ORDER, PROSE, PROSE_MONTH, RELATIVE, TIME,
-                     VN_MONTH_NUMBERS, VN_MONTH_WORD, WEEKDAY)
+from .shapes import (EN_DAYS, FAST_ISO, FAST_PAGE, HINT_ABSOLUTE, HINT_ANY, HINT_DIGITS, HINT_EN, HINT_PLACEHOLDER,
+                     HINT_RANGE, HINT_RFC822, HINT_STAMP, INVISIBLE, ISO_BASIC, ISO_OFFSET_TAIL, MONTH_NUMBERS,
+                     NAMED_OFFSET, NOISE, NOISE_EDGES, NUMBERS_WITH_SEPARATOR, NUMERIC_OFFSET, OTHER_ORDER, PROSE,
+                     PROSE_MONTH, RELATIVE, RELATIVE_AMOUNT, RFC822_LIKE, RFC822_SHORT_YEAR, TIME, VN_MONTH_NUMBERS,
+                     VN_MONTH_WORD, WEEKDAY)
 
-__all__ = ["parse_datetime"]
+__all__ = ["OncePerSource", "SaidOnce", "parse_datetime", "prefix_note"]
 
 _MAX_QUOTE = 60
 _PLACEHOLDER = datetime(1, 1, 1)
@@ -44,8 +45,9 @@ def parse_datetime(value: str | int | float, tz: tzinfo, *,
     if isinstance(value, str):
         dt = _parse_fast(value, tz, order)
         if dt is not None and 1000 < dt.year < 9999:
-            return dt, ()
-        return _parse_text(value, tz, order)
+            return _local_time(value, dt, tz, ())
+        dt, warnings = _parse_text(value, tz, order)
+        return _local_time(value, dt, tz, warnings)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         try:
             dt = _from_timestamp(value)
@@ -58,6 +60,68 @@ def parse_datetime(value: str | int | float, tz: tzinfo, *,
     raise DateError(
         f"{_quote(repr(value))} is not a valid date: {kind} is not accepted ({HINT_STAMP})"
     )
+
+
+class OncePerSource(str):
+    """A warning about how a whole source writes its dates, not about one record: a record file or a
+    database source hears it once (SaidOnce), from the first record that shows it. key names the kind."""
+
+    key: str
+
+    def __new__(cls, text: str, key: str) -> "OncePerSource":
+        note = super().__new__(cls, text)
+        note.key = key
+        return note
+
+
+def prefix_note(prefix: str, note: str) -> str:
+    """prefix + note, still a OncePerSource when note is one."""
+    return OncePerSource(prefix + note, note.key) if isinstance(note, OncePerSource) else prefix + note
+
+
+class SaidOnce:
+    """Which sources have had which once-per-source warning: keep() drops the repeats."""
+
+    def __init__(self) -> None:
+        self._said: set[tuple[str, str]] = set()
+
+    def keep(self, source: str, notes: list[str]) -> list[str]:
+        kept = []
+        for note in notes:
+            if isinstance(note, OncePerSource):
+                if (source, note.key) in self._said:
+                    continue
+                self._said.add((source, note.key))
+            kept.append(note)
+        return kept
+
+
+# --- local times the site zone skips or repeats ------------------------------
+
+
+def _local_time(value: str, dt: datetime, tz: tzinfo, warnings: tuple[str, ...]) -> tuple[datetime, tuple[str, ...]]:
+    """dt, and a warning when it is a wall-clock time in the site zone that did not exist (the clocks
+    jumped over it: a DST gap, Saigon's move to +08:00 at the end of 1959) or happened twice (the
+    clocks went back). One rule picks the instant, RFC 5545's (§3.3.5) and Python's fold=0: the
+    offset in force before the change, so a repeated time is its first occurrence and a skipped one
+    is read as if the clocks had not moved yet, then shown as the zone's clocks showed it."""
+    if dt.tzinfo is not tz:
+        return dt, warnings
+    # the same wall time with fold=1 (the constructor: three times cheaper than dt.replace(fold=1))
+    before = tz.utcoffset(dt)
+    after = tz.utcoffset(datetime(dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond, tz, fold=1))
+    if before == after:
+        return dt, warnings
+    real = dt.astimezone(timezone.utc).astimezone(tz)
+    change = f"the clocks went from {offset_text(before)} to {offset_text(after)}"
+    if real.replace(tzinfo=None) != dt.replace(tzinfo=None):
+        what = f"does not exist in {zone_name(tz)} ({change} and skipped it); read with the offset before the change"
+    else:
+        what = (f"happened twice in {zone_name(tz)} ({change} and repeated it); read with the offset before the "
+                "change, as the first of the two")
+    note = (f"{_quote(value)} {what}, it is {real.isoformat()} (expected a time the zone's clocks showed once, "
+            "or an explicit offset such as +07:00)")
+    return real, warnings + (note,)
 
 
 # --- fast shapes -----------------------------------------------------------
@@ -180,6 +244,9 @@ def _read_text(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, 
     basic = ISO_BASIC.fullmatch(text)
     if basic is not None:
         return _iso_basic(basic, tz), ()
+    rfc822 = RFC822_SHORT_YEAR.fullmatch(text)
+    if rfc822 is not None:
+        return _rfc822_short_year(rfc822, tz), ()
     try:
         return _read_pieces(text, tz, order)
     except Reject as why:
@@ -189,6 +256,11 @@ def _read_text(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, 
             raise Reject(
                 f"{what} is a relative time, which cannot be a feed date: the instant would move "
                 "between runs and readers would see the item jump", HINT_ABSOLUTE) from None
+        if RELATIVE_AMOUNT.fullmatch(text):
+            raise Reject(
+                'it looks like a relative time (an amount of time, its "trước" or "ago" left out), which '
+                "cannot be a feed date: the instant would move between runs and readers would see the item "
+                "jump", HINT_ABSOLUTE) from None
         found = _dateutil_prose(text, tz, order) if PROSE.search(text) else None
         if found is None:
             raise why
@@ -218,6 +290,32 @@ def _digits(text: str, tz: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=tz)
 
 
+def _rfc822_short_year(m, tz: tzinfo) -> datetime:
+    """RFC 822's date-time with a two-digit year, read as RFC 2822 §4.3 says (obs-year: 00-49 is
+    20xx, 50-99 is 19xx). The weekday, when given, must agree: it is what confirms the century."""
+    yy = int(m["y"])
+    year = yy + (2000 if yy < 50 else 1900)
+    day = valid_date(year, MONTH_NUMBERS[m["mon"].lower()], int(m["d"]), HINT_RFC822)
+    hour, minute, second = int(m["hh"]), int(m["mi"]), int(m["ss"] or 0)
+    check_clock(hour, minute, second)
+    if m["dow"]:
+        shown = m["dow"].lower()
+        if shown != EN_DAYS[day.weekday()][:3].lower():
+            other = _maybe_date(year + (100 if yy >= 50 else -100), day.month, day.day)
+            fits = f"; it fits {long_date(other)}" if other and EN_DAYS[other.weekday()][:3].lower() == shown else ""
+            raise Reject(f'weekday "{m["dow"]}" does not match {long_date(day)} (a {EN_DAYS[day.weekday()]}), and '
+                         f"with a two-digit year the weekday is what confirms the century{fits}", HINT_RFC822)
+    offset = timezone.utc if m["z"] else written_offset(m)
+    return datetime(year, day.month, day.day, hour, minute, second, tzinfo=offset)
+
+
+def _maybe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
 def _iso_basic(m, tz: tzinfo) -> datetime:
     """ISO 8601 basic format, 20260307T000500[.f][Z|±HH[MM]]: in the site zone unless it has an offset."""
     digits = m["date"]
@@ -243,6 +341,7 @@ def _normalise(value: str) -> str:
 
 def _read_pieces(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str, ...]]:
     """Take out weekday, offset, time and date; whatever remains must be punctuation or filler."""
+    whole = text
     weekday, text = take(WEEKDAY, text)
     if "th" in text.lower():
         text = VN_MONTH_WORD.sub(_month_number, text)
@@ -255,7 +354,27 @@ def _read_pieces(text: str, tz: tzinfo, order: str) -> tuple[datetime, tuple[str
     hour, minute, second, micro = clock_fields(clock)
     offset = pick_offset(named_offset(named), clock_offset(clock))
     dt = datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=offset or tz)
-    return dt, weekday_warnings(weekday, day, other, order)
+    if weekday is not None:         # a printed weekday confirms the order, or its own warning names the setting
+        return dt, weekday_warnings(weekday, day, other, order)
+    return dt, _twelve_hour_day_first(whole, clock, day, other, order)
+
+
+def _twelve_hour_day_first(text: str, clock, day: date, other: date | None, order: str) -> tuple[str, ...]:
+    """A numeric date with an AM/PM clock is usually month first (.NET's en-US "M/d/yyyy h:mm:ss tt",
+    what government portals export): read day first, as the site declares, it gets a warning once per
+    source when the other order would give another real date and no weekday settles it. Vietnamese
+    SA/CH (vi-VN's designators) go with day-first dates, so they get none."""
+    if order != "dmy" or other is None or clock is None or not clock["ampm"]:
+        return ()
+    marker = clock["ampm"].replace(".", "").upper()
+    if marker not in ("AM", "PM"):
+        return ()
+    setting, reading, words = OTHER_ORDER[order]
+    return (OncePerSource(
+        f"{_quote(text)} was read day first, as {long_date(day)}, since date_order is \"dmy\"; a numeric date "
+        f"with a 12-hour clock ({marker}) is usually written month first (.NET's en-US M/d/yyyy h:mm:ss tt), and "
+        f'{reading} it is {long_date(other)} (set date_order = "{setting}" in [site] if this source writes '
+        f"{words}; said once per file or source)", "twelve-hour-day-first"),)
 
 
 def _month_number(m) -> str:
@@ -304,6 +423,7 @@ def _dateutil_prose(text: str, tz: tzinfo, order: str) -> datetime | None:
             first.hour, first.minute, first.second) != (0, 0, 0):
         return None                 # a field missing, a zone name, or a time we could not read ourselves
     if not re.search(rf"(?<![0-9]){first.year:04d}(?![0-9])", rest):
-        # dateutil makes "02-Dec-21" 2021 by a window around today: a guess, refused as in numeric dates
-        raise Reject("the year must have four digits", HINT_EN)
+        # dateutil makes "02-Dec-21" 2021 by a window around today: a guess, refused as in numeric dates;
+        # RFC 822's shape has its own reading, but only with the time and offset it requires
+        raise Reject("the year must have four digits", HINT_RFC822 if RFC822_LIKE.search(text) else HINT_EN)
     return first.replace(hour=hour, minute=minute, second=second, microsecond=micro, tzinfo=offset or tz)

@@ -28,6 +28,10 @@ HINT_NUMERIC = {"dmy": "expected DD/MM/YYYY [HH:MM]", "mdy": "expected MM/DD/YYY
 HINT_YMD = "expected YYYY-MM-DD[THH:MM[:SS]][+HH:MM]"
 HINT_VN = "expected ngày D tháng M năm YYYY [HH:MM]"
 HINT_EN = "expected Month D, YYYY or D Month YYYY [HH:MM]"
+HINT_RFC822 = (
+    "expected RFC 822's [Day, ]DD Mon YY HH:MM[:SS] +HHMM, whose two-digit year needs the time and "
+    "offset with it, or D Month YYYY [HH:MM]"
+)
 HINT_TIME = "expected HH:MM from 00:00 to 23:59"
 HINT_12H = "expected an hour from 1 to 12 before AM/PM, SA/CH"
 HINT_OFFSET = "expected an offset from -12:00 to +14:00, such as +07:00, GMT+7 or UTC-5"
@@ -151,6 +155,18 @@ ISO_BASIC = re.compile(
     re.I,
 )
 SHORT_YEAR = re.compile(r"(?<![0-9])[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2}(?![0-9])")
+# RFC 822's date-time with a two-digit year, as RSS feeds still print it ("Sat, 05 Sep 26 17:09:00
+# +0700"), matched against the whole normalised string: RFC 2822 §4.3 reads its obs-year, 00-49 as
+# 20xx and 50-99 as 19xx. Only this shape: [weekday,] day, month abbreviation, year, time, zone.
+_RFC822_DAYS = r"mon|tue|wed|thu|fri|sat|sun"
+_RFC822_MONTHS = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+RFC822_SHORT_YEAR = re.compile(
+    rf"(?:(?P<dow>{_RFC822_DAYS}) ?, ?)?(?P<d>[0-9]{{1,2}}) (?P<mon>{_RFC822_MONTHS}) (?P<y>[0-9]{{2}}) "
+    r"(?P<hh>[0-9]{2}):(?P<mi>[0-9]{2})(?::(?P<ss>[0-9]{2}))? "
+    r"(?:(?P<sign>[+-])(?P<h>[0-9]{2})(?P<m>[0-9]{2})|(?P<z>gmt|ut|utc|z))",
+    re.I,
+)
+RFC822_LIKE = re.compile(rf"(?<!\w)[0-9]{{1,2}} (?:{_RFC822_MONTHS}) [0-9]{{2}}(?!\w)", re.I)
 
 NOISE = re.compile(
     r"(?:[\s,;|()\[\]./·•:\-\u2013\u2014]"
@@ -170,6 +186,13 @@ RELATIVE = re.compile(
     r"|hôm\s(?:qua|nay|kia)|(?:sáng|trưa|chiều|tối|đêm)\s(?:qua|nay)|(?:tuần|tháng)\s(?:trước|này|qua)"
     r"|năm\s(?:ngoái|nay)|yesterday|today|tonight|last\s(?:night|week|month|year)"
     r")(?!\w)",
+    re.I,
+)
+# An amount of time and nothing else ("85 ngày", "3 giờ", "2 hours"): a relative time whose "trước"
+# or "ago" was cut off, never a date.
+RELATIVE_AMOUNT = re.compile(
+    r"(?:[0-9]+|một|vài|mấy|an?)\s?(?:giây|phút|giờ|tiếng|ngày|tuần|tháng|năm"
+    r"|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mos?|months?|y|yrs?|years?)\.?",
     re.I,
 )
 

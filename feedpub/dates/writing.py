@@ -1,10 +1,18 @@
-"""Writing an aware datetime: in the site zone, as RSS and Atom dates, and for pages.
+"""Writing an aware datetime: in the site zone, and as every format writes a date, by one function.
 
-site_time gives the wall-clock time a feed shows; the formatters write it.
-Feeds can carry an offset only to the minute, so a date whose zone offset has
-seconds (local mean time, which the zone database uses before 1911) is
-written in UTC instead; a naive datetime is refused, its instant being
-unknown. Month and day names are English whatever the machine's locale.
+site_time gives the wall-clock time a feed shows; write_date writes every date feedpub publishes
+(RSS, Atom, JSON Feed, the pages, OPML): feedgen's own date strings are replaced by its output
+(feedgen_traps.py), so no two formats can disagree about an instant.
+
+Fractions of a second are cut off, toward the past: RSS's RFC 822 cannot carry them, so the only
+way every format states the same instant is whole seconds in all of them. Cutting never moves a
+date later (rounding could carry 23:59:59.6 on 31 December into the next day, the next year, or
+past the year 9999 that RSS and Atom can write), keeps the order of any two dates, and is what
+Python's timespec="seconds" and email.utils always did here.
+
+Feeds can carry an offset only to the minute, so a date whose zone offset has seconds (local mean
+time, which the zone database uses before 1911) is written in UTC instead; a naive datetime is
+refused, its instant being unknown. Month and day names are English whatever the machine's locale.
 """
 from __future__ import annotations
 
@@ -15,9 +23,10 @@ from ..errors import DateError
 from .limits import range_problem, require_aware, zone_name
 from .shapes import EN_MONTHS, HINT_RANGE
 
-__all__ = ["format_local", "format_rfc3339", "format_rfc822", "site_time"]
+__all__ = ["FORMS", "site_time", "write_date"]
 
 _MINUTE = timedelta(minutes=1)
+FORMS = ("rfc822", "rfc3339", "page")
 
 
 def site_time(dt: datetime, tz: tzinfo) -> datetime:
@@ -36,29 +45,25 @@ def site_time(dt: datetime, tz: tzinfo) -> datetime:
     return local
 
 
-def format_rfc822(dt: datetime) -> str:
-    """RSS date such as 'Thu, 02 Dec 2021 23:30:00 +0700', English names whatever the locale.
+def write_date(dt: datetime, form: str, lang: str = "en") -> str:
+    """dt, cut to whole seconds, in its own offset, as one of FORMS writes it:
 
-    email.utils names days and months from its own English table, never the
-    locale's, and writes the offset as +HHMM, UTC as +0000 (usegmt=True would
-    write "GMT", the form of HTTP headers, not of these feeds).
+    - "rfc822": RSS, OPML: 'Thu, 02 Dec 2021 23:30:00 +0700' (UTC as +0000; usegmt would write
+      "GMT", the form of HTTP headers, not of these feeds); English names whatever the locale;
+    - "rfc3339": Atom, JSON Feed, the pages' <time datetime>: '2021-12-02T23:30:00+07:00' (UTC as +00:00);
+    - "page": the pages' wall-clock text in lang: vi '02/12/2021 - 23:30', en (and any other
+      language) '2 December 2021, 23:30'.
     """
-    return format_datetime(_writable(dt))
-
-
-def format_rfc3339(dt: datetime) -> str:
-    """Atom date such as '2021-12-02T23:30:00+07:00'; microseconds are dropped, UTC is +00:00."""
-    return _writable(dt).isoformat(timespec="seconds")
-
-
-def format_local(dt: datetime, lang: str) -> str:
-    """Wall-clock date for pages: vi '02/12/2021 - 23:30', en '2 December 2021, 23:30'."""
-    primary = lang.split("-")[0].split("_")[0].lower()
-    if primary == "vi":
-        return f"{dt.day:02d}/{dt.month:02d}/{dt.year:04d} - {dt.hour:02d}:{dt.minute:02d}"
-    if primary == "en":
-        return f"{dt.day} {EN_MONTHS[dt.month - 1]} {dt.year:04d}, {dt.hour:02d}:{dt.minute:02d}"
-    raise ValueError(f'no local date format for language "{lang}" (expected "vi" or "en")')
+    whole = _writable(dt).replace(microsecond=0)
+    if form == "rfc822":
+        return format_datetime(whole)
+    if form == "rfc3339":
+        return whole.isoformat()
+    if form == "page":
+        if lang.split("-")[0].split("_")[0].lower() == "vi":
+            return f"{whole.day:02d}/{whole.month:02d}/{whole.year:04d} - {whole.hour:02d}:{whole.minute:02d}"
+        return f"{whole.day} {EN_MONTHS[whole.month - 1]} {whole.year:04d}, {whole.hour:02d}:{whole.minute:02d}"
+    raise ValueError(f"date form {form!r} (expected one of {', '.join(FORMS)})")
 
 
 def _writable(dt: datetime) -> datetime:

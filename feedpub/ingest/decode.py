@@ -4,6 +4,9 @@ Shared by the scan and the loader so that both read a file alike: a UTF-8 BOM
 is skipped, a record nested too deeply for the decoder is one bad record (not a
 crashed run, and not a lost file: the other records of a JSON array are still
 read), and keys that occur twice in one object can be found for a warning.
+How deep a record may nest is limits.py's record_depth: the decoders stop far
+beyond it (about a thousand levels), and the record rules check the values they
+read against it.
 """
 from __future__ import annotations
 
@@ -13,8 +16,9 @@ from typing import Any
 
 import msgspec
 
+from ..limits import json_depth, over
+
 BOM = b"\xef\xbb\xbf"
-TOO_DEEP = "nested too deeply to be read (expected a record of plain values, lists and objects)"
 
 _ANY = msgspec.json.Decoder()
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.S)
@@ -22,6 +26,11 @@ _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{},]', re.S)
 
 class BadRecord(Exception):
     """A record whose JSON text cannot be decoded; the message says why, for an error line."""
+
+
+def too_deep(text: bytes) -> BadRecord:
+    """The error of JSON text nested deeper than the decoder follows, naming its depth and the limit."""
+    return BadRecord(over("record_depth", f"nests {json_depth(text):,} levels deep"))
 
 
 def without_bom(data: bytes) -> bytes:
@@ -47,7 +56,7 @@ def decode_one(text: bytes) -> Any:
     try:
         return _ANY.decode(text)
     except RecursionError:
-        raise BadRecord(TOO_DEEP) from None
+        raise too_deep(text) from None
     except msgspec.DecodeError as exc:
         raise BadRecord(json_problem(exc)) from None
 
@@ -90,7 +99,7 @@ def _split_array(data: bytes) -> list[Any | BadRecord]:
             depth += 1
             if depth == 1:
                 if token != b"[" or data[:m.start()].strip():
-                    raise BadRecord(TOO_DEEP)
+                    raise too_deep(data)
                 start = m.end()
         elif token in (b"]", b"}"):
             depth -= 1
@@ -102,7 +111,7 @@ def _split_array(data: bytes) -> list[Any | BadRecord]:
         elif depth == 1:                                  # a comma between two records
             records.append(_element(data[start:m.start()]))
             start = m.end()
-    raise BadRecord(TOO_DEEP)
+    raise too_deep(data)
 
 
 def _element(text: bytes) -> Any | BadRecord:

@@ -113,9 +113,10 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
 
 
 def _utf8(name: str) -> bool:
+    """False for a name the file system gave with bytes that are not UTF-8 (decoded as surrogates)."""
     try:
         name.encode("utf-8")
-    except UnicodeEncodeError:               # bytes the file system gave that are not UTF-8
+    except UnicodeEncodeError:
         return False
     return True
 

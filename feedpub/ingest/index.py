@@ -8,6 +8,12 @@ indexed queries for the few hundred rows it needs.
 
 Rows arrive as JSON arrays (FileScan) and are inserted by SQLite's json_each,
 so storing a file costs a few statements whatever its size.
+
+The index supplies candidates; which of them each feed carries is the rule of
+selection.py (select(), translations()). A file keeps only its newest candidates per
+feed (selection.SCAN_SPARES beyond max_items): if the records left out as later uses
+of an id could let one of its unkept records into a feed, the file is "starved" and
+must be read again keeping every candidate, and the selection made again.
 """
 from __future__ import annotations
 
@@ -20,6 +26,7 @@ import msgspec
 
 from ..cache import DROP_INDEXES, INDEXES
 from ..errors import RecordError
+from ..selection import SCAN_SPARES, Chooser, Selection, newest_versions, rank
 from .files import SiteFiles, Signature
 from .scan import FileScan
 
@@ -263,3 +270,46 @@ class RecordIndex:
     def next_due(self, now_ts: float) -> float | None:
         """When the earliest scheduled record comes due."""
         return self.db.execute("SELECT min(ts) FROM cands WHERE ts > ?", (now_ts,)).fetchone()[0]
+
+    # --- what each feed carries, chosen by the rule of selection ---------------------------------
+
+    def select(self, languages, *, max_items: int, now_ts: float, category_feeds: bool) -> Selection[Candidate]:
+        """Every feed's entries: its candidates, page by page (newest first, for speed), given to the
+        chooser without the later uses of an id; and the files whose unkept candidates could enter."""
+        losers, problems = self.duplicates()
+        chooser = Chooser(max_items, now_ts)
+        starved: set[int] = set()
+        for lang in languages:
+            chooser.add_feed((lang, ""))               # every configured language has a feed
+        for lang, cat in self.feeds(now_ts):
+            if lang not in languages or (cat and not category_feeds):
+                continue
+            feed = (lang, cat)
+            offset, page = 0, max_items + SCAN_SPARES
+            while True:
+                rows = self.newest(lang, cat, now_ts, page, offset)
+                for c in rows:
+                    if c.spot not in losers:
+                        chooser.offer(c.ts, c.id, (feed,), c)
+                if len(rows) < page or chooser.full(feed):   # the rows left rank below every one offered
+                    break
+                offset += page
+            starved |= self._starved(lang, cat, chooser, feed)
+        feeds, _ = chooser.chosen()
+        return Selection({(lang, cat or None): picks for (lang, cat), picks in feeds.items()},
+                         next_due=self.next_due(now_ts), problems=problems, losers=losers, starved=starved)
+
+    def _starved(self, lang: str, cat: str, chooser: Chooser, feed) -> set[int]:
+        """Files whose unkept candidates for this feed could rank among its picks."""
+        if not chooser.full(feed):
+            return {fid for fid, _, _ in self.floors(lang, cat)}
+        last = chooser.lowest(feed)
+        return {fid for fid, ts, ident in self.floors(lang, cat) if rank(ts, ident) >= last}
+
+    def translations(self, keys: set[str], losers: set[tuple[int, int]],
+                     now_ts: float) -> dict[str, dict[str, Candidate]]:
+        """For each story, its newest published version in each language (the rule: newest_versions)."""
+        if not keys:
+            return {}
+        return newest_versions(((key, lang, cand) for key, lang, cand in self.versions(keys, now_ts)
+                                if cand.spot not in losers), now_ts)

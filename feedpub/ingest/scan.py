@@ -3,13 +3,13 @@
 A scan checks every field of every record (records.RecordRules), but decodes
 article bodies only far enough to know they are text: a feed can only ever
 carry the newest max_items per language (and per category), so a file keeps
-only its newest candidates per feed plus everything scheduled for later, and
-the index learns every record's id and translation key. The bodies of the
-final winners are read again afterwards, by byte offset (load.py).
+only its newest candidates per feed (selection.Chooser, SCAN_SPARES beyond
+max_items) plus everything scheduled for later, and the index learns every
+record's id and translation key. The bodies of the final winners are read
+again afterwards, by byte offset (load.py).
 """
 from __future__ import annotations
 
-import heapq
 import os
 import time
 from pathlib import Path
@@ -18,7 +18,9 @@ from typing import Any, Callable
 import msgspec
 
 from ..errors import RecordError
+from ..limits import over
 from ..records import FastRecord, Ranked, RecordRules
+from ..selection import SCAN_SPARES, Chooser
 from ..text import printable
 from .decode import BOM, BadRecord, decode_one, duplicate_keys, encoding_problem, json_file_records, without_bom
 from .files import Signature, open_record_file, signature
@@ -26,7 +28,6 @@ from .files import Signature, open_record_file, signature
 __all__ = ["FileScan", "ScanSettings", "scan_file"]
 
 CHUNK = 1 << 20
-MARGIN = 16                # candidates kept per feed beyond max_items, so a few duplicate ids never starve it
 READ_ATTEMPTS = 3
 _FAST = msgspec.json.Decoder(FastRecord)
 _JSON = msgspec.json.Encoder()
@@ -67,29 +68,32 @@ class _Collector:
     def __init__(self, path: str, sig: Signature, rules: RecordRules, settings: ScanSettings, now_ts: float,
                  keep_all: bool, thorough: bool):
         self.path, self.sig, self.rules, self.now_ts = path, sig, rules, now_ts
-        self.limit = None if keep_all else settings.max_items + MARGIN
         self.by_category = settings.category_feeds
         self.thorough = thorough
-        self.heaps: dict[tuple[str, str], list] = {}
-        self.cut: set[tuple[str, str]] = set()
+        # per feed (language, category or ""): the newest, every one with keep_all; and every scheduled one
+        self.chooser = Chooser(None if keep_all else settings.max_items + SCAN_SPARES, now_ts, keep_scheduled=True)
         self.ids: list = []
-        self.extra: list = []              # scheduled records, and every candidate when keeping all
         self.problems: list[tuple[Any, Any, str]] = []
         self.warnings: list[str] = []
 
     # --- records in ------------------------------------------------------------------------------
 
-    def add_block(self, block, first_line: int, first_offset: int, starts: list[int]) -> int:
+    def add_block(self, block, first_line: int, first_offset: int, starts: list[int], max_line: int) -> int:
         """A run of whole JSONL lines (bytes or a memoryview), decoded in one call when every line
-        is clean; starts holds each line's offset in block, then len(block) + 1. Returns the line count."""
+        is clean; starts holds each line's offset in block, then len(block) + 1. A line longer than
+        max_line bytes is that line's error. Returns the line count."""
         records = None
-        if not self.thorough:
+        long = max_line < len(block) and any(b - a - 1 > max_line for a, b in zip(starts, starts[1:]))
+        if not self.thorough and not long:
             try:
                 records = _FAST.decode_lines(block)
             except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
                 records = None
         if records is None or len(records) != len(starts) - 1:
             for i in range(len(starts) - 1):
+                if starts[i + 1] - starts[i] - 1 > max_line:
+                    self.too_long(first_line + i, starts[i + 1] - starts[i] - 1)
+                    continue
                 text = bytes(block[starts[i]:starts[i + 1] - 1])
                 if text.strip():
                     self.add_raw(first_line + i, first_offset + starts[i], text)
@@ -146,6 +150,9 @@ class _Collector:
     def problem(self, line: int, message: str) -> None:
         self.problems.append((line, None, message))
 
+    def too_long(self, line: int, length: int) -> None:
+        self.problem(line, over("jsonl_line_bytes", f"is {length:,} bytes long", self.rules.limits))
+
     def warn_duplicates(self, line: int, text: bytes) -> None:
         where = f"{self.path}:{line}" if line else self.path
         for key in duplicate_keys(text):
@@ -162,30 +169,17 @@ class _Collector:
         feeds = [(lang, "")]
         if cats and self.by_category:
             feeds += [(lang, cat) for cat in cats]
-        if ts > self.now_ts or self.limit is None:
-            self.extra.extend((lang_, cat, ts, ident, line, offset) for lang_, cat in feeds)
-            return
-        limit, heaps = self.limit, self.heaps
-        entry = (ts, ident, line, offset)
-        for feed in feeds:
-            heap = heaps.get(feed)
-            if heap is None:
-                heaps[feed] = [entry]
-            elif len(heap) < limit:
-                heapq.heappush(heap, entry)
-            else:
-                self.cut.add(feed)
-                if entry > heap[0]:
-                    heapq.heapreplace(heap, entry)
+        self.chooser.offer(ts, ident, feeds, (line, offset), -line)      # equal ranks: the first line wins
 
     def result(self) -> FileScan:
-        cands = list(self.extra)
+        chooser = self.chooser
+        cands = [(lang, cat, ts, ident, line, offset) for (lang, cat), ts, ident, (line, offset) in chooser.scheduled]
         floors = []
-        for (lang, cat), heap in self.heaps.items():
-            cands.extend((lang, cat, ts, ident, line, offset) for ts, ident, line, offset in heap)
-            if (lang, cat) in self.cut:
-                low = min(heap)
-                floors.append((lang, cat, low[0], low[1]))
+        for feed in chooser.heaps:
+            lang, cat = feed
+            cands.extend((lang, cat, ts, ident, line, offset) for ts, ident, _, (line, offset) in chooser.entries(feed))
+            if feed in chooser.cut:
+                floors.append((lang, cat, *chooser.lowest(feed)))
         encode = _JSON.encode
         return FileScan(self.path, self.sig, self.now_ts, len(self.ids), self.problems, self.warnings,
                         encode(self.ids), encode(cands), encode(floors))
@@ -218,9 +212,12 @@ def scan_file(site_dir: Path, path: str, rules: RecordRules, settings: ScanSetti
                     if problem:
                         collector.problem(1, problem)
                         return collector.result()
-                    got = _scan_jsonl(handle, collector, sig[0])
+                    got = _scan_jsonl(handle, collector, sig[0], rules.limits.jsonl_line_bytes)
                     after = os.fstat(handle.fileno())
                     steady = got == sig[0] and after.st_size >= sig[0]
+                elif sig[0] > rules.limits.json_file_bytes:      # a .json file is decoded whole: not read
+                    collector.problem(0, over("json_file_bytes", f"is {sig[0]:,} bytes", rules.limits))
+                    return collector.result()
                 else:
                     data = handle.read(sig[0] + 1)
                     after = os.fstat(handle.fileno())
@@ -241,20 +238,30 @@ def unreadable(path: str, exc: OSError) -> FileScan:
     return FileScan(path, (0, 0, 0, 0), 0.0, 0, [(0, None, message)], [])
 
 
-def _scan_jsonl(handle, collector: _Collector, limit: int) -> int:
+def _scan_jsonl(handle, collector: _Collector, limit: int, max_line: int) -> int:
     """Feed runs of whole lines among the first `limit` bytes to the collector, read about CHUNK
     bytes at a time into one reused buffer (fresh buffers cost page faults; a memory map would die
     of SIGBUS if the file were truncated by its writer meanwhile). Returns the bytes read.
 
     Bytes a writer appends after the run opened the file are left for the next run; an
     unterminated last line that is not a whole record is left too if the file is still growing.
+    A line longer than max_line bytes (jsonl_line_bytes) is that line's error: it is read
+    through to its end in the same buffer, never held whole.
     """
     buf = bytearray(CHUNK)
     filled = offset = 0                 # bytes held in buf; file offset of buf[0]
     line = 1
     while True:
-        if filled == len(buf):          # a line longer than the buffer: grow it
-            buf.extend(bytes(len(buf)))
+        if filled == len(buf):          # a line longer than the buffer: grow it, up to the limit
+            if len(buf) > max_line:
+                length, filled = _skip_line(handle, buf, filled, limit - offset)
+                collector.too_long(line, length)
+                line += 1
+                offset += length + 1
+                if offset > limit:
+                    return limit
+                continue
+            buf.extend(bytes(min(len(buf), max_line + 1 - len(buf))))
         want = min(len(buf) - filled, limit - offset - filled)
         with memoryview(buf) as view:
             n = handle.readinto(view[filled:filled + want]) if want > 0 else 0
@@ -273,18 +280,38 @@ def _scan_jsonl(handle, collector: _Collector, limit: int) -> int:
                 starts.append(nl + 1 - skip)
                 nl = find(b"\n", nl + 1, cut)
             with memoryview(buf) as view, view[skip:cut] as block:
-                line += collector.add_block(block, line, offset + skip, starts)
+                line += collector.add_block(block, line, offset + skip, starts, max_line)
         else:
             cut = max(cut, skip)
         if not n:                                      # end of what was there: an unterminated tail
             tail = bytes(buf[cut:filled])
-            if tail.strip():
+            if len(tail) > max_line:
+                collector.too_long(line, len(tail))
+            elif tail.strip():
                 collector.add_tail(line, offset + cut, tail, lambda: _grew(handle, offset + filled))
             return offset + filled
         rest = buf[cut:filled]
         buf[:len(rest)] = rest
         filled -= cut
         offset += cut
+
+
+def _skip_line(handle, buf: bytearray, filled: int, left: int) -> tuple[int, int]:
+    """Read on past a line that fills buf (none of it kept) to its newline, or to `left` bytes
+    from buf[0]. Returns the line's length and how many bytes after its newline buf now holds."""
+    length = filled
+    with memoryview(buf) as view:
+        while length < left:
+            n = handle.readinto(view[:min(len(buf), left - length)])
+            if not n:
+                break
+            newline = buf.find(b"\n", 0, n)
+            if newline >= 0:
+                rest = n - newline - 1
+                buf[:rest] = buf[newline + 1:n]
+                return length + newline, rest
+            length += n
+    return length, 0
 
 
 WRITING_SECONDS = 2.0        # a file modified this recently may be in the middle of a write

@@ -21,14 +21,14 @@ from ..config import Config
 from ..errors import RecordError, SiteError
 from ..model import Article, Translation
 from ..records import RecordRules
+from ..selection import FeedKey, Selection
 from .files import SiteFiles, Signature
 from .index import Candidate, RecordIndex
 from .load import Unloadable, load_articles
 from .scan import FileScan, ScanSettings, scan_file
-from .select import FeedKey, Selection, select, translations
 from .workers import scan_files
 
-__all__ = ["Checked", "Ingested", "check_site", "ingest"]
+__all__ = ["Checked", "Ingested", "SourceState", "check_site", "ingest", "translation"]
 
 RACY_SECONDS = 2.0          # files modified this recently are read again next run (mtime granularity)
 ATTEMPTS = 3
@@ -47,6 +47,17 @@ class Ingested:
     files_read: int = 0                                     # record files (re)read by this run
     next_due: float | None = None                           # when a scheduled record comes due
     racy: bool = False                                      # a file changed too recently: read again next run
+    source_rows: int = 0                                    # rows of the [source] database read in full
+    source: "SourceState | None" = None                     # what the next run compares, with a [source]
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What a run with a [source] database remembers for the next one's no-op decision."""
+
+    fingerprint: str                 # the database's selection fingerprint (database.DatabaseSource.fingerprint)
+    file_keys: list[str]             # translation keys of the record files' entries: their versions are asked too
+    file_due: float | None           # when a scheduled record file entry comes due
 
 
 @dataclass
@@ -58,18 +69,18 @@ class Checked:
 
 
 def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex, now_ts: float, *,
-           fresh: bool = False, close_in_workers: tuple[int, ...] = (),
+           full: bool = False, close_in_workers: tuple[int, ...] = (),
            while_waiting: Callable[[], None] | None = None, extra_keys: Iterable[str] = ()) -> Ingested:
-    """Read the files that changed since the index last saw them (all of them when fresh), then
+    """Read the files that changed since the index last saw them (all of them when full), then
     choose every feed's entries and read them in full. extra_keys: translation keys whose
     versions are wanted too (the stories of another source's entries)."""
     rules = RecordRules.for_config(config)
     settings = ScanSettings(config.max_items, config.category_feeds)
     total = len(files.paths)
-    stale, removed = ([], []) if fresh else index.changes(files, now_ts)
+    stale, removed = ([], []) if full else index.changes(files, now_ts)
     racy_since = (time.time() - RACY_SECONDS) * 1e9
-    if fresh or index.held() == 0 or len(stale) * 2 > total:     # most files changed: rebuild the index whole
-        fresh, removed = True, []
+    if full or index.held() == 0 or len(stale) * 2 > total:     # most files changed: rebuild the index whole
+        full, removed = True, []
         paths, n = files.paths, files.numbers                    # no tuple per file: there may be 100,000
         order = sorted(range(total), key=paths.__getitem__)
         sizes = {paths[i]: n[4 * i] for i in order}
@@ -90,7 +101,7 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
 
     read = set(index.update(noted(scan_files(site_dir, list(sizes), sizes, rules, settings, now_ts,
                                              close_in_workers=close_in_workers, while_waiting=while_waiting)),
-                            removed, racy=racy, full=fresh))
+                            removed, racy=racy, full=full))
     del sizes, stale
 
     def rescan(paths: Iterable[str], **how) -> None:
@@ -99,8 +110,8 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
                                  racy=racy))
 
     for _ in range(ATTEMPTS):
-        selection = select(index, config.languages, max_items=config.max_items, now_ts=now_ts,
-                           category_feeds=config.category_feeds)
+        selection = index.select(config.languages, max_items=config.max_items, now_ts=now_ts,
+                                 category_feeds=config.category_feeds)
         if selection.starved:
             rescan((index.path(fid) for fid in selection.starved), keep_all=True)
             continue
@@ -124,7 +135,7 @@ def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selec
     winners = spots(c for picks in selection.feeds.values() for c in picks)
     articles, warnings = load_articles(site_dir, winners, rules, sigs)
     keys = {a.translation_key for a in articles.values() if a.translation_key} | extra_keys
-    versions = translations(index, keys, selection.losers, now_ts)
+    versions = index.translations(keys, selection.losers, now_ts)
     more = spots(c for langs in versions.values() for c in langs.values()) - winners
     if more:
         extra, _ = load_articles(site_dir, more, rules, sigs)
@@ -132,7 +143,7 @@ def _finish(config: Config, site_dir: Path, index: RecordIndex, selection: Selec
     chosen = {key: [articles[(index.path(c.fid), c.line)] for c in picks] for key, picks in selection.feeds.items()}
     full = {key: {lang: articles[(index.path(c.fid), c.line)] for lang, c in langs.items()}
             for key, langs in versions.items()}
-    links = {key: {lang: _translation(a) for lang, a in langs.items()} for key, langs in full.items()}
+    links = {key: {lang: translation(a) for lang, a in langs.items()} for key, langs in full.items()}
     return Ingested(chosen, links, full, index.problems() + selection.problems, warnings, index.records(),
                     files_read, selection.next_due)
 
@@ -150,7 +161,8 @@ class _Signatures(dict):
         return sig
 
 
-def _translation(article: Article) -> Translation:
+def translation(article: Article) -> Translation:
+    """What a link to another language version shows of it."""
     return Translation(lang=article.lang, url=article.url, title=article.title)
 
 
@@ -180,7 +192,7 @@ def check_site(config: Config, site_dir: Path, files: SiteFiles, now_ts: float) 
         _, duplicates = index.duplicates()
         checked = Checked(index.problems() + duplicates, warnings, index.records(), len(read))
         if config.source is not None:
-            from .sourced import check_source
+            from .rows import check_source
             problems, notes, rows = check_source(config, index, now_ts)
             checked.problems += problems
             checked.warnings += notes

@@ -5,17 +5,24 @@ biggest first so that both workers finish together; each scan comes back as
 msgpack bytes and is handed to the caller in turn, so the main process stores
 one batch's rows in the index while the workers read the next ones. Only a few
 batches are handed out ahead, so results never pile up in memory.
+
+Each worker is a forked process with a pipe pair of its own (no shared queue, so
+no lock a killed worker could take with it): interrupted at any instant, the run
+kills and reaps its workers and goes on with its own cleanup.
 """
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 from typing import Callable, Iterator
 
 import msgspec
 
+from .. import progress
+from ..children import become_child, signals_held
 from ..records import RecordRules
-from .scan import FileScan, ScanSettings, scan_file
+from .scan import FileScan, ScanSettings, scan_file, unreadable
 
 __all__ = ["scan_files"]
 
@@ -28,26 +35,17 @@ _DECODER = msgspec.msgpack.Decoder(list[FileScan])
 _ENCODER = msgspec.msgpack.Encoder()
 
 
-def _worker_init(parent: int, inherited: tuple[int, ...]) -> None:
-    """A scan worker must not outlive its run nor keep the run's output lock alive."""
-    for fd in inherited:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+def _scan_one(site_dir: Path, path: str, rules: RecordRules, settings: ScanSettings, now_ts: float) -> FileScan:
+    """One file's scan; a file too big to hold in memory is that file's problem, not the run's."""
     try:
-        import ctypes
-        import signal
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG (Linux)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(0)
+        return scan_file(site_dir, path, rules, settings, now_ts)
+    except MemoryError:
+        return unreadable(path, OSError(0, "it is larger than this machine can hold in memory"))
 
 
 def _scan_batch(paths: list[str]) -> bytes:
     site_dir, rules, settings, now_ts = _JOB
-    return _ENCODER.encode([scan_file(site_dir, path, rules, settings, now_ts) for path in paths])
+    return _ENCODER.encode([_scan_one(site_dir, path, rules, settings, now_ts) for path in paths])
 
 
 def _batches(paths: list[str], sizes: dict[str, int]) -> list[list[str]]:
@@ -75,32 +73,159 @@ def scan_files(site_dir: Path, paths: list[str], sizes: dict[str, int], rules: R
     while_waiting: called once in this process while the workers scan (e.g. to import the renderers).
     """
     global _JOB
+    progress.stage("reading records")
     total = sum(sizes.get(p, 0) for p in paths)
     if len(paths) < 2 or total < PARALLEL_BYTES or (os.cpu_count() or 1) < 2 or os.name != "posix":
         for path in paths:
-            yield scan_file(site_dir, path, rules, settings, now_ts)
+            scan = _scan_one(site_dir, path, rules, settings, now_ts)
+            progress.read(scan.records + len(scan.problems))
+            yield scan
         return
-    import multiprocessing
-    from collections import deque
     _JOB = (site_dir, rules, settings, now_ts)
     try:
-        with multiprocessing.get_context("fork").Pool(
-                2, initializer=_worker_init, initargs=(os.getpid(), close_in_workers)) as pool:
+        with _Workers(2, close_in_workers) as workers:
             batches = iter(_batches(paths, {p: sizes.get(p, 0) for p in paths}))
-            window: deque = deque()
-
-            def submit() -> None:
-                for batch in batches:
-                    window.append(pool.apply_async(_scan_batch, (batch,)))
-                    if len(window) >= WINDOW:
-                        return
-
-            submit()
+            for worker in workers.idle():                # two batches each: a worker never waits for the next
+                for _ in range(WINDOW // 2):
+                    batch = next(batches, None)
+                    if batch is not None:
+                        worker.send(batch)
             if while_waiting is not None:
                 while_waiting()
-            while window:
-                blob = window.popleft().get()
-                submit()                        # keep both workers busy, but never far ahead
-                yield from _DECODER.decode(blob)
+            while workers.busy():
+                worker, blob = workers.next_result()
+                batch = next(batches, None)
+                if batch is not None:
+                    worker.send(batch)                   # keep both busy, never far ahead
+                for scan in _DECODER.decode(blob):
+                    progress.read(scan.records + len(scan.problems))
+                    yield scan
     finally:
         _JOB = None
+
+
+class _Worker:
+    """One forked scan process and its two pipes: batches of paths in, encoded scans out."""
+
+    def __init__(self, pid: int, tasks: int, results: int):
+        self.pid, self.tasks, self.results = pid, tasks, results
+        self.pending = 0
+
+    def send(self, batch: list[str]) -> None:
+        _write_frame(self.tasks, _ENCODER.encode(batch))
+        self.pending += 1
+
+
+class _Workers:
+    """Scan processes with a pipe pair each, and nothing shared: a worker killed at any instant (Ctrl+C,
+    systemd stopping the group) can leave no lock held that the run would then wait for."""
+
+    def __init__(self, count: int, inherited: tuple[int, ...]):
+        self.count, self.inherited = count, inherited
+        self.workers: list[_Worker] = []
+
+    def __enter__(self) -> "_Workers":
+        parent = os.getpid()
+        try:
+            with signals_held():            # a worker takes no signal before become_child() has run
+                for _ in range(self.count):
+                    task_r, task_w = os.pipe()
+                    result_r, result_w = os.pipe()
+                    pid = os.fork()
+                    if pid == 0:
+                        os.close(task_w)
+                        os.close(result_r)
+                        _work(parent, self.inherited + tuple(w for x in self.workers for w in (x.tasks, x.results)),
+                              task_r, result_w)
+                    os.close(task_r)
+                    os.close(result_w)
+                    self.workers.append(_Worker(pid, task_w, result_r))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def idle(self) -> list[_Worker]:
+        return list(self.workers)
+
+    def busy(self) -> bool:
+        return any(w.pending for w in self.workers)
+
+    def next_result(self) -> tuple[_Worker, bytes]:
+        """The next finished batch of any busy worker; SiteError-free: a worker that died is this run's bug."""
+        import select
+        waiting = {w.results: w for w in self.workers if w.pending}
+        ready, _, _ = select.select(list(waiting), [], [])
+        worker = waiting[ready[0]]
+        blob = _read_frame(worker.results)
+        if blob is None:
+            raise RuntimeError(f"scan worker {worker.pid} ended before its batch was done")
+        worker.pending -= 1
+        return worker, blob
+
+    def __exit__(self, *exc) -> None:
+        """Normal end: the workers see their task pipe close and exit; otherwise they are killed. Either
+        way each is reaped, and no descriptor is left open."""
+        import signal
+        for worker in self.workers:
+            os.close(worker.tasks)
+            if exc and exc[0] is not None:
+                try:
+                    os.kill(worker.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        for worker in self.workers:
+            while True:
+                try:
+                    os.waitpid(worker.pid, 0)
+                    break
+                except InterruptedError:
+                    continue
+                except ChildProcessError:
+                    break
+            os.close(worker.results)
+        self.workers = []
+
+
+def _work(parent: int, inherited: tuple[int, ...], tasks: int, results: int) -> None:
+    """A worker's life: scan each batch that arrives, send its scans back, exit when the pipe closes."""
+    code = 1
+    try:
+        become_child(parent, inherited)
+        while True:
+            frame = _read_frame(tasks)
+            if frame is None:
+                break
+            _write_frame(results, _scan_batch(msgspec.msgpack.decode(frame, type=list[str])))
+        code = 0
+    except BaseException:                  # noqa: BLE001 - the parent sees the pipe close, and says so
+        pass
+    finally:
+        os._exit(code)
+
+
+_FRAME = struct.Struct("<Q")
+
+
+def _write_frame(fd: int, data: bytes) -> None:
+    view = memoryview(_FRAME.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int) -> bytes | None:
+    head = _read_exactly(fd, _FRAME.size)
+    if head is None:
+        return None
+    return _read_exactly(fd, _FRAME.unpack(head)[0])
