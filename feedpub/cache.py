@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .errors import CacheError, PathProblem, PublishError
+from .errors import CacheError, OutputPathError, PublishError
 from .fsops import Tree
 from .layout import CACHE_JOURNALS, temp_name
 from .opener import CACHE_HEADER, describe
@@ -85,7 +85,7 @@ def identify(path: Path) -> str | None:
     with tree:
         try:
             verdict = examine(tree, Path(path).name)
-        except PathProblem as problem:
+        except OutputPathError as problem:
             return problem.reason
     return None if verdict.state in ("absent", "ours", "legacy") else verdict.reason
 
@@ -216,7 +216,7 @@ class Cache:
                 self._close_db()
                 raise self.full() from None
             self.discard()
-        except (ValueError, TypeError, AttributeError, OSError, PathProblem):
+        except (ValueError, TypeError, AttributeError, OSError, OutputPathError):
             self.discard()
         self.meta.update(schema=SCHEMA, version=version, fingerprint=fingerprint)
         return self
@@ -236,7 +236,7 @@ class Cache:
                     raise CacheError(f"{self.path}{suffix}: {beside.reason}, not a journal of feedpub's cache; "
                                      "nothing was published")
             return examine(self._tree, self._rel)
-        except PathProblem as problem:
+        except OutputPathError as problem:
             raise CacheError(f"{problem.root}: {problem.rel} {problem.reason}; nothing was published") from None
 
     def _create(self) -> None:
@@ -307,7 +307,7 @@ class Cache:
         try:
             self._create()
             self._connect()
-        except (sqlite3.DatabaseError, OSError, PathProblem):
+        except (sqlite3.DatabaseError, OSError, OutputPathError):
             self._close_db()
             fd, self._temporary = tempfile.mkstemp(prefix="feedpub-", suffix=".sqlite")
             os.close(fd)

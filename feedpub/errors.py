@@ -9,7 +9,7 @@ FeedpubError            every user error: one line on stderr, an exit code, noth
  ├── UsageError         a value given to the command or the library cannot be used (--now)
  ├── PublishError       the output directory cannot be written; old feeds stay as they were
  │    ├── OutputConflictError   a file feedpub would write is not its own: nothing was published
- │    └── PathProblem   a link, a FIFO, a misplaced file or folder on a path in OUT: never followed
+ │    └── OutputPathError       a link, a FIFO, a misplaced file or folder on a path in OUT: never followed
  ├── CacheError         the --state path holds a file that is not feedpub's cache: left untouched
  ├── LockedError        another run holds the output lock past --wait
  └── RejectedError      --strict and some records were rejected: nothing was written
@@ -67,7 +67,7 @@ class PublishError(FeedpubError):
     """A feed could not be written; existing feeds are left untouched."""
 
 
-class PathProblem(PublishError):
+class OutputPathError(PublishError):
     """Something on a path feedpub would change inside OUT is not what it needs there: a symbolic
     link (never followed), a file where a folder belongs, a folder where a file belongs, a FIFO, or
     a path it cannot examine. `rel` is the path inside OUT (`root` as the user named it)."""

@@ -7,7 +7,7 @@ to its folder's descriptor (dir_fd=). So no symbolic link at any depth inside
 OUT can redirect a write or a removal, however and whenever it got there: the
 technique shutil.rmtree uses against symlink attacks. Whatever is not a real
 folder where feedpub needs one (a link, a file, a FIFO) is named in a
-PathProblem, never followed; what is not a regular file where feedpub removes
+OutputPathError, never followed; what is not a regular file where feedpub removes
 one is left alone, and a warning says so.
 
 A Tree also remembers what this run created in it (folders, the lock, the
@@ -22,7 +22,7 @@ import stat
 from collections import OrderedDict
 from pathlib import Path
 
-from .errors import PathProblem, PublishError
+from .errors import OutputPathError, PublishError
 from .opener import describe, open_regular, read_capped
 
 __all__ = ["Tree", "relative_inside", "what_is_there"]
@@ -131,7 +131,7 @@ class Tree:
 
     def folder(self, rel: str, *, create: bool = False) -> int | None:
         """The descriptor of folder rel ("" is the root), or None when it is not there (unless
-        create). PathProblem when something on the way is not a real folder."""
+        create). OutputPathError when something on the way is not a real folder."""
         if rel in ("", "."):
             return self._root_fd
         fd = self._fds.get(rel)
@@ -153,7 +153,7 @@ class Tree:
             except FileExistsError:
                 pass
             except OSError as exc:
-                raise PathProblem(self.shown, rel, f"cannot be created: {exc.strerror}") from None
+                raise OutputPathError(self.shown, rel, f"cannot be created: {exc.strerror}") from None
             try:
                 fd = os.open(name, _FOLDER_FLAGS, dir_fd=parent)
             except OSError as exc:
@@ -165,13 +165,13 @@ class Tree:
             os.close(self._fds.popitem(last=False)[1])
         return fd
 
-    def _not_a_folder(self, parent: int, name: str, rel: str, exc: OSError) -> PathProblem:
+    def _not_a_folder(self, parent: int, name: str, rel: str, exc: OSError) -> OutputPathError:
         try:
             st = os.stat(name, dir_fd=parent, follow_symlinks=False)
         except OSError:
-            return PathProblem(self.shown, rel, f"cannot be opened: {exc.strerror}")
+            return OutputPathError(self.shown, rel, f"cannot be opened: {exc.strerror}")
         reason = what_is_there(st, want_folder=True)
-        return PathProblem(self.shown, rel, reason or f"cannot be opened: {exc.strerror}")
+        return OutputPathError(self.shown, rel, reason or f"cannot be opened: {exc.strerror}")
 
     def _split(self, rel: str, *, create: bool = False) -> tuple[int | None, str]:
         parent_rel, _, name = rel.rpartition("/")
@@ -194,7 +194,7 @@ class Tree:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise PathProblem(self.shown, rel, f"cannot be examined: {exc.strerror}") from None
+            raise OutputPathError(self.shown, rel, f"cannot be examined: {exc.strerror}") from None
 
     def read(self, rel: str, *, cap: int | None) -> bytes | None:
         """The bytes of the regular file at rel (at most cap), None when nothing is there; OSError
@@ -229,7 +229,7 @@ class Tree:
             if parent is None:
                 return False
             fd = open_regular(name, cap=len(data), dir_fd=parent, follow=False)
-        except (OSError, PathProblem):
+        except (OSError, OutputPathError):
             return False
         try:
             return read_capped(fd, len(data)) == data
@@ -257,7 +257,7 @@ class Tree:
     def create(self, rel: str, *, mode: int = 0o644, replace_file: bool = False, keep: bool = False) -> int:
         """A new file at rel, open for writing (its folders created). A regular file already there is
         replaced when replace_file (a temporary file a killed run left), or else FileExistsError;
-        anything else there is a PathProblem. keep: remember it as created by this run, for undo()."""
+        anything else there is a OutputPathError. keep: remember it as created by this run, for undo()."""
         parent, name = self._split(rel, create=True)
         for attempt in (0, 1):
             try:
@@ -273,18 +273,18 @@ class Tree:
                     if not attempt:
                         self._unlink_quietly(parent, name)
                         continue
-                raise PathProblem(self.shown, rel, reason or "keeps coming back") from None
+                raise OutputPathError(self.shown, rel, reason or "keeps coming back") from None
             except OSError as exc:
-                raise PathProblem(self.shown, rel, f"cannot be written: {exc.strerror}") from None
+                raise OutputPathError(self.shown, rel, f"cannot be written: {exc.strerror}") from None
             if keep:
                 st = os.fstat(fd)
                 self._created[rel] = (st.st_dev, st.st_ino)
             return fd
-        raise PathProblem(self.shown, rel, "keeps coming back")
+        raise OutputPathError(self.shown, rel, "keeps coming back")
 
     def open_existing(self, rel: str, flags: int) -> int:
         """The regular file at rel, opened with flags (never through a link, never blocking);
-        FileNotFoundError when it is not there, PathProblem when it is not a regular file."""
+        FileNotFoundError when it is not there, OutputPathError when it is not a regular file."""
         parent, name = self._split(rel)
         if parent is None:
             raise FileNotFoundError(2, "No such file or directory")
@@ -294,13 +294,13 @@ class Tree:
             if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR, errno.EOPNOTSUPP):
                 st = self.lstat(rel)
                 if st is not None:
-                    raise PathProblem(self.shown, rel, what_is_there(st, want_folder=False)
+                    raise OutputPathError(self.shown, rel, what_is_there(st, want_folder=False)
                                       or f"cannot be opened: {exc.strerror}") from None
             raise
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
-            raise PathProblem(self.shown, rel, what_is_there(st, want_folder=False) or "is not a regular file")
+            raise OutputPathError(self.shown, rel, what_is_there(st, want_folder=False) or "is not a regular file")
         return fd
 
     def link_new(self, src_rel: str, dst_rel: str) -> bool:
@@ -330,7 +330,7 @@ class Tree:
         """Remove a file of feedpub's own making (a temporary file, a damaged cache), if there."""
         try:
             parent, name = self._split(rel)
-        except PathProblem:
+        except OutputPathError:
             return
         if parent is not None:
             self._unlink_quietly(parent, name)
@@ -350,7 +350,7 @@ class Tree:
         feedpub's own making whose removal changes nothing (a stale temporary file)."""
         try:
             st = self.lstat(rel)
-        except PathProblem as problem:
+        except OutputPathError as problem:
             return problem.rel, problem.reason
         if st is None:
             return None
@@ -370,7 +370,7 @@ class Tree:
             parent_rel, _, name = rel.rpartition("/")
             try:
                 parent = self.folder(parent_rel)
-            except PathProblem:
+            except OutputPathError:
                 return
             if parent is None:
                 return
@@ -403,7 +403,7 @@ class Tree:
                 if self.identity(rel) == ident:
                     parent, name = self._split(rel)
                     os.unlink(name, dir_fd=parent)
-            except (OSError, PathProblem):
+            except (OSError, OutputPathError):
                 pass
         self._created.clear()
         for rel in reversed(self._made):
@@ -412,7 +412,7 @@ class Tree:
                 parent, name = self._split(rel)
                 if parent is not None:
                     os.rmdir(name, dir_fd=parent)
-            except (OSError, PathProblem):
+            except (OSError, OutputPathError):
                 pass
         self._made.clear()
         if self._made_above:

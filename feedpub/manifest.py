@@ -19,7 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Iterator
 
 from .cache import legacy_meta
-from .errors import PathProblem, PublishError
+from .errors import OutputPathError, PublishError
 from .fsops import Tree, what_is_there
 from .layout import LEGACY_CACHE, MANIFEST, PRIVATE_DIR
 from .opener import MANIFEST_FILE, UnusableFile
@@ -73,7 +73,7 @@ def _opened(out: Tree | Path) -> Iterator[Tree | None]:
 def read_manifest(out: Tree | Path) -> Manifest:
     """The files feedpub published into OUT, as its manifest (or its legacy cache) lists them.
 
-    PathProblem (exit 3) when the private folder or the manifest itself is something feedpub never
+    OutputPathError (exit 3) when the private folder or the manifest itself is something feedpub never
     follows or reads: a link, a FIFO, a folder."""
     with _opened(out) as tree:
         if tree is None:
@@ -83,9 +83,9 @@ def read_manifest(out: Tree | Path) -> Manifest:
         except UnusableFile as exc:
             st = tree.lstat(MANIFEST)
             reason = what_is_there(st, want_folder=False) if st is not None else None
-            raise PathProblem(tree.shown, MANIFEST, reason or f"cannot be read: {exc.strerror}") from None
+            raise OutputPathError(tree.shown, MANIFEST, reason or f"cannot be read: {exc.strerror}") from None
         except OSError as exc:                      # the list of what feedpub may change: never guessed at
-            raise PathProblem(tree.shown, MANIFEST, f"cannot be read: {exc.strerror}") from None
+            raise OutputPathError(tree.shown, MANIFEST, f"cannot be read: {exc.strerror}") from None
         if data is None:
             legacy = _legacy_outputs(tree)
             if legacy is not None:
@@ -105,7 +105,7 @@ def _legacy_outputs(tree: Tree) -> list[str] | None:
     """Files listed as published by the cache of a feedpub that kept no manifest, if OUT holds one."""
     try:
         meta = legacy_meta(tree, LEGACY_CACHE)
-    except PathProblem:
+    except OutputPathError:
         return None
     outputs = meta.get("outputs") if isinstance(meta, dict) and "fingerprint" in meta else None
     if not isinstance(outputs, dict):
@@ -124,7 +124,7 @@ def find_conflicts(out: Tree | Path, paths: Iterable[str], owned: frozenset[str]
         for rel in sorted(set(paths)):
             try:
                 st = tree.lstat(rel)
-            except PathProblem as problem:
+            except OutputPathError as problem:
                 if problem.rel not in reported:
                     reported.add(problem.rel)
                     conflicts.append(Conflict(problem.rel, problem.reason))

@@ -22,7 +22,6 @@ __all__ = ["CACHE_HEADER", "CONFIG", "DATABASE", "FEED", "KINDS", "MANIFEST_FILE
 
 # The caps: what feedpub reads of each kind of file, at most (bytes).
 CONFIG_MAX_BYTES = 1 << 20            # feedpub.toml
-RECORD_FILE_MAX_BYTES = 128 << 20     # one *.json record file, read whole (JSONL is read line by line)
 MANIFEST_MAX_BYTES = 64 << 20         # the manifest (layout.MANIFEST): one path per published file
 CACHE_HEADER_BYTES = 100              # the SQLite header, where the application id is
 FEED_MAX_BYTES = 256 << 20            # one file `feedpub validate` checks
@@ -37,14 +36,18 @@ class InputKind:
     name: str                           # what messages call it
     cap: int | None                     # bytes read at most; None: opened and checked, read by its own reader
     error: type[FeedpubError] | None    # what an OSError becomes; None: the caller reports it for that input
+    expected: str = ""                  # what the message says was expected, where the name alone does not
 
 
 CONFIG = InputKind("feedpub.toml", CONFIG_MAX_BYTES, ConfigError)
-RECORD_FILE = InputKind("a *.json record file", RECORD_FILE_MAX_BYTES, None)      # one problem for that file
+# Record files are capped by the site's own limits (limits.py: json_file_bytes for a *.json file,
+# measured on the open descriptor before a byte is read; jsonl_line_bytes for each line of a *.jsonl).
+RECORD_FILE = InputKind("a *.json record file", None, None)           # one problem for that file
 RECORD_STREAM = InputKind("a *.jsonl record file", None, None)        # streamed: its lines are capped instead
 MANIFEST_FILE = InputKind("the manifest", MANIFEST_MAX_BYTES, PublishError)
 CACHE_HEADER = InputKind("the cache", CACHE_HEADER_BYTES, CacheError)
-DATABASE = InputKind("a SQLite source database", None, SourceError)    # SQLite reads it; checked only
+DATABASE = InputKind("a SQLite source database", None, SourceError,   # SQLite reads it; checked only
+                     "a SQLite database file")
 FEED = InputKind("a feed file to validate", FEED_MAX_BYTES, None)     # a finding for that file
 KINDS = (CONFIG, RECORD_FILE, RECORD_STREAM, MANIFEST_FILE, CACHE_HEADER, DATABASE, FEED)
 
@@ -142,7 +145,8 @@ def read_file(path: str | os.PathLike, *, cap: int | None, dir_fd: int | None = 
 
 def _failure(kind: InputKind, shown, exc: OSError) -> FeedpubError:
     error = kind.error or FeedpubError
-    return error(f"{shown}: cannot be read: {exc.strerror or exc}")
+    expected = f" (expected {kind.expected})" if kind.expected else ""
+    return error(f"{shown}: cannot be read: {exc.strerror or exc}{expected}")
 
 
 def read_input(path: str | os.PathLike, kind: InputKind, *, cap: int | None = None, dir_fd: int | None = None,

@@ -24,7 +24,7 @@ from pathlib import Path
 from . import progress
 from .cache import Cache, disk_full
 from .config import Config, load_config
-from .errors import PathProblem, RecordError, RejectedError, UsageError
+from .errors import OutputPathError, RecordError, RejectedError, UsageError
 from .fsops import Tree, relative_inside
 from .ingest.files import SiteFiles, site_files
 from .layout import MANIFEST, PRIVATE_DIR, STATE_NAME, TEMP_NAME, feed_files
@@ -255,7 +255,7 @@ def _outputs_intact(out: Tree, outputs: dict) -> bool:
     for rel, (size, mtime) in outputs.items():
         try:
             st = out.lstat(rel)
-        except (OSError, PathProblem):
+        except (OSError, OutputPathError):
             return False
         if st is None or (st.st_size, st.st_mtime_ns) != (size, mtime):
             return False

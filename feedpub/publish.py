@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
 from .children import signals_held
-from .errors import LockedError, OutputConflictError, PathProblem, PublishError
+from .errors import LockedError, OutputConflictError, OutputPathError, PublishError
 from .fsops import Tree, what_is_there
 from .layout import LOCK_NAME, MANIFEST, PRIVATE_DIR, TEMP_NAME, TMP_SUFFIX, temp_name
 from .manifest import find_conflicts, manifest_bytes
@@ -148,7 +148,7 @@ def _swap_in(out: Tree, pairs: list[tuple[str, str]]) -> None:
     except BaseException as exc:
         for tmp, _ in pairs[done:]:
             out.discard(tmp)
-        if isinstance(exc, PathProblem):
+        if isinstance(exc, OutputPathError):
             raise
         if isinstance(exc, OSError):
             raise PublishError(f"{out.shown_path(pairs[done][1])}: cannot be replaced: {exc.strerror}") from None
@@ -181,7 +181,7 @@ def remove_stale_temps(out: Tree, folders: Iterable[str]) -> None:
         folder = "" if folder == "." else folder
         try:
             names = out.listdir(folder)
-        except (OSError, PathProblem):
+        except (OSError, OutputPathError):
             continue
         for name in names:
             if TEMP_NAME.fullmatch(name):
@@ -310,7 +310,7 @@ def _temp_conflicts(out: Tree, paths: Iterable[str]) -> list:
         tmp = f"{folder}/{temp_name(name, os.getpid())}" if folder else temp_name(name, os.getpid())
         try:
             st = out.lstat(tmp)
-        except PathProblem:
+        except OutputPathError:
             continue                                    # its folder is named among the conflicts already
         problem = None if st is None else what_is_there(st, want_folder=False)
         if problem:
@@ -322,7 +322,7 @@ def _is_file(out: Tree, rel: str) -> bool:
     import stat
     try:
         st = out.lstat(rel)
-    except PathProblem:
+    except OutputPathError:
         return False
     return st is not None and stat.S_ISREG(st.st_mode)
 
@@ -366,7 +366,7 @@ class OutputLock:
             st = os.fstat(self.fd)
             try:
                 current = self.tree.identity(LOCK_NAME)
-            except PathProblem:
+            except OutputPathError:
                 current = None
             if current == (st.st_dev, st.st_ino):
                 return self
@@ -385,7 +385,7 @@ class OutputLock:
                 return self.tree.create(LOCK_NAME, keep=True)
             except FileExistsError:
                 continue                        # another run made it meanwhile: open theirs
-            except PathProblem as problem:
+            except OutputPathError as problem:
                 if problem.reason.startswith("cannot be written: "):
                     raise PublishError(f"{self.path}: cannot create the lock file: "
                                        f"{problem.reason.removeprefix('cannot be written: ')}") from None

@@ -160,7 +160,7 @@ def test_an_oserror_deep_in_a_run_is_exit_3_with_its_path(site, tmp_path):
     code = ("import errno, sys, feedpub.pipeline as p\n"
             "def broken(*a, **k):\n"
             "    raise OSError(errno.EIO, 'Input/output error', '/dev/sdz1/feeds')\n"
-            "p.prepare_dir = broken\n"
+            "p.site_files = broken\n"
             "sys.argv = ['feedpub'] + sys.argv[1:]\n"
             "from feedpub.cli import main\nmain()\n")
     result = subprocess.run([sys.executable, "-c", code, "build", "--data", site, "--out", tmp_path / "out"],

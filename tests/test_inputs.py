@@ -17,7 +17,8 @@ import pytest
 
 import feedpub
 from conftest import NOW, NOW_ARG, copy_site, record, run_cli, write_jsonl
-from feedpub.opener import CONFIG_MAX_BYTES, RECORD_FILE_MAX_BYTES
+from feedpub.limits import DEFAULTS
+from feedpub.opener import CONFIG_MAX_BYTES
 from hazards import make_sparse
 
 TIMEOUT = 30
@@ -67,8 +68,8 @@ def test_a_sparse_6_gib_record_file_is_its_own_error_and_the_rest_publish(site, 
     os.utime(site / "articles" / "huge.json", (past, past))
     built = feedpub.build(site, tmp_path / "out", now=NOW)
     checked = feedpub.check(site, now=NOW)
-    line = (f"articles/huge.json: cannot be read: 6.0 GiB, more than the {RECORD_FILE_MAX_BYTES >> 20}.0 MiB "
-            "feedpub reads of such a file (expected a readable file)")
+    line = (f"articles/huge.json: is {6 << 30:,} bytes (expected at most {DEFAULTS['json_file_bytes']:,} bytes: "
+            "limit json_file_bytes, set json_file_bytes = N in [limits] of feedpub.toml to change it)")
     assert built.errors == checked.errors == [line]
     assert len(ids(tmp_path / "out")) >= 5
 
@@ -105,4 +106,4 @@ def test_a_sqlite_source_that_is_a_fifo_ends_the_run_and_frees_the_lock(tmp_path
         proc = run_cli(*args, cwd=tmp_path, timeout=TIMEOUT)
         assert proc.returncode == 3, proc.stderr
         assert proc.stderr == (f"feedpub: feed_articles: cannot connect to sqlite:///{site / 'cms.db'}: "
-                               "cannot be read: a FIFO, not a regular file\n")
+                               "cannot be read: a FIFO, not a regular file (expected a SQLite database file)\n")

@@ -123,7 +123,7 @@ def _utf8(name: str) -> bool:
 
 def open_record_file(path: str | os.PathLike) -> int:
     """A read-only descriptor for a regular record file, never blocking on a FIFO that took its
-    place, a *.json file no larger than RECORD_FILE's cap (it is read whole; a *.jsonl file is read
-    line by line); OSError (opener.UnusableFile, with a message) for anything else."""
+    place; OSError (opener.UnusableFile, with a message) for anything else. The size limits of
+    limits.py (json_file_bytes, jsonl_line_bytes) are the reader's to check, on this descriptor."""
     kind = RECORD_STREAM if os.fspath(path).endswith(".jsonl") else RECORD_FILE
     return open_regular(path, cap=kind.cap)
