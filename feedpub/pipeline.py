@@ -22,17 +22,17 @@ from datetime import datetime
 from pathlib import Path
 
 from . import progress
-from .cache import Cache
+from .cache import Cache, disk_full
 from .config import Config, load_config
-from .errors import RecordError, RejectedError, UsageError
+from .errors import OutputPathError, RecordError, RejectedError, UsageError
+from .fsops import Tree, relative_inside
 from .ingest.files import SiteFiles, site_files
-from .layout import PRIVATE_DIR, feed_files
+from .layout import MANIFEST, PRIVATE_DIR, STATE_NAME, TEMP_NAME, feed_files
 from .model import EMPTY_SITE_DATE, Article, Translation
-from .publish import OutputLock, folders_of, prepare_dir, publish_files, remove_stale_temps
+from .publish import OutputLock, folders_of, open_output, publish_files, remove_stale_temps
 
 __all__ = ["BuildReport", "FeedReport", "build", "check", "resolve_now"]
 
-STATE_NAME = f"{PRIVATE_DIR}/state.sqlite"
 # YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]: the common spelling of --now, read without the date reader
 _ISO_NOW = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?(?:Z|[+-][0-9]{2}:[0-5][0-9])?")
 DEFAULT_WAIT = 60.0
@@ -119,7 +119,7 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = 
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
     checked = check_site(config, site_dir, files, now_ts)
-    return BuildReport(problems=checked.problems, warnings=files.skipped + checked.warnings,
+    return BuildReport(problems=files.problems + checked.problems, warnings=files.skipped + checked.warnings,
                        records=checked.records, files_read=checked.files_read)
 
 
@@ -144,32 +144,75 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
     _refuse_output_among_records(site_dir, out_dir, state_path)
-    out = prepare_dir(out_dir)
-    with OutputLock(out, wait) as lock:
-        from .manifest import read_manifest
-        owned = read_manifest(out).files          # before the cache: an old cache may list what it published
-        state_file = Path(state_path) if state_path else out / STATE_NAME
-        private = os.path.realpath(state_file.parent) == os.path.realpath(out / PRIVATE_DIR)
-        cache = Cache(state_file, private=private).open(version=_version(), fingerprint=config.fingerprint)
-        try:
-            remove_stale_temps(out, folders_of(cache.meta.get("outputs") or ()))
-            if config.source is not None:
-                report = _build_with_source(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
-                                            inherited=(lock.fd,), owned=owned)
-            elif not full and _nothing_to_do(cache.meta, files, now_ts, out):
-                report = _stored_report(cache.meta)
-                if strict and report.problems:
-                    raise RejectedError(report.errors)
-            else:
-                ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
-                report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, owned=owned)
-            report.warnings[:0] = files.skipped
-        finally:
-            cache.close()
+    state_rel = _cache_place(out_dir, state_path)
+    if strict and files.problems:
+        raise RejectedError([str(p) for p in files.problems])
+    out = open_output(out_dir)
+    try:
+        with OutputLock(out, wait) as lock:
+            cache = None
+            try:
+                from .manifest import read_manifest
+                owned = read_manifest(out).files          # before the cache: an old cache may list what it published
+                cache = _open_cache(out, state_path, state_rel, config)
+                remove_stale_temps(out, folders_of(cache.meta.get("outputs") or ()))
+                if config.source is not None:
+                    report = _build_with_source(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
+                                                inherited=(lock.fd,), owned=owned)
+                elif not full and _nothing_to_do(cache.meta, files, now_ts, out):
+                    report = _stored_report(cache.meta)
+                    if strict and report.problems:
+                        raise RejectedError(report.errors)
+                else:
+                    ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
+                    report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full,
+                                      owned=owned)
+                report.warnings[:0] = files.skipped
+                report.warnings += out.warnings
+                report.problems[:0] = files.problems
+            except BaseException as exc:
+                if cache is not None:             # a run that publishes nothing leaves nothing it made
+                    cache.undo()
+                out.undo()
+                if cache is not None and disk_full(exc):
+                    raise cache.full() from None
+                raise
+            finally:
+                if cache is not None:
+                    cache.close()
+    finally:
+        out.close()
     # Outside the lock: a slow or dead hub must not keep the next run from publishing.
     if config.hub and report.changed:
         report.pings = _ping(config, report.changed, ping_deadline)
     return report
+
+
+def _cache_place(out_dir: Path, state_path) -> str | None:
+    """Where the cache lives inside OUT (relative to it), or None when --state puts it outside.
+    --state may name a path inside OUT only in OUT's private folder: anywhere else it would be
+    among the files feedpub publishes (a UsageError, before anything is created)."""
+    if state_path is None:
+        return STATE_NAME
+    rel = relative_inside(out_dir, state_path)
+    if rel is None:
+        return None
+    folder, _, name = rel.rpartition("/")
+    if folder == PRIVATE_DIR and rel != MANIFEST and not TEMP_NAME.fullmatch(name):
+        return rel
+    raise UsageError(f"{state_path}: the cache would be among the files feedpub publishes in {out_dir} "
+                     f"(expected a path outside it, or inside {Path(out_dir) / PRIVATE_DIR})")
+
+
+def _open_cache(out: Tree, state_path, state_rel: str | None, config: Config) -> Cache:
+    """The cache, opened in OUT's private folder through OUT's descriptors, or at --state (resolved
+    once, like OUT)."""
+    if state_rel is not None:
+        shown = Path(state_path) if state_path is not None else out.shown_path(state_rel)
+        cache = Cache(shown, private=True, tree=out, rel=state_rel)
+    else:
+        cache = Cache(Path(state_path), resolved=Path(os.path.realpath(state_path)))
+    return cache.open(version=_version(), fingerprint=config.fingerprint)
 
 
 def _refuse_output_among_records(site_dir: Path, out_dir: Path, state_path) -> None:
@@ -186,7 +229,7 @@ def _refuse_output_among_records(site_dir: Path, out_dir: Path, state_path) -> N
                          "is read as records (expected an output folder outside it, such as public)")
     if state_path is not None and inside(state_path):
         raise UsageError(f"{state_path}: the cache is inside {site_dir / 'articles'}, where the record files are "
-                         "(expected a path outside it; by default the cache lives in OUT/.feedpub/)")
+                         f"(expected a path outside it; by default the cache lives in OUT/{PRIVATE_DIR}/)")
 
 
 def _ping(config: Config, changed: list[str], deadline: float | None) -> list:
@@ -195,7 +238,7 @@ def _ping(config: Config, changed: list[str], deadline: float | None) -> list:
                     deadline=DEFAULT_DEADLINE if deadline is None else deadline)
 
 
-def _nothing_to_do(meta: dict, files: SiteFiles, now_ts: float, out: Path) -> bool:
+def _nothing_to_do(meta: dict, files: SiteFiles, now_ts: float, out: Tree) -> bool:
     """True when the inputs, the clock and the outputs are exactly as the last run left them."""
     if "outputs" not in meta or meta.get("files") != files.digest:
         return False
@@ -207,14 +250,14 @@ def _nothing_to_do(meta: dict, files: SiteFiles, now_ts: float, out: Path) -> bo
     return _outputs_intact(out, meta["outputs"])
 
 
-def _outputs_intact(out: Path, outputs: dict) -> bool:
-    """Every file the last run published is still there, as it left it."""
+def _outputs_intact(out: Tree, outputs: dict) -> bool:
+    """Every file the last run published is still there, as it left it (itself, not a link)."""
     for rel, (size, mtime) in outputs.items():
         try:
-            st = os.stat(out / rel)
-        except OSError:
+            st = out.lstat(rel)
+        except (OSError, OutputPathError):
             return False
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+        if st is None or (st.st_size, st.st_mtime_ns) != (size, mtime):
             return False
     return True
 
@@ -246,14 +289,14 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
                 ingested = ingest_with_source(config, site_dir, files, RecordIndex(cache.db), now_ts, source, **how)
             cache.meta["indexed"] = True
             return ingested
-        except sqlite3.DatabaseError:
-            if attempt:
+        except sqlite3.DatabaseError as exc:
+            if attempt or disk_full(exc):
                 raise
             cache.discard()
             full = True
 
 
-def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, files: SiteFiles, now_ts: float, *,
+def _build_with_source(config: Config, site_dir: Path, out: Tree, cache: Cache, files: SiteFiles, now_ts: float, *,
                        strict: bool, full: bool, inherited: tuple[int, ...],
                        owned: frozenset[str]) -> BuildReport:
     """A site whose records (some or all) are in a database: the database says, through the
@@ -278,7 +321,7 @@ def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, 
     return report
 
 
-def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested, now_ts: float, *,
+def _rebuild(config: Config, out: Tree, cache: Cache, files: SiteFiles, ingested, now_ts: float, *,
              strict: bool, full: bool, owned: frozenset[str] = frozenset(),
              extra_meta: dict | None = None) -> BuildReport:
     """From what ingest chose to published files: the models, render and publish stages (or
@@ -324,7 +367,7 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
     try:                        # published: from here on, nothing may turn the run into "nothing published"
         outputs = {}
         for rel in sorted(planned):
-            st = os.stat(out / rel)
+            st = out.lstat(rel)
             outputs[rel] = [st.st_size, st.st_mtime_ns]
         cache.save_meta({**meta, "outputs": outputs,
                          "summary": {"feeds": [f.row() for f in report.feeds], **_summary(report)}})
