@@ -2,7 +2,8 @@
 
 One SQLite file (standard library) holds the index of every record file (its
 signature, its problems, and the rows ingest/index.py keeps: every record's id
-and translation key, the newest candidates per feed) and the last run's outputs and report.
+and translation key, the newest candidates per feed) and the state the last run left
+(runstate.RunState: its outputs, its report, what its inputs were).
 It is only a cache: a missing, damaged or foreign one (another feedpub version
 or another feedpub.toml) means a full rebuild, never a wrong feed.
 
@@ -29,6 +30,7 @@ from .errors import CacheError, OutputPathError, PublishError
 from .fsops import Tree
 from .layout import CACHE_JOURNALS, temp_name
 from .opener import CACHE_HEADER, describe
+from .runstate import RunState, decode_state
 
 __all__ = ["APPLICATION_ID", "Cache", "SCHEMA", "disk_full", "identify", "legacy_meta"]
 
@@ -170,7 +172,7 @@ class Cache:
         self._where = Path(resolved) if resolved is not None else self.path
         self.private = private          # in OUT's private folder: a file there that is not a database is damage
         self.db: sqlite3.Connection | None = None
-        self.meta: dict[str, Any] = {}
+        self.state = RunState()        # what the last run left; an empty one when there is none
         self.fresh = True               # the index holds nothing: a full build fills it
         self._tree = tree
         self._own_tree = tree is None
@@ -202,12 +204,12 @@ class Cache:
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                 self.reset()
             row = self.db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
-            self.meta = json.loads(row[0]) if row else {}
-            if not _well_formed(self.meta) or (
-                    self.meta.get("schema"), self.meta.get("version"), self.meta.get("fingerprint")) != (
-                    SCHEMA, version, fingerprint):
+            state = decode_state(row[0] if row else None)
+            if state is None or not state.belongs_to(SCHEMA, version, fingerprint):
                 self.reset()
-            self.fresh = not self.meta.get("indexed")
+            else:
+                self.state = state
+            self.fresh = not self.state.indexed
         except CacheError:
             self._close_db()
             raise
@@ -218,7 +220,7 @@ class Cache:
             self.discard()
         except (ValueError, TypeError, AttributeError, OSError, OutputPathError):
             self.discard()
-        self.meta.update(schema=SCHEMA, version=version, fingerprint=fingerprint)
+        self.state.schema, self.state.version, self.state.fingerprint = SCHEMA, version, fingerprint
         return self
 
     def full(self) -> PublishError:
@@ -293,7 +295,7 @@ class Cache:
         self._drop_tables()
         self.db.executescript(TABLES)
         self.db.execute(f"PRAGMA user_version = {SCHEMA}")
-        self.meta = {}
+        self.state = RunState()
         self.fresh = True
 
     def discard(self) -> None:
@@ -303,7 +305,7 @@ class Cache:
         if self._tree is not None:
             for suffix in ("", *CACHE_JOURNALS):
                 self._tree.discard(self._rel + suffix)
-        self.meta, self.fresh = {}, True
+        self.state, self.fresh = RunState(), True
         try:
             self._create()
             self._connect()
@@ -314,14 +316,15 @@ class Cache:
             self._attach(self._temporary)
             self.db.executescript(TABLES)
 
-    def save_meta(self, meta: dict[str, Any] | None = None) -> None:
-        """Record what this run published and reported."""
-        if meta:
-            self.meta.update(meta)
+    def save(self, state: RunState) -> None:
+        """Keep the state this run leaves (its identity, schema, version and configuration, is the
+        cache's: it is set here)."""
+        state.schema, state.version, state.fingerprint = self.state.schema, self.state.version, self.state.fingerprint
+        self.state = state
         try:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (state.encode(),))
         except sqlite3.DatabaseError:
-            pass                            # the next run finds no meta and rebuilds
+            pass                            # the next run finds no state and rebuilds
 
     def close(self) -> None:
         """Close the database, and the folder the cache opened itself."""
@@ -352,28 +355,3 @@ class Cache:
         if self._own_tree and self._tree is not None:
             self._tree.undo()
         self.close()
-
-
-def _well_formed(meta: Any) -> bool:
-    """The shape the last run wrote; anything else is treated as no cache at all."""
-    if not isinstance(meta, dict):
-        return False
-    outputs = meta.get("outputs", {})
-    summary = meta.get("summary", {})
-    try:
-        return (isinstance(outputs, dict)
-                and all(isinstance(k, str) and isinstance(v, list) and len(v) == 2
-                        and all(isinstance(n, int) for n in v) for k, v in outputs.items())
-                and isinstance(summary, dict)
-                and all(isinstance(f, list) and len(f) == 6 and isinstance(f[0], str) and isinstance(f[1], int)
-                        for f in summary.get("feeds", []))         # pipeline.FeedReport.row()
-                and all(isinstance(e, list) and len(e) == 4 for e in summary.get("problems", []))
-                and all(isinstance(w, str) for w in summary.get("warnings", []))
-                and isinstance(summary.get("records", 0), int)
-                and isinstance(meta.get("now_ts", 0), (int, float))
-                and isinstance(meta.get("next_due") or 0, (int, float))
-                and isinstance(meta.get("content", ""), str)
-                and isinstance(meta.get("feeds", {}), dict)
-                and isinstance(meta.get("files") or "", str))
-    except (TypeError, ValueError):
-        return False
