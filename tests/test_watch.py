@@ -345,6 +345,20 @@ def test_sighup_with_a_broken_config_keeps_the_last_good_one_and_says_so_once(tm
     assert line.endswith("; the last good configuration stays in use")
 
 
+@pytest.mark.parametrize("option", ["--report", "--metrics"])
+def test_report_and_metrics_inside_out_are_refused_as_build_refuses_them(tmp_path, option):
+    """watch writes them after every rebuild: inside OUT they could replace a published feed. The same usage
+    error as build's (tests/test_out_safety.py), before anything is built."""
+    site = copy_site(tmp_path / "site")
+    out = tmp_path / "out"
+    for rel in (".", "vi/rss.xml"):
+        done = subprocess.run([sys.executable, "-m", "feedpub", "watch", "--data", str(site), "--out", str(out),
+                               option, str(out / rel)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"feedpub: {option} {out / rel}: inside the output directory {out}")
+        assert not out.exists()
+
+
 def test_a_config_that_cannot_be_used_at_the_start_is_exit_3_in_one_line(tmp_path):
     site = copy_site(tmp_path / "site")
     (site / "feedpub.toml").write_text("[site\n", encoding="utf-8")
