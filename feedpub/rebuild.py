@@ -23,7 +23,7 @@ from typing import Callable
 
 from .config import CONFIG_NAME, Config, load_config
 from .errors import ConfigError, FeedpubError, SourceError
-from .outcome import EXIT_OK, EXIT_REJECTED, Outcome, of_exception
+from .outcome import EXIT_OK, EXIT_REJECTED, Outcome, interruption, of_exception
 from .pipeline import DEFAULT_WAIT, STATE_NAME, BuildReport
 from .runreport import Run, write_run_files
 from .text import printable
@@ -93,7 +93,10 @@ class Rebuilder:
                     self._write(run, Outcome(3, [self.last_error or ""]))
                     return None
                 report = self._build()
-        except Exception as exc:                # whatever ends a rebuild, the watching goes on
+        except Exception as exc:                # whatever ends a rebuild, the watching goes on ...
+            stopped = interruption(exc)
+            if stopped is not None:             # ... but a signal's cleanup that failed is still the signal
+                raise stopped from None
             outcome = of_exception(exc, cache=str(self._state_file()))
             if os.environ.get("FEEDPUB_DEBUG") and not isinstance(exc, (FeedpubError, OSError)):
                 self._emit(self._log, traceback.format_exc().rstrip())

@@ -372,6 +372,28 @@ def test_a_config_that_cannot_be_used_at_the_start_is_exit_3_in_one_line(tmp_pat
     assert json.loads((tmp_path / "report.json").read_text())["exit_status"] == 3
 
 
+def test_a_signal_whose_cleanup_fails_still_stops_the_watcher(tmp_path):
+    """SIGTERM's second signal raises Interrupted inside a rebuild; if a cleanup then fails as it unwinds
+    (a memoryview still exported), the failure must not pass for a failed rebuild to retry: the
+    signal goes on, and the command ends as signalled (143), not 0 after an "internal error"."""
+    from feedpub.outcome import Interrupted
+
+    def stopped_midway(site_dir, out_dir):
+        try:
+            raise Interrupted(signal.SIGTERM)
+        finally:
+            raise BufferError("memoryview has 10784 exported buffers")
+
+    lines = Lines()
+    watcher = Watcher(copy_site(tmp_path / "site"), tmp_path / "out", log=lines.append, build=stopped_midway)
+    try:
+        with pytest.raises(Interrupted):
+            watcher.rebuild()
+    finally:
+        watcher.close()
+    assert lines == []                                             # no "rebuild failed: internal error"
+
+
 def big_site(tmp_path: Path, records: int = 60_000) -> Path:
     """The sample site's config with enough records that a build takes a second or two."""
     site = copy_site(tmp_path / "site")
