@@ -38,16 +38,19 @@ class Notifier:
         return self.address is not None
 
     def send(self, **fields: str | int) -> bool:
-        """One datagram of NAME=value lines (READY=1, STATUS=…); False when there is no manager or it
-        cannot be reached (a notification is never worth failing the service for)."""
+        """One datagram of NAME=value lines (READY=1, STATUS=…); False when there is no manager, it cannot
+        be reached, or its socket is full. Never waits: the kernel queues only a few datagrams for a
+        socket nobody reads, and a stuck manager must not stop the publishing (nor is a notification
+        worth failing the service for)."""
         if self.address is None:
             return False
         text = "\n".join(f"{name}={' '.join(str(value).split())}" for name, value in fields.items())
         try:
             if self._socket is None:
-                self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                self._socket = socket.socket(socket.AF_UNIX,
+                                             socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK)
             self._socket.sendto(text.encode("utf-8", "replace"), self.address)
-        except OSError:
+        except OSError:                              # BlockingIOError among them: dropped
             return False
         if "WATCHDOG" in fields:
             self._last_ping = time.monotonic()

@@ -323,6 +323,29 @@ def test_systemd_hears_ready_status_watchdog_and_stopping(tmp_path, abstract):
     assert stdout.splitlines()[0].startswith(f"rebuilt {tmp_path / 'out'}: 54 feed files updated in ")
 
 
+def test_a_manager_that_stops_reading_never_stalls_the_watcher(tmp_path):
+    """The kernel queues only net.unix.max_dgram_qlen datagrams for a socket nobody reads: past them a
+    notification is dropped (False), never waited for, so a stuck manager cannot stop the publishing."""
+    from feedpub.sdnotify import Notifier
+    manager = Manager()
+    notifier = Notifier({"NOTIFY_SOCKET": manager.address})
+    queue = int(Path("/proc/sys/net/unix/max_dgram_qlen").read_text())
+    sent: list[bool] = []
+    sender = threading.Thread(target=lambda: sent.extend(notifier.send(STATUS=f"rebuilt {n}")
+                                                         for n in range(queue + 20)), daemon=True)
+    try:
+        sender.start()
+        sender.join(10)
+        assert not sender.is_alive(), "send() waited for a manager that does not read"
+        assert sent[0] is True and sent[-1] is False
+        assert notifier.send(READY=1) is False                     # still full: dropped, said as False
+        manager.socket.recv(4096)
+        assert notifier.send(READY=1) is True                       # room again: sent
+    finally:
+        notifier.close()
+        manager.socket.close()
+
+
 def test_sighup_with_a_broken_config_keeps_the_last_good_one_and_says_so_once(tmp_path):
     site = copy_site(tmp_path / "site")
     out = tmp_path / "out"
