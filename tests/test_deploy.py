@@ -116,6 +116,11 @@ def test_systemd_analyze_verifies_the_shipped_units_against_the_installed_progra
     target = root / exec_start.lstrip("/")
     target.parent.mkdir(parents=True)
     shutil.copy2(os.path.realpath(installed), target)    # the very file the install made, at its path
+    for name in UNITS:                                    # every other program a unit runs (ExecReload=...), as installed
+        for program in re.findall(r"^Exec\w+=[-@:+!]*(/\S+)", (DEPLOY / name).read_text(), re.M):
+            if program != exec_start:
+                (root / program.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(os.path.realpath(program), root / program.lstrip("/"))
     result = verify()
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     service = (DEPLOY / "feedpub.service").read_text()
