@@ -121,6 +121,8 @@ class SourceView:
             self.versions += self._src.versions(missing, self.now, c.languages)
         self._check(self._src.load(p for p in self.versions if p.id not in articles and p.id not in problems),
                     articles, problems, warnings)
+        if self._src is self.warm:
+            self._src.forget_unused([*articles, *problems])
         chosen = {key: [articles[p.id] for p in picks if p.id in articles]
                   for key, picks in self.selection.feeds.items()}
         versions = newest_versions(((p.translation_key, p.lang, articles[p.id]) for p in self.versions
@@ -134,8 +136,15 @@ class SourceView:
                               len(articles) + len(problems) + len(rejected), len(articles))
 
     def _check(self, records, articles: dict, problems: dict, warnings: list[str]) -> None:
+        judged = self._src.judged if self._src is self.warm else None
         for ident, record in records.items():
-            article, errors, notes = self.rules.check(record.record, record.source, record.line)
+            verdict = judged.get(ident) if judged is not None else None
+            if verdict is not None and verdict[0] is record:
+                article, errors, notes = verdict[1]             # the same record the last run judged
+            else:
+                article, errors, notes = self.rules.check(record.record, record.source, record.line)
+                if judged is not None:
+                    judged[ident] = (record, (article, errors, notes))
             if article is None:
                 problems[ident] = errors
             else:
