@@ -3,7 +3,8 @@ its state kept warm between rebuilds, its outcome said once, and the monitoring 
 
 - **Warm.** The site's Config stays loaded until feedpub.toml changes (or SIGHUP): a broken one on
   reload is said in one line and the last good one stays in use. With a [source], one open
-  DatabaseSource (its connection, its columns) serves every rebuild, each in a new snapshot; a kept
+  DatabaseSource (its connection, its columns, the rows it last read with their hash) serves every
+  rebuild, each in a new snapshot, reading in full only the rows that changed; a kept
   connection the server dropped is replaced once, at once, before anything is reported.
 - **Ordinary.** Each rebuild is pipeline.build(): the same lock, atomic publish, manifest, WebSub pings
   after publishing, and `--report`/`--metrics` written by runreport.write_run_files, as a build
