@@ -32,7 +32,7 @@ FLOORS: dict[str, int] = {
     # 5: render: Feed -> bytes
     "render_xml": 5, "feedgen_traps": 5, "render_json": 5, "pages": 5, "render": 5, "forked": 5,
     # 6: publish: bytes -> OUT
-    "manifest": 6, "publish": 6, "websub": 6, "s3": 6,
+    "manifest": 6, "publish": 6, "websub": 6, "s3": 6, "purge": 6,
     # 7: the run
     "pipeline": 7,
     # 8: around the run: the command, the preview server, the output checker
