@@ -1,29 +1,53 @@
-"""The cache in OUT/.feedpub/state.sqlite (or --state): what makes repeated runs cheap.
+"""The cache in OUT's private folder (layout.STATE_NAME) or at --state: what makes repeated runs cheap.
 
 One SQLite file (standard library) holds the index of every record file (its
 signature, its problems, and the rows ingest/index.py keeps: every record's id
-and translation key, the newest candidates per feed) and the last run's outputs and report.
+and translation key, the newest candidates per feed) and the state the last run left
+(runstate.RunState: its outputs, its report, what its inputs were).
 It is only a cache: a missing, damaged or foreign one (another feedpub version
-or another feedpub.toml) means a full rebuild, never a wrong feed. A file that
-is not positively a feedpub cache is never deleted, truncated or altered.
+or another feedpub.toml) means a full rebuild, never a wrong feed.
+
+It is recognised positively, by SQLite's own mark for it: PRAGMA application_id
+holds feedpub's number, and PRAGMA user_version the schema. A database without
+that id is never written, truncated, upgraded or deleted; a cache written by a
+feedpub from before application ids is recognised by its exact schema (the
+CREATE statements that feedpub ran), once, and stamped. The file is reached
+through its folder's descriptor (fsops.Tree): never through a symbolic link.
 """
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
+import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from .errors import CacheError
+from .errors import CacheError, OutputPathError, PublishError
+from .fsops import Tree
+from .layout import CACHE_JOURNALS, temp_name
+from .opener import CACHE_HEADER, describe
+from .runstate import RunState, decode_state
 
-__all__ = ["APPLICATION_ID", "Cache", "SCHEMA", "identify", "legacy_meta", "read_only"]
+__all__ = ["APPLICATION_ID", "Cache", "SCHEMA", "disk_full", "identify", "legacy_meta"]
 
-SCHEMA = 8
+SCHEMA = 9                           # PRAGMA user_version: the tables below
 APPLICATION_ID = 0x46504231          # "FPB1" in the SQLite header: a feedpub cache, positively
-SIGNATURE = "feedpub cache"          # ... and the one row of its signature table
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_ROLLBACK_JOURNAL = 1                # header byte 18: the journal mode every feedpub cache used before WAL or ids
+
+# The exact schema of a cache from before application ids (sqlite_master as SQLite stored it): the
+# only SQLite file without feedpub's id that feedpub ever takes for its own.
+LEGACY_SCHEMA = frozenset({
+    ("table", "meta", "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"),
+    ("index", "sqlite_autoindex_meta_1", None),
+    ("table", "files", "CREATE TABLE files (path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, ino INTEGER, "
+                       "scan BLOB NOT NULL)"),
+    ("index", "sqlite_autoindex_files_1", None),
+})
 
 # The index: rows per record file, all removed and replaced together when the file changes.
 TABLES = """
@@ -47,200 +71,269 @@ DROP_INDEXES = ("DROP INDEX IF EXISTS records_by_id; DROP INDEX IF EXISTS record
                 "DROP INDEX IF EXISTS cands_by_feed;")
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    state: str                # "absent", "ours", "legacy", "damaged" (not a database), "foreign" or "unsafe"
+    reason: str = ""          # why it is not ours
+
+
 def identify(path: Path) -> str | None:
     """None when path is missing or is a feedpub cache (ours to change or rebuild); otherwise why
     it is not one. A file feedpub did not create is never deleted, truncated or altered."""
     try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):          # nothing there: nothing to protect
+        tree = Tree.open(Path(path).parent, create=False)
+    except PublishError:
         return None
-    except OSError as exc:
-        return f"cannot be examined: {exc.strerror}"
-    import stat
+    with tree:
+        try:
+            verdict = examine(tree, Path(path).name)
+        except OutputPathError as problem:
+            return problem.reason
+    return None if verdict.state in ("absent", "ours", "legacy") else verdict.reason
+
+
+def examine(tree: Tree, rel: str) -> Verdict:
+    """What the file at rel of tree is, told by its header alone (an SQLite file is opened only to
+    recognise an old feedpub cache by its schema)."""
+    st = tree.lstat(rel)
+    if st is None:
+        return Verdict("absent")
     if not stat.S_ISREG(st.st_mode):
-        return "is not a regular file"
+        extra = " (feedpub never follows one to its cache)" if stat.S_ISLNK(st.st_mode) else ""
+        return Verdict("unsafe", f"is {describe(st.st_mode)}{extra}")
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(100)
+        header = tree.head(rel, CACHE_HEADER.cap)
     except OSError as exc:
-        return f"cannot be read: {exc.strerror}"
-    if not header.startswith(_SQLITE_MAGIC) or len(header) < 100:
-        return "is not an SQLite database"
+        return Verdict("damaged", f"cannot be read: {exc.strerror}")
+    if not header.startswith(_SQLITE_MAGIC) or len(header) < CACHE_HEADER.cap:
+        return Verdict("damaged", "is not an SQLite database")
     app_id = int.from_bytes(header[68:72], "big")
     if app_id == APPLICATION_ID:
-        return None if _signed(path) else "carries feedpub's application id but not its signature table"
-    if app_id == 0 and _legacy_cache(path):
-        return None
-    return "is an SQLite database of another application"
+        return Verdict("ours")
+    if app_id == 0 and int.from_bytes(header[60:64], "big") == 0 and header[18] == _ROLLBACK_JOURNAL \
+            and _legacy_schema(tree, rel):
+        return Verdict("legacy")
+    return Verdict("foreign", "is an SQLite database of another application")
 
 
-def _signed(path: Path) -> bool:
-    """The signature table says feedpub; a file too damaged to tell is ours by its header alone."""
+def _legacy_schema(tree: Tree, rel: str) -> bool:
+    """The schema is exactly that of a cache from before application ids."""
     try:
-        db = read_only(path)
+        db = read_only(tree.proc_path(rel))
+    except (sqlite3.Error, OSError):
+        return False
+    try:
+        rows = {tuple(row) for row in db.execute("SELECT type, name, sql FROM sqlite_master")}
+        return rows == LEGACY_SCHEMA
     except sqlite3.Error:
-        return True
-    try:
-        return db.execute("SELECT signature FROM feedpub_cache").fetchone() == (SIGNATURE,)
-    except sqlite3.OperationalError as exc:
-        return "no such table" not in str(exc)
-    except sqlite3.DatabaseError:
-        return True
+        return False
     finally:
         db.close()
 
 
-def _legacy_cache(path: Path) -> bool:
-    """A cache written by a feedpub that set no application id: its two tables and its meta row."""
-    found = legacy_meta(path)
-    if found is None or found[0] != {"meta", "files"}:
-        return False
-    meta = {} if found[1] is None else found[1]
-    return isinstance(meta, dict) and (not meta or {"schema", "version", "fingerprint"} <= set(meta))
-
-
-def read_only(path: Path) -> sqlite3.Connection:
+def read_only(path: str) -> sqlite3.Connection:
     """An existing SQLite file, opened read-only: never created, never written."""
-    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    return sqlite3.connect(f"file:{quote(os.fsencode(path))}?mode=ro", uri=True)
 
 
-def legacy_meta(path: Path) -> tuple[set[str], Any] | None:
-    """The table names of an SQLite file and its decoded meta row (None when it has none), the
-    shape of a cache from before caches were signed; None when the file cannot be read so."""
-    try:
-        db = read_only(path)
-    except sqlite3.Error:
+def legacy_meta(tree: Tree, rel: str) -> Any:
+    """The decoded meta row of the cache at rel if it is exactly a cache from before application
+    ids; None otherwise (or when it holds none)."""
+    if examine(tree, rel).state != "legacy":
         return None
     try:
-        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        row = db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone() if "meta" in tables else None
-        return tables, (json.loads(row[0]) if row else None)
+        db = read_only(tree.proc_path(rel))
+    except (sqlite3.Error, OSError):
+        return None
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
+        return json.loads(row[0]) if row else None
     except (sqlite3.Error, ValueError, TypeError, RecursionError):
         return None
     finally:
         db.close()
 
 
+def disk_full(exc: BaseException) -> bool:
+    """SQLite could not write for want of space (SQLITE_FULL)."""
+    return isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+
+
 class Cache:
     """One cache file, opened for one run. `db` is always usable after open(): when the file
-    cannot be used (an unwritable folder, a full disk), the run works on a temporary one."""
+    cannot be used (an unwritable folder), the run works on a temporary one.
 
-    def __init__(self, path: Path, *, private: bool = False):
-        self.path = Path(path)
-        self.private = private          # in OUT/.feedpub: a file there that is not a cache is damage
+    The file is `rel` in `tree` (OUT's private folder, or the folder --state names, resolved
+    once); given only a path (`resolved`: the same, links resolved), the cache opens its folder itself."""
+
+    def __init__(self, path: Path, *, private: bool = False, tree: Tree | None = None, rel: str | None = None,
+                 resolved: Path | None = None):
+        self.path = Path(path)          # as messages name it
+        self._where = Path(resolved) if resolved is not None else self.path
+        self.private = private          # in OUT's private folder: a file there that is not a database is damage
         self.db: sqlite3.Connection | None = None
-        self.meta: dict[str, Any] = {}
+        self.state = RunState()        # what the last run left; an empty one when there is none
         self.fresh = True               # the index holds nothing: a full build fills it
+        self._tree = tree
+        self._own_tree = tree is None
+        self._rel = rel if rel is not None else self._where.name
         self._temporary: str | None = None
 
     def open(self, *, version: str, fingerprint: str) -> "Cache":
         """Open (or create) the cache; forget its content if it belongs to another version or config.
 
-        Raises CacheError, touching nothing, when the path holds a file that is not a feedpub cache.
+        Raises CacheError, touching nothing, when the path holds a file that is not a feedpub cache,
+        and PublishError when the disk is full.
         """
-        problem = identify(self.path)
-        if problem is not None and self.private and self.path.is_file() and not self.path.is_symlink():
-            self.discard()                  # feedpub's own folder: whatever lies there is a damaged cache
-            problem = None
-        if problem is not None:
-            raise CacheError(f"{self.path}: {problem}, not a feedpub cache; feedpub never changes a file it "
+        if self._tree is None:
+            try:
+                self._tree = Tree.open(self._where.parent, what="the cache's folder")
+            except PublishError:
+                self._tree = None
+        verdict = self._examine()
+        if verdict.state == "damaged" and self.private:
+            self.discard()                  # feedpub's own folder: a file there that is no database is damage
+        elif verdict.state in ("damaged", "foreign", "unsafe"):
+            raise CacheError(f"{self.path}: {verdict.reason}, not a feedpub cache; feedpub never changes a file it "
                              "did not create (give --state a new path, or remove the file yourself)")
         try:
             if self.db is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                if not self.path.exists():
-                    self._create(self.path)
-                self._connect(self.path)
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
-            self.meta = json.loads(row[0]) if row else {}
-            if not _well_formed(self.meta) or (
-                    self.meta.get("schema"), self.meta.get("version"), self.meta.get("fingerprint")) != (
-                    SCHEMA, version, fingerprint):
+                if verdict.state == "absent":
+                    self._create()
+                self._connect(legacy=verdict.state == "legacy")
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA:
                 self.reset()
-            self.fresh = not self.meta.get("indexed")
-        except (sqlite3.DatabaseError, ValueError, TypeError, AttributeError, OSError):
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'meta'").fetchone()
+            state = decode_state(row[0] if row else None)
+            if state is None or not state.belongs_to(SCHEMA, version, fingerprint):
+                self.reset()
+            else:
+                self.state = state
+            self.fresh = not self.state.indexed
+        except CacheError:
+            self._close_db()
+            raise
+        except sqlite3.DatabaseError as exc:
+            if disk_full(exc):
+                self._close_db()
+                raise self.full() from None
             self.discard()
-        self.meta.update(schema=SCHEMA, version=version, fingerprint=fingerprint)
+        except (ValueError, TypeError, AttributeError, OSError, OutputPathError):
+            self.discard()
+        self.state.schema, self.state.version, self.state.fingerprint = SCHEMA, version, fingerprint
         return self
 
-    @staticmethod
-    def _create(path: Path) -> None:
-        """A new, signed cache, made beside the path and linked into place only once complete, so
-        that the path never holds a file that could not be recognised as ours."""
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    def full(self) -> PublishError:
+        """The error of a run that could not write its cache for want of space."""
+        return PublishError(f"{self.path}: cannot be written: No space left on device (ENOSPC); nothing was "
+                            "published and the feeds are as they were (free some space and run again)")
+
+    def _examine(self) -> Verdict:
+        if self._tree is None:
+            return Verdict("absent")
         try:
-            db = sqlite3.connect(tmp, isolation_level=None)
+            for suffix in CACHE_JOURNALS:       # SQLite would open a journal through a link
+                beside = examine(self._tree, self._rel + suffix)
+                if beside.state == "unsafe":
+                    raise CacheError(f"{self.path}{suffix}: {beside.reason}, not a journal of feedpub's cache; "
+                                     "nothing was published")
+            return examine(self._tree, self._rel)
+        except OutputPathError as problem:
+            raise CacheError(f"{problem.root}: {problem.rel} {problem.reason}; nothing was published") from None
+
+    def _create(self) -> None:
+        """A new, stamped cache, made beside the path and linked into place only once complete, so
+        that the path never holds a file that could not be recognised as ours."""
+        if self._tree is None:
+            raise OSError(2, "no folder for the cache")
+        folder, _, name = self._rel.rpartition("/")
+        tmp = f"{folder}/{temp_name(name, os.getpid())}" if folder else temp_name(name, os.getpid())
+        os.close(self._tree.create(tmp, replace_file=True))
+        try:
+            db = sqlite3.connect(self._tree.proc_path(tmp), isolation_level=None)
             try:
+                db.execute("PRAGMA journal_mode=OFF")
                 db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                db.execute("CREATE TABLE feedpub_cache (signature TEXT NOT NULL)")
-                db.execute("INSERT INTO feedpub_cache VALUES (?)", (SIGNATURE,))
+                db.execute(f"PRAGMA user_version = {SCHEMA}")
+                db.executescript(TABLES)
             finally:
                 db.close()
-            try:
-                os.link(tmp, path)              # never replaces a file that appeared meanwhile
-            except FileExistsError:
-                pass
+            self._tree.link_new(tmp, self._rel)      # never replaces a file that appeared meanwhile
         finally:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            self._tree.discard(tmp)
 
-    def _connect(self, path: Path | str) -> None:
+    def _connect(self, *, legacy: bool = False) -> None:
+        if self._tree is None:
+            raise OSError(2, "no folder for the cache")
+        self._attach(self._tree.proc_path(self._rel))
+        found = self.db.execute("PRAGMA application_id").fetchone()[0]
+        if found != APPLICATION_ID:
+            if not legacy:                   # replaced since it was examined: not ours to touch
+                self._close_db()
+                raise CacheError(f"{self.path}: is an SQLite database of another application, not a feedpub "
+                                 "cache; feedpub never changes a file it did not create")
+            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")        # stamped, once
+            self._drop_tables()
+            self.db.executescript(TABLES)
+            self.db.execute(f"PRAGMA user_version = {SCHEMA}")
+        self.db.executescript(TABLES)
+
+    def _attach(self, path: str) -> None:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=DELETE")
         # A cache need not survive a power cut: a damaged file is discarded and rebuilt, and the
         # journal (written, if not fsynced) still protects it from a killed run.
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute("PRAGMA cache_size=-16000")                  # 16 MB of pages at most
-        if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:     # a legacy cache
-            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            self.db.execute("CREATE TABLE IF NOT EXISTS feedpub_cache (signature TEXT NOT NULL)")
-            self.db.execute("INSERT INTO feedpub_cache VALUES (?)", (SIGNATURE,))
-            self._drop_tables()
-        self.db.executescript(TABLES)
 
     def _drop_tables(self) -> None:
-        for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                       "AND name != 'feedpub_cache'").fetchall():
+        for (name,) in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
             self.db.execute(f'DROP TABLE "{name}"')
 
     def reset(self) -> None:
         """Forget everything (tables of an older schema included): the index is rebuilt from every file."""
         self._drop_tables()
         self.db.executescript(TABLES)
-        self.meta = {}
+        self.db.execute(f"PRAGMA user_version = {SCHEMA}")
+        self.state = RunState()
         self.fresh = True
 
     def discard(self) -> None:
         """A damaged cache (identified as ours when opened) is deleted and started afresh; if that
         fails too, this run works on a temporary database."""
-        self.close()
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            try:
-                os.unlink(f"{self.path}{suffix}")
-            except OSError:
-                pass
-        self.meta, self.fresh = {}, True
+        self._close_db()
+        if self._tree is not None:
+            for suffix in ("", *CACHE_JOURNALS):
+                self._tree.discard(self._rel + suffix)
+        self.state, self.fresh = RunState(), True
         try:
-            self._create(self.path)
-            self._connect(self.path)
-        except (sqlite3.DatabaseError, OSError):
-            self.close()
+            self._create()
+            self._connect()
+        except (sqlite3.DatabaseError, OSError, OutputPathError):
+            self._close_db()
             fd, self._temporary = tempfile.mkstemp(prefix="feedpub-", suffix=".sqlite")
             os.close(fd)
-            self._connect(self._temporary)
+            self._attach(self._temporary)
+            self.db.executescript(TABLES)
 
-    def save_meta(self, meta: dict[str, Any] | None = None) -> None:
-        """Record what this run published and reported."""
-        if meta:
-            self.meta.update(meta)
+    def save(self, state: RunState) -> None:
+        """Keep the state this run leaves (its identity, schema, version and configuration, is the
+        cache's: it is set here)."""
+        state.schema, state.version, state.fingerprint = self.state.schema, self.state.version, self.state.fingerprint
+        self.state = state
         try:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (json.dumps(self.meta),))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('meta', ?)", (state.encode(),))
         except sqlite3.DatabaseError:
-            pass                            # the next run finds no meta and rebuilds
+            pass                            # the next run finds no state and rebuilds
 
     def close(self) -> None:
+        """Close the database, and the folder the cache opened itself."""
+        self._close_db()
+        if self._own_tree and self._tree is not None:
+            self._tree.close()
+            self._tree = None
+
+    def _close_db(self) -> None:
         if self.db is not None:
             try:
                 self.db.close()
@@ -254,27 +347,11 @@ class Cache:
                 pass
             self._temporary = None
 
-
-def _well_formed(meta: Any) -> bool:
-    """The shape the last run wrote; anything else is treated as no cache at all."""
-    if not isinstance(meta, dict):
-        return False
-    outputs = meta.get("outputs", {})
-    summary = meta.get("summary", {})
-    try:
-        return (isinstance(outputs, dict)
-                and all(isinstance(k, str) and isinstance(v, list) and len(v) == 2
-                        and all(isinstance(n, int) for n in v) for k, v in outputs.items())
-                and isinstance(summary, dict)
-                and all(isinstance(f, list) and len(f) == 6 and isinstance(f[0], str) and isinstance(f[1], int)
-                        for f in summary.get("feeds", []))         # pipeline.FeedReport.row()
-                and all(isinstance(e, list) and len(e) == 4 for e in summary.get("problems", []))
-                and all(isinstance(w, str) for w in summary.get("warnings", []))
-                and isinstance(summary.get("records", 0), int)
-                and isinstance(meta.get("now_ts", 0), (int, float))
-                and isinstance(meta.get("next_due") or 0, (int, float))
-                and isinstance(meta.get("content", ""), str)
-                and isinstance(meta.get("feeds", {}), dict)
-                and isinstance(meta.get("files") or "", str))
-    except (TypeError, ValueError):
-        return False
+    def undo(self) -> None:
+        """For a run that publishes nothing: close the cache and remove what the run created for it
+        (the file, its folders) where the cache has a folder of its own (--state); in OUT, the
+        run's undo of OUT does it."""
+        self._close_db()
+        if self._own_tree and self._tree is not None:
+            self._tree.undo()
+        self.close()

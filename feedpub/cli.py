@@ -24,6 +24,7 @@ from .console import Console
 from .outcome import (EXIT_FAILED, EXIT_REJECTED, EXIT_USAGE, Outcome, debugging, of_exception, settled,
                       stop_on_signals)
 from .version import __version__
+from .layout import STATE_NAME
 
 app = typer.Typer(
     help="Publish per-language RSS 2.0, Atom 1.0 and JSON feeds from a news site's article records.\n\n"
@@ -114,6 +115,21 @@ def _start(command: str, *, site: Path | None = None, out: Path | None = None, r
     _Command.run = Run(command, time.time(), str(site) if site is not None else None,
                        str(out) if out is not None else None)
     _Command.report, _Command.metrics, _Command.cache = report, metrics, cache
+    if out is not None:
+        _outside_out(out)
+
+
+def _outside_out(out: Path) -> None:
+    """--report and --metrics are written after the run, where the operator asked: never inside OUT,
+    where they could replace a published feed or page (a usage error, and neither is written)."""
+    from .errors import UsageError
+    from .fsops import relative_inside
+    for option in ("report", "metrics"):
+        path = getattr(_Command, option)
+        if path is not None and relative_inside(out, path) is not None:
+            _Command.report = _Command.metrics = None
+            raise UsageError(f"--{option} {path}: inside the output directory {out}, among the files feedpub "
+                             "publishes (expected a path outside it)")
 
 
 @app.command()
@@ -128,7 +144,7 @@ def build(
     wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", callback=_wait_seconds, envvar=_env("WAIT"),
                                help="How long to wait for another run's lock, 0 to 86400 (exit 4 after)."),
     state: Optional[Path] = typer.Option(None, "--state", envvar=_env("STATE"),
-                                         help="Cache file for fast reruns (default: OUT/.feedpub/state.sqlite)."),
+                                         help=f"Cache file for fast reruns (default: OUT/{STATE_NAME})."),
     full: bool = typer.Option(False, "--full", envvar=_env("FULL"), help="Ignore the cache and read every record file."),
     report: Optional[Path] = typer.Option(None, "--report", **_REPORT),
     metrics: Optional[Path] = typer.Option(None, "--metrics", **_METRICS),
@@ -136,7 +152,7 @@ def build(
     """Build every feed of the site into OUT (exit 0 ok, 1 records rejected, 3 nothing published, 4 locked)."""
     from .pipeline import build as run_build
     _start("build", site=data, out=out, report=report, metrics=metrics,
-           cache=str(state if state is not None else out / ".feedpub" / "state.sqlite"))
+           cache=str(state if state is not None else out / STATE_NAME))
     from . import progress
     watcher = _terminal_progress(quiet)
     try:

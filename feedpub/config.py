@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .configrules import CONFIG_NAME, reject_unknown
 from .errors import ConfigError
 from .limits import DEFAULT_LIMITS, DEFAULTS, Limits, over, parse_limits, value_depth
+from .opener import CONFIG, read_input
 from .text import has_illegal_xml, printable
 from .urls import UrlError, prefix_problem, resolve
 
@@ -276,12 +277,9 @@ def toml_depth(text: str) -> int:
 def load_config(site_dir: Path) -> Config:
     """Read SITE/feedpub.toml."""
     path = Path(site_dir) / CONFIG_NAME
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: not found (expected a site directory holding {CONFIG_NAME} and articles/)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    raw = read_input(path, CONFIG, missing_ok=True)
+    if raw is None:
+        raise ConfigError(f"{path}: not found (expected a site directory holding {CONFIG_NAME} and articles/)")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -8,7 +8,8 @@ FeedpubError            every user error: one line on stderr, an exit code, noth
  ├── RecordError        one field of one record is wrong (file or table, line or row key, field, message)
  ├── UsageError         a value given to the command or the library cannot be used (--now)
  ├── PublishError       the output directory cannot be written; old feeds stay as they were
- │    └── OutputConflictError   a file feedpub would write is not its own: nothing was published
+ │    ├── OutputConflictError   a file feedpub would write is not its own: nothing was published
+ │    └── OutputPathError       a link, a FIFO, a misplaced file or folder on a path in OUT: never followed
  ├── CacheError         the --state path holds a file that is not feedpub's cache: left untouched
  ├── LockedError        another run holds the output lock past --wait
  └── RejectedError      --strict and some records were rejected: nothing was written
@@ -20,6 +21,8 @@ record rules turn it into a RecordError with the location.
 The CLI renders each of these once, as one line, and maps it to an exit code.
 """
 from __future__ import annotations
+
+from .layout import MANIFEST
 
 
 class FeedpubError(Exception):
@@ -62,6 +65,18 @@ class SourceError(FeedpubError):
 
 class PublishError(FeedpubError):
     """A feed could not be written; existing feeds are left untouched."""
+
+
+class OutputPathError(PublishError):
+    """Something on a path feedpub would change inside OUT is not what it needs there: a symbolic
+    link (never followed), a file where a folder belongs, a folder where a file belongs, a FIFO, or
+    a path it cannot examine. `rel` is the path inside OUT (`root` as the user named it)."""
+
+    def __init__(self, root, rel: str, reason: str):
+        self.root = root
+        self.rel = rel
+        self.reason = reason
+        super().__init__(f"{root}: {rel} {reason}; nothing was published")
 
 
 class UsageError(FeedpubError):
@@ -124,7 +139,7 @@ class OutputConflictError(PublishError):
         shown = "; ".join(f"{path} {reason}" for path, reason in self.conflicts[:5])
         more = f" (and {len(self.conflicts) - 5} more)" if len(self.conflicts) > 5 else ""
         if manifest is None:            # a folder
-            how = (f"files it wrote itself (listed in {out_dir}/.feedpub/manifest.json): move the file away, or "
+            how = (f"files it wrote itself (listed in {out_dir}/{MANIFEST}): move the file away, or "
                    "give feedpub an output directory (or a folder of it) of its own")
         else:                           # a bucket prefix, whose manifest is there
             how = (f"objects it wrote itself (listed in {manifest}): move the object away, or give feedpub a "

@@ -8,20 +8,40 @@ the manifest's business (manifest.py).
     OUT/<lang>/rss.xml  atom.xml  feed.json  index.html
     OUT/<lang>/categories/<slug>/rss.xml  atom.xml  feed.json  index.html
     OUT/.feedpub/   the manifest and the cache (never published)
+    OUT/.feedpub.lock   held while a run publishes
+
+`out_paths` lists every one of them for a given site, with its kind: the
+tests that put a hostile file in each place iterate over it.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import Iterable
 
 from .model import FeedUrls
 
-__all__ = ["FEED_FILES", "FORMATS", "INDEX", "KINDS", "OPML", "PRIVATE_DIR", "STYLESHEET", "FeedFormat", "FileKind",
-           "feed_dir", "feed_files", "feed_urls", "is_feed_file", "kind_of", "stylesheet_href"]
+__all__ = ["CACHE_JOURNALS", "FEED_FILES", "FORMATS", "INDEX", "KINDS", "LEGACY_CACHE", "LOCK_NAME", "MANIFEST",
+           "OPML", "PRIVATE_DIR", "STATE_NAME", "STYLESHEET", "TEMP_NAME", "TMP_SUFFIX", "FeedFormat", "FileKind",
+           "OutPath", "feed_dir", "feed_files", "feed_urls", "is_feed_file", "kind_of", "out_paths", "stylesheet_href",
+           "temp_name"]
 
 INDEX = "index.html"          # the human-readable page of a feed folder, and of OUT itself
 OPML = "feeds.opml"
 STYLESHEET = "feed.css"
 PRIVATE_DIR = ".feedpub"      # manifest and cache: under OUT, never published
+MANIFEST = f"{PRIVATE_DIR}/manifest.json"     # the files feedpub published here (manifest.py)
+STATE_NAME = f"{PRIVATE_DIR}/state.sqlite"    # the cache, unless --state puts it elsewhere (cache.py)
+LEGACY_CACHE = STATE_NAME     # where a feedpub that kept no manifest listed what it published
+CACHE_JOURNALS = ("-journal", "-wal", "-shm")   # the files SQLite keeps beside a database
+LOCK_NAME = f"{PRIVATE_DIR}.lock"             # held while a run publishes (publish.py)
+TMP_SUFFIX = f"{PRIVATE_DIR}-tmp"             # a file being written: .NAME.PID.feedpub-tmp beside NAME
+TEMP_NAME = re.compile(r"\..+\.[0-9]+" + re.escape(TMP_SUFFIX))
+
+
+def temp_name(name: str, pid: int) -> str:
+    """The temporary file beside `name` that process `pid` writes before renaming it into place."""
+    return f".{name}.{pid}{TMP_SUFFIX}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +111,40 @@ _KIND_BY_FILE = {kind.file: kind for kind in KINDS}
 def kind_of(relpath: str) -> FileKind:
     """The kind of a file feedpub publishes, from its name (KeyError for a name feedpub never writes)."""
     return _KIND_BY_FILE[relpath.rsplit("/", 1)[-1]]
+
+
+@dataclass(frozen=True, slots=True)
+class OutPath:
+    path: str                 # relative to OUT, POSIX
+    kind: str                 # one of OUT_KINDS
+
+
+OUT_KINDS = ("folder", "feed", "page", "site file", "private folder", "manifest", "cache", "cache journal",
+             "lock", "temp")
+
+
+def out_paths(feeds: Iterable[tuple[str, str | None]], pid: int) -> list[OutPath]:
+    """Every path the OUT of a site with these feeds ((language, category slug or None) pairs) holds
+    or may hold while a run by process `pid` publishes, each with its kind: the folders, every
+    feed's files and page, the site's own files, the private folder with the manifest and the
+    cache (and the journals SQLite keeps beside it), the lock, and the temporary names."""
+    found: dict[str, str] = {}
+    files: list[str] = [INDEX, OPML, STYLESHEET]
+    for lang, slug in sorted(set(feeds), key=lambda f: (f[0], f[1] or "")):
+        base = feed_dir(lang, slug)
+        parts = base.split("/")
+        for depth in range(1, len(parts) + 1):
+            found.setdefault("/".join(parts[:depth]), "folder")
+        for key, rel in feed_files(lang, slug).items():
+            found[rel] = "page" if key == "page" else "feed"
+            files.append(rel)
+    found.update({INDEX: "page", OPML: "site file", STYLESHEET: "site file"})
+    found[PRIVATE_DIR] = "private folder"
+    found[MANIFEST] = "manifest"
+    found[STATE_NAME] = "cache"
+    found.update({STATE_NAME + suffix: "cache journal" for suffix in CACHE_JOURNALS})
+    found[LOCK_NAME] = "lock"
+    for rel in [*files, MANIFEST, STATE_NAME]:
+        folder, _, name = rel.rpartition("/")
+        found[f"{folder}/{temp_name(name, pid)}" if folder else temp_name(name, pid)] = "temp"
+    return [OutPath(path, kind) for path, kind in sorted(found.items())]

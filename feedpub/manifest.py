@@ -1,7 +1,7 @@
 """Which files of OUT feedpub wrote: the only ground on which it overwrites or deletes one.
 
 OUT may be a web root shared with other files. feedpub keeps the list of the
-files it published in OUT/.feedpub/manifest.json (replaced atomically with each
+files it published in its private folder (layout.MANIFEST, replaced atomically with each
 publish); a file that is not on that list is never overwritten or removed. If a
 file feedpub wants to write already exists and is not its own, the run
 publishes nothing (OutputConflictError, exit 3).
@@ -12,17 +12,18 @@ cache that version kept inside OUT, which listed the files it published.
 from __future__ import annotations
 
 import json
-import os
 import stat
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from .cache import legacy_meta
-from .layout import PRIVATE_DIR
+from .errors import OutputPathError, PublishError
+from .fsops import Tree, what_is_there
+from .layout import LEGACY_CACHE, MANIFEST, PRIVATE_DIR
+from .opener import MANIFEST_FILE, UnusableFile
 
-MANIFEST = f"{PRIVATE_DIR}/manifest.json"
-LEGACY_CACHE = f"{PRIVATE_DIR}/state.sqlite"
 FORMAT = "feedpub-manifest"
 VERSION = 1
 
@@ -54,18 +55,42 @@ def _valid_path(rel: object) -> bool:
     return not PurePosixPath(rel).is_absolute() and ".." not in parts and parts[0] != PRIVATE_DIR
 
 
-def read_manifest(out: Path) -> Manifest:
-    """The files feedpub published into OUT, as its manifest (or its legacy cache) lists them."""
-    path = Path(out, MANIFEST)
+@contextmanager
+def _opened(out: Tree | Path) -> Iterator[Tree | None]:
+    """out as a Tree: as given, or opened for the moment (None when there is no such folder)."""
+    if isinstance(out, Tree):
+        yield out
+        return
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        legacy = _legacy_outputs(Path(out, LEGACY_CACHE))
-        if legacy is not None:
-            return Manifest(frozenset(legacy), "legacy cache")
-        return Manifest(frozenset(), "none")
-    except OSError:
-        return Manifest(frozenset(), "damaged")
+        tree = Tree.open(out, create=False)
+    except PublishError:
+        yield None
+        return
+    with tree:
+        yield tree
+
+
+def read_manifest(out: Tree | Path) -> Manifest:
+    """The files feedpub published into OUT, as its manifest (or its legacy cache) lists them.
+
+    OutputPathError (exit 3) when the private folder or the manifest itself is something feedpub never
+    follows or reads: a link, a FIFO, a folder."""
+    with _opened(out) as tree:
+        if tree is None:
+            return Manifest(frozenset(), "none")
+        try:
+            data = tree.read(MANIFEST, cap=MANIFEST_FILE.cap)
+        except UnusableFile as exc:
+            st = tree.lstat(MANIFEST)
+            reason = what_is_there(st, want_folder=False) if st is not None else None
+            raise OutputPathError(tree.shown, MANIFEST, reason or f"cannot be read: {exc.strerror}") from None
+        except OSError as exc:                      # the list of what feedpub may change: never guessed at
+            raise OutputPathError(tree.shown, MANIFEST, f"cannot be read: {exc.strerror}") from None
+        if data is None:
+            legacy = _legacy_outputs(tree)
+            if legacy is not None:
+                return Manifest(frozenset(legacy), "legacy cache")
+            return Manifest(frozenset(), "none")
     try:
         doc = json.loads(data)
         files = doc["files"] if isinstance(doc, dict) and doc.get("format") == FORMAT else None
@@ -76,78 +101,42 @@ def read_manifest(out: Path) -> Manifest:
     return Manifest(frozenset(files), "manifest")
 
 
-def _legacy_outputs(path: Path) -> list[str] | None:
-    """Files listed as published by the cache of a feedpub that kept no manifest, if path is one."""
-    if not path.is_file():
+def _legacy_outputs(tree: Tree) -> list[str] | None:
+    """Files listed as published by the cache of a feedpub that kept no manifest, if OUT holds one."""
+    try:
+        meta = legacy_meta(tree, LEGACY_CACHE)
+    except OutputPathError:
         return None
-    found = legacy_meta(path)
-    if found is None or not {"meta", "files"} <= found[0]:
-        return None
-    meta = found[1]
     outputs = meta.get("outputs") if isinstance(meta, dict) and "fingerprint" in meta else None
     if not isinstance(outputs, dict):
         return None
     return [rel for rel in outputs if _valid_path(rel)]
 
 
-def find_conflicts(out: Path, paths: Iterable[str], owned: frozenset[str]) -> list[Conflict]:
-    """Paths feedpub wants to write that it must not: someone else's file there, or a folder,
-    or a parent that is not a directory inside OUT."""
-    out = Path(out)
-    root = os.path.realpath(out)
+def find_conflicts(out: Tree | Path, paths: Iterable[str], owned: frozenset[str]) -> list[Conflict]:
+    """Paths feedpub wants to write that it must not: someone else's file there, a folder, a link,
+    a FIFO, or a folder on the way that is not a real folder inside OUT (each named once)."""
     conflicts: list[Conflict] = []
-    checked_dirs: dict[str, str | None] = {}
     reported: set[str] = set()
-    for rel in sorted(set(paths)):
-        folder = _parent_problem(out, root, rel, checked_dirs)
-        if folder is not None:
-            if folder not in reported:
-                reported.add(folder)
-                conflicts.append(Conflict(folder, checked_dirs[folder]))
-            continue
-        try:
-            st = os.lstat(out / rel)
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            problem = f"cannot be examined: {exc.strerror}"
-        else:
-            if stat.S_ISDIR(st.st_mode):
-                problem = "is a directory"
-            elif rel not in owned:
+    with _opened(out) as tree:
+        if tree is None:
+            return []
+        for rel in sorted(set(paths)):
+            try:
+                st = tree.lstat(rel)
+            except OutputPathError as problem:
+                if problem.rel not in reported:
+                    reported.add(problem.rel)
+                    conflicts.append(Conflict(problem.rel, problem.reason))
+                continue
+            if st is None:
+                continue
+            problem = what_is_there(st, want_folder=False)
+            if problem is None and rel not in owned:
                 problem = "exists and was not written by feedpub"
-            elif not stat.S_ISREG(st.st_mode):
-                problem = "is no longer a regular file"
-            else:
-                problem = None
-        if problem is not None:
-            conflicts.append(Conflict(rel, problem))
+            elif problem is not None and rel in owned and not stat.S_ISLNK(st.st_mode) \
+                    and not stat.S_ISDIR(st.st_mode):
+                problem = f"is no longer a regular file ({problem.removeprefix('is ').split(',')[0]})"
+            if problem is not None:
+                conflicts.append(Conflict(rel, problem))
     return conflicts
-
-
-def _parent_problem(out: Path, root: str, rel: str, checked: dict[str, str | None]) -> str | None:
-    """The first folder leading to rel that cannot hold a file of feedpub's (its problem goes
-    into `checked`), or None."""
-    parts = PurePosixPath(rel).parts[:-1]
-    for depth in range(1, len(parts) + 1):
-        folder = "/".join(parts[:depth])
-        if folder not in checked:
-            checked[folder] = _folder_problem(out / folder, root)
-        if checked[folder] is not None:
-            return folder
-    return None
-
-
-def _folder_problem(path: Path, root: str) -> str | None:
-    try:
-        os.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        return f"cannot be examined: {exc.strerror}"
-    if not path.is_dir():
-        return "is a file where feedpub needs a folder"
-    real = os.path.realpath(path)
-    if real != root and not real.startswith(root.rstrip(os.sep) + os.sep):
-        return "is a folder that leads outside the output directory"
-    return None

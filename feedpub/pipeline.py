@@ -14,27 +14,24 @@ one small read of the cache.
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
-import time
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 
 from . import progress
-from .cache import Cache
+from .cache import Cache, disk_full
 from .config import Config, load_config
-from .errors import RecordError, RejectedError, UsageError
+from .errors import OutputPathError, RecordError, RejectedError, UsageError
+from .fsops import Tree, relative_inside
 from .ingest.files import SiteFiles, site_files
-from .layout import PRIVATE_DIR, feed_files
-from .model import EMPTY_SITE_DATE, Article, Translation
-from .publish import OutputLock, folders_of, prepare_dir, publish_files, remove_stale_temps
+from .layout import MANIFEST, PRIVATE_DIR, STATE_NAME, TEMP_NAME, feed_files
+from .publish import OutputLock, folders_of, open_output, publish_files, remove_stale_temps
+from .runstate import FeedRow, RunState, Summary
 
 __all__ = ["BuildReport", "FeedReport", "build", "check", "resolve_now"]
 
-STATE_NAME = f"{PRIVATE_DIR}/state.sqlite"
-# YYYY-MM-DDTHH:MM[:SS][Z|+HH:MM]: the common spelling of --now, read without the date reader
-_ISO_NOW = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2})?(?:Z|[+-][0-9]{2}:[0-5][0-9])?")
 DEFAULT_WAIT = 60.0
 
 
@@ -50,9 +47,9 @@ class FeedReport:
     kind: str = ""                  # the format's key in layout.FORMATS: "rss", "atom" or "json"
     newest: float | None = None     # the newest item's published time (Unix seconds); None when empty
 
-    def row(self) -> list:
-        """As the cache's summary keeps it (without `changed`, which is this run's alone)."""
-        return [self.path, self.items, self.lang, self.category, self.kind, self.newest]
+    def row(self) -> FeedRow:
+        """As the run state keeps it (without `changed`, which is this run's alone)."""
+        return (self.path, self.items, self.lang, self.category, self.kind, self.newest)
 
 
 @dataclass
@@ -85,30 +82,14 @@ def _version() -> str:
 
 
 def resolve_now(now: datetime | str | None, config: Config) -> float:
-    """The build's "now" as a Unix timestamp: the clock, an aware datetime, or a date string read
-    like a record date (site zone unless it names an offset; the site's date order)."""
-    if now is None:
-        return time.time()
-    if isinstance(now, str):
-        if _ISO_NOW.fullmatch(now):
-            from .dates.limits import REAL_OFFSETS, range_problem
-            try:
-                stamp = datetime.fromisoformat(now)
-            except ValueError:                 # an impossible date: the reader says why
-                stamp = None
-            if stamp is not None:
-                stamp = stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=config.tz)
-                if stamp.utcoffset() in REAL_OFFSETS and range_problem(stamp, config.tz) is None:
-                    return stamp.timestamp()
-        from .dates import parse_datetime
-        from .errors import DateError
-        try:
-            return parse_datetime(now, config.tz, order=config.date_order)[0].timestamp()
-        except DateError as exc:
-            raise UsageError(f"--now: {exc}") from None
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError("now must be an aware datetime")
-    return now.timestamp()
+    """The build's "now" as a Unix timestamp (dates.clock.read_now, in the site's zone and date
+    order); a string that is no date is a UsageError naming --now."""
+    from .dates.clock import read_now
+    from .errors import DateError
+    try:
+        return read_now(now, config.tz, config.date_order)
+    except DateError as exc:
+        raise UsageError(f"--now: {exc}") from None
 
 
 def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = None) -> BuildReport:
@@ -119,7 +100,7 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = 
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
     checked = check_site(config, site_dir, files, now_ts)
-    return BuildReport(problems=checked.problems, warnings=files.skipped + checked.warnings,
+    return BuildReport(problems=files.problems + checked.problems, warnings=files.skipped + checked.warnings,
                        records=checked.records, files_read=checked.files_read)
 
 
@@ -144,32 +125,77 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
     _refuse_output_among_records(site_dir, out_dir, state_path)
-    out = prepare_dir(out_dir)
-    with OutputLock(out, wait) as lock:
-        from .manifest import read_manifest
-        owned = read_manifest(out).files          # before the cache: an old cache may list what it published
-        state_file = Path(state_path) if state_path else out / STATE_NAME
-        private = os.path.realpath(state_file.parent) == os.path.realpath(out / PRIVATE_DIR)
-        cache = Cache(state_file, private=private).open(version=_version(), fingerprint=config.fingerprint)
-        try:
-            remove_stale_temps(out, folders_of(cache.meta.get("outputs") or ()))
-            if config.source is not None:
-                report = _build_with_source(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
-                                            inherited=(lock.fd,), owned=owned)
-            elif not full and _nothing_to_do(cache.meta, files, now_ts, out):
-                report = _stored_report(cache.meta)
-                if strict and report.problems:
-                    raise RejectedError(report.errors)
-            else:
-                ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
-                report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, owned=owned)
-            report.warnings[:0] = files.skipped
-        finally:
-            cache.close()
+    state_rel = _cache_place(out_dir, state_path)
+    if strict and files.problems:
+        raise RejectedError([str(p) for p in files.problems])
+    out = open_output(out_dir)
+    try:
+        with OutputLock(out, wait) as lock:
+            cache = None
+            try:
+                from .manifest import read_manifest
+                owned = read_manifest(out).files          # before the cache: an old cache may list what it published
+                cache = _open_cache(out, state_path, state_rel, config)
+                remove_stale_temps(out, folders_of(cache.state.outputs or ()))
+                if config.source is not None:
+                    report = _build_with_source(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
+                                                inherited=(lock.fd,), owned=owned)
+                elif not full and cache.state.nothing_to_do(files=files.digest, source=None, now_ts=now_ts,
+                                                            next_due=cache.state.next_due,
+                                                            intact=partial(_outputs_intact, out)):
+                    report = _stored_report(cache.state)
+                    if strict and report.problems:
+                        raise RejectedError(report.errors)
+                else:
+                    ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
+                    report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full,
+                                      owned=owned)
+                report.warnings[:0] = files.skipped
+                report.warnings += out.warnings
+                report.problems[:0] = files.problems
+            except BaseException as exc:
+                if cache is not None:             # a run that publishes nothing leaves nothing it made
+                    cache.undo()
+                out.undo()
+                if cache is not None and disk_full(exc):
+                    raise cache.full() from None
+                raise
+            finally:
+                if cache is not None:
+                    cache.close()
+    finally:
+        out.close()
     # Outside the lock: a slow or dead hub must not keep the next run from publishing.
     if config.hub and report.changed:
         report.pings = _ping(config, report.changed, ping_deadline)
     return report
+
+
+def _cache_place(out_dir: Path, state_path) -> str | None:
+    """Where the cache lives inside OUT (relative to it), or None when --state puts it outside.
+    --state may name a path inside OUT only in OUT's private folder: anywhere else it would be
+    among the files feedpub publishes (a UsageError, before anything is created)."""
+    if state_path is None:
+        return STATE_NAME
+    rel = relative_inside(out_dir, state_path)
+    if rel is None:
+        return None
+    folder, _, name = rel.rpartition("/")
+    if folder == PRIVATE_DIR and rel != MANIFEST and not TEMP_NAME.fullmatch(name):
+        return rel
+    raise UsageError(f"{state_path}: the cache would be among the files feedpub publishes in {out_dir} "
+                     f"(expected a path outside it, or inside {Path(out_dir) / PRIVATE_DIR})")
+
+
+def _open_cache(out: Tree, state_path, state_rel: str | None, config: Config) -> Cache:
+    """The cache, opened in OUT's private folder through OUT's descriptors, or at --state (resolved
+    once, like OUT)."""
+    if state_rel is not None:
+        shown = Path(state_path) if state_path is not None else out.shown_path(state_rel)
+        cache = Cache(shown, private=True, tree=out, rel=state_rel)
+    else:
+        cache = Cache(Path(state_path), resolved=Path(os.path.realpath(state_path)))
+    return cache.open(version=_version(), fingerprint=config.fingerprint)
 
 
 def _refuse_output_among_records(site_dir: Path, out_dir: Path, state_path) -> None:
@@ -186,7 +212,7 @@ def _refuse_output_among_records(site_dir: Path, out_dir: Path, state_path) -> N
                          "is read as records (expected an output folder outside it, such as public)")
     if state_path is not None and inside(state_path):
         raise UsageError(f"{state_path}: the cache is inside {site_dir / 'articles'}, where the record files are "
-                         "(expected a path outside it; by default the cache lives in OUT/.feedpub/)")
+                         f"(expected a path outside it; by default the cache lives in OUT/{PRIVATE_DIR}/)")
 
 
 def _ping(config: Config, changed: list[str], deadline: float | None) -> list:
@@ -195,36 +221,24 @@ def _ping(config: Config, changed: list[str], deadline: float | None) -> list:
                     deadline=DEFAULT_DEADLINE if deadline is None else deadline)
 
 
-def _nothing_to_do(meta: dict, files: SiteFiles, now_ts: float, out: Path) -> bool:
-    """True when the inputs, the clock and the outputs are exactly as the last run left them."""
-    if "outputs" not in meta or meta.get("files") != files.digest:
-        return False
-    if now_ts < meta.get("now_ts", float("inf")):
-        return False
-    due = meta.get("next_due")
-    if due is not None and now_ts >= due:
-        return False
-    return _outputs_intact(out, meta["outputs"])
-
-
-def _outputs_intact(out: Path, outputs: dict) -> bool:
-    """Every file the last run published is still there, as it left it."""
+def _outputs_intact(out: Tree, outputs: dict[str, tuple[int, int]]) -> bool:
+    """Every file the last run published is still there, as it left it (itself, not a link)."""
     for rel, (size, mtime) in outputs.items():
         try:
-            st = os.stat(out / rel)
-        except OSError:
+            st = out.lstat(rel)
+        except (OSError, OutputPathError):
             return False
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+        if st is None or (st.st_size, st.st_mtime_ns) != (size, mtime):
             return False
     return True
 
 
-def _stored_report(meta: dict) -> BuildReport:
-    summary = meta.get("summary", {})
+def _stored_report(state: RunState) -> BuildReport:
+    """The last run's report, for a run that had nothing to do."""
     return BuildReport(
-        feeds=[_feed_report(row, False) for row in summary.get("feeds", [])],
-        problems=[RecordError(*problem) for problem in summary.get("problems", [])],
-        records=summary.get("records", 0),
+        feeds=[_feed_report(row, False) for row in state.summary.feeds],
+        problems=[RecordError(*problem) for problem in state.summary.problems],
+        records=state.summary.records,
         skipped=True,
     )
 
@@ -244,28 +258,27 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
             else:
                 from .ingest.rows import ingest_with_source
                 ingested = ingest_with_source(config, site_dir, files, RecordIndex(cache.db), now_ts, source, **how)
-            cache.meta["indexed"] = True
             return ingested
-        except sqlite3.DatabaseError:
-            if attempt:
+        except sqlite3.DatabaseError as exc:
+            if attempt or disk_full(exc):
                 raise
             cache.discard()
             full = True
 
 
-def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, files: SiteFiles, now_ts: float, *,
+def _build_with_source(config: Config, site_dir: Path, out: Tree, cache: Cache, files: SiteFiles, now_ts: float, *,
                        strict: bool, full: bool, inherited: tuple[int, ...],
                        owned: frozenset[str]) -> BuildReport:
     """A site whose records (some or all) are in a database: the database says, through the
     fingerprint of its selection, whether anything a feed shows changed; it is read in full only
     then (the ingest stage's ingest_with_source), and closed before anything is rendered."""
     from .ingest.rows import SourceView
-    meta = cache.meta
-    with SourceView(config, now_ts, meta.get("file_keys") or ()) as view:
-        due = min((d for d in (meta.get("file_due"), view.next_due) if d is not None), default=None)
-        if (not full and meta.get("source") == view.fingerprint
-                and _nothing_to_do({**meta, "next_due": due}, files, now_ts, out)):
-            report = _stored_report(meta)
+    last = cache.state
+    with SourceView(config, now_ts, last.file_keys) as view:
+        due = min((d for d in (last.file_due, view.next_due) if d is not None), default=None)
+        if not full and last.nothing_to_do(files=files.digest, source=view.fingerprint, now_ts=now_ts, next_due=due,
+                                           intact=partial(_outputs_intact, out)):
+            report = _stored_report(last)
             if strict and report.problems:
                 raise RejectedError(report.errors)
             report.warnings += view.warnings
@@ -273,33 +286,37 @@ def _build_with_source(config: Config, site_dir: Path, out: Path, cache: Cache, 
         ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited, source=view)
     state = ingested.source
     report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, owned=owned,
-                      extra_meta={"source": state.fingerprint, "file_keys": state.file_keys, "file_due": state.file_due})
+                      source=state)
     report.source_rows = ingested.source_rows
     return report
 
 
-def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested, now_ts: float, *,
+def _rebuild(config: Config, out: Tree, cache: Cache, files: SiteFiles, ingested, now_ts: float, *,
              strict: bool, full: bool, owned: frozenset[str] = frozenset(),
-             extra_meta: dict | None = None) -> BuildReport:
+             source=None) -> BuildReport:
     """From what ingest chose to published files: the models, render and publish stages (or
-    nothing at all when no feed's content changed)."""
-    last_outputs, last_digests = cache.meta.get("outputs"), cache.meta.get("feeds") or {}
-    last_summary = cache.meta.get("summary", {})
+    nothing at all when no feed's content changed). source: the database's SourceState, if any."""
+    last = cache.state
+    last_outputs, last_digests = last.outputs, last.feeds
     if strict and ingested.problems:
         raise RejectedError([str(p) for p in ingested.problems])
-    digests, layout = feed_fingerprints(ingested.chosen, ingested.translations)
+    from .feed_digests import feed_digests, feed_key
+    digests, layout = feed_digests(ingested.chosen, ingested.translations)
     report = BuildReport(problems=ingested.problems, warnings=ingested.warnings, records=ingested.records,
                          files_read=ingested.files_read)
     # A file changed too recently to trust its mtime is read again next run: no digest, no no-op.
-    meta = {"files": None if ingested.racy else files.digest, "now_ts": now_ts, "next_due": ingested.next_due,
-            "feeds": digests, "layout": layout, **(extra_meta or {})}
-    same_feeds = (not full and last_outputs and cache.meta.get("layout") == layout
-                  and _outputs_intact(out, last_outputs))
+    state = RunState(indexed=True, files=None if ingested.racy else files.digest, now_ts=now_ts,
+                     next_due=ingested.next_due, feeds=digests, layout=layout, outputs=last_outputs,
+                     summary=last.summary, source=last.source, file_keys=last.file_keys, file_due=last.file_due)
+    if source is not None:
+        state.source, state.file_keys, state.file_due = source.fingerprint, list(source.file_keys), source.file_due
+    same_feeds = (not full and last_outputs and last.layout == layout and _outputs_intact(out, last_outputs))
     if same_feeds and digests == last_digests:
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.
-        report.feeds = [_feed_report(row, False) for row in last_summary.get("feeds", [])]
-        cache.save_meta({**meta, "summary": {**last_summary, **_summary(report)}})
+        report.feeds = [_feed_report(row, False) for row in last.summary.feeds]
+        state.summary = _summary(report, feeds=last.summary.feeds)
+        cache.save(state)
         return report
     from .feeds import build_feeds
     from .render import planned_outputs, render_outputs
@@ -324,50 +341,22 @@ def _rebuild(config: Config, out: Path, cache: Cache, files: SiteFiles, ingested
     try:                        # published: from here on, nothing may turn the run into "nothing published"
         outputs = {}
         for rel in sorted(planned):
-            st = os.stat(out / rel)
-            outputs[rel] = [st.st_size, st.st_mtime_ns]
-        cache.save_meta({**meta, "outputs": outputs,
-                         "summary": {"feeds": [f.row() for f in report.feeds], **_summary(report)}})
+            st = out.lstat(rel)
+            outputs[rel] = (st.st_size, st.st_mtime_ns)
+        state.outputs = outputs
+        state.summary = _summary(report, feeds=[f.row() for f in report.feeds])
+        cache.save(state)
     except (OSError, sqlite3.Error) as exc:
         report.warnings.append(f"the cache could not record this run ({exc}); the next run builds again")
     return report
 
 
-def _feed_report(row: list, changed: bool) -> FeedReport:
+def _feed_report(row: FeedRow, changed: bool) -> FeedReport:
     path, items, lang, category, kind, newest = row
     return FeedReport(path, items, changed, lang, category, kind, newest)
 
 
-def _summary(report: BuildReport) -> dict:
-    return {"problems": [[p.source, p.line, p.field, p.message] for p in report.problems],
-            "records": report.records}
-
-
-def feed_fingerprints(chosen: dict[tuple[str, str | None], list[Article]],
-                      translations: dict[str, dict[str, Translation]]) -> tuple[dict[str, str], str]:
-    """A digest per feed of everything its files are made of (its articles, every field, their
-    translation links; for an empty feed, the site's newest date, which it shows), keyed
-    "lang/category"; and a digest of which feeds there are, which every feed page links to.
-    Equal digests give equal files: a feed whose digest did not change is not rendered again."""
-    import hashlib
-    import msgspec
-    encode = msgspec.msgpack.Encoder().encode
-    everything = [a for arts in chosen.values() for a in arts]
-    site_updated = max((max(a.updated, a.published) for a in everything), default=EMPTY_SITE_DATE)
-    digests: dict[str, str] = {}
-    for (lang, cat), articles in chosen.items():
-        digest = hashlib.blake2b(encode([lang, cat]), digest_size=16)
-        for article in articles:
-            digest.update(encode(article))
-            links = translations.get(article.translation_key, {}) if article.translation_key else {}
-            digest.update(encode(sorted((code, t.url, t.title) for code, t in links.items())))
-        if not articles:
-            digest.update(encode(site_updated))
-        digests[feed_key(lang, cat)] = digest.hexdigest()
-    layout = hashlib.blake2b(encode(sorted(digests)), digest_size=16).hexdigest()
-    return digests, layout
-
-
-def feed_key(lang: str, cat: str | None) -> str:
-    """A feed's name in the cache: its language, and its category if it has one."""
-    return f"{lang}/{cat}" if cat is not None else lang
+def _summary(report: BuildReport, *, feeds: list[FeedRow]) -> Summary:
+    return Summary(feeds=list(feeds),
+                   problems=[(p.source, p.line, p.field, p.message) for p in report.problems],
+                   records=report.records)

@@ -1,79 +1,65 @@
 """Put bytes on disk so that a reader never sees a half-written file.
 
 Each file goes to a temporary file in its own directory, is flushed and
-fsynced, then renamed over the old one (os.replace is atomic on POSIX), and
-the directory is fsynced. Unchanged bytes are not rewritten, so mtimes and
-HTTP validators stay put. A lock serialises overlapping runs.
+fsynced, then renamed over the old one (rename is atomic on POSIX), and the
+directory is fsynced. Unchanged bytes are not rewritten, so mtimes and HTTP
+validators stay put. A lock serialises overlapping runs. Every one of these
+steps goes through fsops.Tree: relative to a folder's descriptor, never
+through a symbolic link.
 """
 from __future__ import annotations
 
 import errno
 import fcntl
 import os
-import re
 import time
 from pathlib import Path, PurePosixPath
 from typing import Iterable, Mapping
 
 from .children import signals_held
-from .errors import LockedError, OutputConflictError, PublishError
-from .manifest import MANIFEST, find_conflicts, manifest_bytes
+from .errors import LockedError, OutputConflictError, OutputPathError, PublishError
+from .fsops import Tree, what_is_there
+from .layout import LOCK_NAME, MANIFEST, PRIVATE_DIR, TEMP_NAME, TMP_SUFFIX, temp_name
+from .manifest import find_conflicts, manifest_bytes
 
-TMP_SUFFIX = ".feedpub-tmp"
-LOCK_NAME = ".feedpub.lock"
+__all__ = ["LOCK_NAME", "TMP_SUFFIX", "OutputLock", "folders_of", "open_output", "publish_files",
+           "remove_stale_temps", "safe_target", "write_atomic"]
 
 
 def safe_target(out_dir: Path, relpath: str) -> Path:
     """OUT/relpath, refusing anything that would land outside OUT."""
+    return Path(out_dir, _relative(relpath, out_dir))
+
+
+def _relative(relpath: str, out_dir) -> str:
+    """relpath as the plain relative POSIX path a Tree takes; PublishError for one leaving OUT."""
     rel = PurePosixPath(relpath)
     if rel.is_absolute() or ".." in rel.parts or not rel.parts:
         raise PublishError(f"{relpath}: refusing to write outside {out_dir}")
-    return Path(out_dir, *rel.parts)
+    return "/".join(rel.parts)
 
 
-def prepare_dir(out_dir: Path) -> Path:
-    """Create OUT if needed and check that it is a writable directory."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise PublishError(f"{out_dir}: is not a directory (expected the output directory)")
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise PublishError(f"{out_dir}: cannot create the output directory: {exc.strerror}") from None
-    if not out_dir.is_dir():
-        raise PublishError(f"{out_dir}: is not a directory (expected the output directory)")
-    if not os.access(out_dir, os.W_OK | os.X_OK):
+def open_output(out_dir: str | os.PathLike) -> Tree:
+    """OUT, resolved once (it may be a link), created if needed, checked to be a directory feedpub
+    may write to."""
+    tree = Tree.open(out_dir, what="the output directory")
+    if not os.access(".", os.W_OK | os.X_OK, dir_fd=tree.fd):
+        tree.undo()
+        tree.close()
         raise PublishError(f"{out_dir}: is not writable (expected a directory feedpub may write to); "
                            "existing feeds were left as they were")
-    return out_dir
+    return tree
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _unchanged(path: Path, data: bytes) -> bool:
-    try:
-        return path.stat().st_size == len(data) and path.read_bytes() == data
-    except OSError:
-        return False
-
-
-def _write_temp(path: Path, data: bytes, syncer: "_Syncer | None" = None) -> Path:
-    """data in a fsynced temporary file beside path; PublishError (and no temp file) on failure.
+def _write_temp(out: Tree, rel: str, data: bytes, syncer: "_Syncer | None" = None) -> str:
+    """data in a fsynced temporary file beside rel (its name returned); PublishError (and no temp
+    file) on failure.
 
     With a syncer the fsync (and close) is handed to it instead: the file is on disk only once
     syncer.wait() has returned, and a failure is reported there."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{TMP_SUFFIX}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    except OSError as exc:
-        raise PublishError(f"{path}: cannot be written: {exc.strerror}; the old version was kept") from None
+    folder, _, name = rel.rpartition("/")
+    tmp = f"{folder}/{temp_name(name, os.getpid())}" if folder else temp_name(name, os.getpid())
+    fd = out.create(tmp, replace_file=True)
     handed = False
     try:
         try:
@@ -81,7 +67,7 @@ def _write_temp(path: Path, data: bytes, syncer: "_Syncer | None" = None) -> Pat
             while view:
                 view = view[os.write(fd, view):]
             if syncer is not None:
-                syncer.submit(fd, path)
+                syncer.submit(fd, out.shown_path(rel))
                 handed = True
             else:
                 os.fsync(fd)
@@ -89,9 +75,10 @@ def _write_temp(path: Path, data: bytes, syncer: "_Syncer | None" = None) -> Pat
             if not handed:
                 os.close(fd)
     except BaseException as exc:
-        _unlink(tmp)
+        out.discard(tmp)
         if isinstance(exc, OSError):
-            raise PublishError(f"{path}: cannot be written: {exc.strerror}; the old version was kept") from None
+            raise PublishError(f"{out.shown_path(rel)}: cannot be written: {exc.strerror}; "
+                               "the old version was kept") from None
         raise
     return tmp
 
@@ -151,52 +138,61 @@ def _sync_and_close(fd: int) -> None:
         os.close(fd)
 
 
-def _unlink(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _swap_in(pairs: list[tuple[Path, Path]]) -> None:
+def _swap_in(out: Tree, pairs: list[tuple[str, str]]) -> None:
     """Rename every temporary file over its target, then fsync each directory once."""
     done = 0
     try:
-        for tmp, path in pairs:
-            os.replace(tmp, path)
+        for tmp, rel in pairs:
+            out.move(tmp, rel)
             done += 1
     except BaseException as exc:
         for tmp, _ in pairs[done:]:
-            _unlink(tmp)
+            out.discard(tmp)
+        if isinstance(exc, OutputPathError):
+            raise
         if isinstance(exc, OSError):
-            raise PublishError(f"{pairs[done][1]}: cannot be replaced: {exc.strerror}") from None
+            raise PublishError(f"{out.shown_path(pairs[done][1])}: cannot be replaced: {exc.strerror}") from None
         raise
-    for directory in sorted({path.parent for _, path in pairs}):
-        _fsync_dir(directory)
+    for folder in sorted({rel.rpartition("/")[0] for _, rel in pairs}):
+        out.fsync(folder)
 
 
-def write_atomic(path: Path, data: bytes) -> bool:
-    """Replace path with data atomically; return False (and touch nothing) if it already holds data."""
-    if _unchanged(path, data):
+def replace_file(out: Tree, rel: str, data: bytes) -> bool:
+    """Replace rel with data atomically; return False (and touch nothing) if it already holds data."""
+    if out.holds(rel, data):
         return False
-    _swap_in([(_write_temp(path, data), path)])
+    _swap_in(out, [(_write_temp(out, rel, data), rel)])
     return True
 
 
-def remove_stale_temps(out_dir: Path, folders: Iterable[str]) -> None:
+def write_atomic(path: Path, data: bytes) -> bool:
+    """Replace the file at path with data atomically (its folders made); False, touching nothing,
+    if it already holds data."""
+    path = Path(path)
+    with Tree.open(path.parent, what="a folder") as tree:
+        return replace_file(tree, path.name, data)
+
+
+def remove_stale_temps(out: Tree, folders: Iterable[str]) -> None:
     """Delete temporary files a killed run left in the folders feedpub writes to (only its own:
-    hidden, named after a file, a process id and TMP_SUFFIX)."""
-    for folder in sorted(set(folders)):
+    hidden, named after a file, a process id and TMP_SUFFIX, and regular files; anything else
+    so named is left alone, with a warning)."""
+    for folder in sorted(set(folders) | {PRIVATE_DIR}):
+        folder = "" if folder == "." else folder
         try:
-            names = os.listdir(Path(out_dir, folder))
-        except OSError:
+            names = out.listdir(folder)
+        except (OSError, OutputPathError):
             continue
         for name in names:
-            if _TEMP_NAME.fullmatch(name):
-                _unlink(Path(out_dir, folder, name))
-
-
-_TEMP_NAME = re.compile(r"\..+\.[0-9]+" + re.escape(TMP_SUFFIX))
+            if TEMP_NAME.fullmatch(name):
+                rel = f"{folder}/{name}" if folder else name
+                try:
+                    left = out.remove_file(rel, counts=False)
+                except OSError:
+                    continue
+                if left:
+                    out.warnings.append(f"{out.shown_path(rel)}: named like a temporary file of feedpub's, but "
+                                        f"{left[1].removeprefix('is ')}; left alone")
 
 
 def folders_of(paths: Iterable[str]) -> set[str]:
@@ -204,21 +200,24 @@ def folders_of(paths: Iterable[str]) -> set[str]:
     return {"."} | {str(PurePosixPath(p).parent) for p in paths}
 
 
-def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], *,
+def publish_files(out: Tree | Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]], *,
                   planned: Iterable[str] | None = None, owned: frozenset[str] = frozenset()) -> dict[str, bool]:
     """Write every file (relative POSIX path -> bytes) and return path -> changed; remove the
     files feedpub published before (`owned`) that this run no longer produces.
 
-    Nothing is written when a planned file exists and is not feedpub's own
-    (OutputConflictError). Every changed file is first written and fsynced to a
-    temporary file; only when all of them are on disk are they renamed into
-    place, so a failure while writing (a full disk, say) leaves every old feed
-    as it was. The manifest lists, at every instant, every file feedpub may
-    have put in OUT. `files` may be a lazy iterable (then `planned` names its
-    paths in advance): each file's bytes are dropped once its temporary file
-    is written, so memory holds one rendered file at a time.
+    Nothing is written when a planned file exists and is not feedpub's own, or when a link, a
+    FIFO or a file lies where a folder of it belongs (OutputConflictError). Every changed file
+    is first written and fsynced to a temporary file; only when all of them are on disk are
+    they renamed into place, so a failure while writing (a full disk, say) leaves every old
+    feed as it was. The manifest lists, at every instant, every file feedpub may have put in
+    OUT. A file no longer produced that is not a regular file, or lies behind a link, is left
+    alone (a warning in out.warnings). `files` may be a lazy iterable (then `planned` names
+    its paths in advance): each file's bytes are dropped once its temporary file is written,
+    so memory holds one rendered file at a time.
     """
-    out_dir = Path(out_dir)
+    if not isinstance(out, Tree):
+        with open_output(out) as tree:
+            return publish_files(tree, files, planned=planned, owned=owned)
     if isinstance(files, Mapping):
         planned = set(files) if planned is None else set(planned)
         items: Iterable[tuple[str, bytes]] = files.items()
@@ -226,26 +225,25 @@ def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str
         if planned is None:
             raise ValueError("publish_files needs `planned` when files is not a mapping")
         planned, items = set(planned), files
-    for rel in planned:
-        safe_target(out_dir, rel)
-    conflicts = find_conflicts(out_dir, planned, owned)
+    planned = {_relative(rel, out.shown) for rel in planned}
+    conflicts = find_conflicts(out, planned, owned) + _temp_conflicts(out, planned | {MANIFEST})
     if conflicts:
-        raise OutputConflictError(out_dir, [(c.path, c.reason) for c in conflicts])
+        raise OutputConflictError(out.shown, [(c.path, c.reason) for c in conflicts])
     changed: dict[str, bool] = {}
-    pending: list[tuple[Path, Path]] = []
+    pending: list[tuple[str, str]] = []
     syncer: _Syncer | None = None
     try:
         for rel, data in items:
+            rel = _relative(rel, out.shown)
             if rel in changed:
                 raise PublishError(f"{rel}: produced twice in one run (two feeds map to one file)")
             if rel not in planned:
                 raise PublishError(f"{rel}: produced but not planned; nothing was published")
-            target = safe_target(out_dir, rel)
-            changed[rel] = not _unchanged(target, data)
+            changed[rel] = not out.holds(rel, data)
             if changed[rel]:
                 if syncer is None:
                     syncer = _Syncer()
-                pending.append((_write_temp(target, data, syncer), target))
+                pending.append((_write_temp(out, rel, data, syncer), rel))
             del data
         if syncer is not None:
             syncer.wait()                    # every temporary file is on disk before anything is renamed
@@ -253,82 +251,155 @@ def publish_files(out_dir: Path, files: Mapping[str, bytes] | Iterable[tuple[str
         if syncer is not None:
             syncer.close()                   # every descriptor closed before its file is removed
         for tmp, _ in pending:
-            _unlink(tmp)
+            out.discard(tmp)
         raise
     finally:
         if syncer is not None:
             syncer.close()
-    missing = sorted(rel for rel in planned - set(changed) if not safe_target(out_dir, rel).is_file())
+    missing = sorted(rel for rel in planned - set(changed) if not _is_file(out, rel))
     if missing:                           # a file kept as it was is gone: publishing would leave a hole
         for tmp, _ in pending:
-            _unlink(tmp)
-        raise PublishError(f"{out_dir}: {missing[0]} was to be kept as it is but is missing; nothing was "
+            out.discard(tmp)
+        raise PublishError(f"{out.shown}: {missing[0]} was to be kept as it is but is missing; nothing was "
                            "published (run again, or with --full)")
     stale = sorted(owned - planned)
     with signals_held():        # Ctrl+C or SIGTERM waits for the swap: the old feeds or the new, never a mix
         try:
-            if pending or stale or not (out_dir / MANIFEST).is_file():
-                write_atomic(out_dir / MANIFEST, manifest_bytes(owned | planned))    # covers the swap below
+            if pending or stale or not _is_file(out, MANIFEST):
+                replace_file(out, MANIFEST, manifest_bytes(owned | planned))    # covers the swap below
         except BaseException:
             for tmp, _ in pending:
-                _unlink(tmp)
+                out.discard(tmp)
             raise
-        _swap_in(sorted(pending, key=lambda pair: str(pair[1])))
-        for rel in stale:
-            target = safe_target(out_dir, rel)
-            try:
-                if not target.is_symlink() and target.is_file():
-                    target.unlink()
-            except FileNotFoundError:
-                pass
-            except OSError as exc:
-                raise PublishError(f"{rel}: cannot remove a feed that is no longer produced: {exc.strerror}") from None
-            _prune_empty(target.parent, out_dir)
-        write_atomic(out_dir / MANIFEST, manifest_bytes(planned))
+        _swap_in(out, sorted(pending, key=lambda pair: pair[1]))
+        _remove_stale(out, stale)
+        replace_file(out, MANIFEST, manifest_bytes(planned))
     return changed
 
 
-def _prune_empty(directory: Path, root: Path) -> None:
-    """Remove folders emptied by deleting a feed, up to (not including) OUT."""
-    root = root.resolve()
-    while directory.resolve() != root:
+def _remove_stale(out: Tree, stale: list[str]) -> None:
+    """Remove the files feedpub published that this run no longer produces, and the folders that
+    leaves empty; one warning for each file that is not a regular file, and one for each link (or
+    other non-folder) on the way, saying how many files behind it were left alone."""
+    behind: dict[tuple[str, str], int] = {}
+    for rel in stale:
         try:
-            directory.rmdir()
-        except OSError:
-            return
-        directory = directory.parent
+            left = out.remove_file(rel)
+        except OSError as exc:
+            raise PublishError(f"{rel}: cannot remove a feed that is no longer produced: {exc.strerror}") from None
+        if left is None:
+            out.prune(rel.rpartition("/")[0])
+        elif left[0] == rel:
+            out.warnings.append(f"{out.shown_path(rel)}: no longer produced, but left alone: "
+                                f"{left[1].removeprefix('is ')}")
+        else:
+            behind[left] = behind.get(left, 0) + 1
+    for (where, why), count in behind.items():
+        out.warnings.append(f"{out.shown_path(where)}: {why.removeprefix('is ')}; the {count} file(s) feedpub "
+                            "published below it, no longer produced, were left alone")
+
+
+def _temp_conflicts(out: Tree, paths: Iterable[str]) -> list:
+    """The temporary names this run will write (one beside each file) that hold something it may not
+    replace: a link, a FIFO, a folder. Found before anything is written, so that a run never stops
+    half-way for one."""
+    from .manifest import Conflict
+    found = []
+    for rel in sorted(paths):
+        folder, _, name = rel.rpartition("/")
+        tmp = f"{folder}/{temp_name(name, os.getpid())}" if folder else temp_name(name, os.getpid())
+        try:
+            st = out.lstat(tmp)
+        except OutputPathError:
+            continue                                    # its folder is named among the conflicts already
+        problem = None if st is None else what_is_there(st, want_folder=False)
+        if problem:
+            found.append(Conflict(tmp, problem))
+    return found
+
+
+def _is_file(out: Tree, rel: str) -> bool:
+    import stat
+    try:
+        st = out.lstat(rel)
+    except OutputPathError:
+        return False
+    return st is not None and stat.S_ISREG(st.st_mode)
 
 
 class OutputLock:
-    """An exclusive lock on OUT for the whole run; waits up to `wait` seconds for another run."""
+    """An exclusive lock on OUT for the whole run; waits up to `wait` seconds for another run.
 
-    def __init__(self, out_dir: Path, wait: float):
-        self.path = Path(out_dir) / LOCK_NAME
+    The lock file is opened in OUT's folder without following a link and must be a regular file.
+    A run that publishes nothing removes the lock file it created (Tree.undo, while it still holds
+    the lock): so a run that got the lock checks, once it holds it, that the file it locked is
+    still the one at the lock's path, and starts again if not; two runs never both hold it."""
+
+    def __init__(self, out: Tree | str | os.PathLike, wait: float):
+        self._given = out
+        self.tree: Tree | None = out if isinstance(out, Tree) else None
+        self.path = (out.shown if isinstance(out, Tree) else Path(out)) / LOCK_NAME
         self.wait = wait
         self.fd: int | None = None
 
     def __enter__(self) -> "OutputLock":
-        try:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise PublishError(f"{self.path}: cannot create the lock file: {exc.strerror}") from None
+        if self.tree is None:
+            self.tree = open_output(self._given)
+            self._own = True
+        else:
+            self._own = False
         deadline = time.monotonic() + max(self.wait, 0)
         while True:
+            self.fd = self._open()
+            while True:
+                try:
+                    fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                if time.monotonic() >= deadline:
+                    self._close()
+                    raise LockedError(f"{self.path.parent}: another feedpub run is publishing here; "
+                                      f"gave up after waiting {self.wait:g} s")
+                time.sleep(0.05)
+            st = os.fstat(self.fd)
             try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                current = self.tree.identity(LOCK_NAME)
+            except OutputPathError:
+                current = None
+            if current == (st.st_dev, st.st_ino):
                 return self
+            self._close()                       # removed by a run that gave up: lock the new one
+
+    def _open(self) -> int:
+        """The lock file, created by this run (remembered for undo) or opened as it is."""
+        for _ in range(100):
+            try:
+                return self.tree.open_existing(LOCK_NAME, os.O_RDONLY)
+            except FileNotFoundError:
+                pass
             except OSError as exc:
-                if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                    raise
-            if time.monotonic() >= deadline:
-                os.close(self.fd)
-                self.fd = None
-                raise LockedError(f"{self.path.parent}: another feedpub run is publishing here; "
-                                  f"gave up after waiting {self.wait:g} s")
-            time.sleep(0.05)
+                raise PublishError(f"{self.path}: cannot open the lock file: {exc.strerror}") from None
+            try:
+                return self.tree.create(LOCK_NAME, keep=True)
+            except FileExistsError:
+                continue                        # another run made it meanwhile: open theirs
+            except OutputPathError as problem:
+                if problem.reason.startswith("cannot be written: "):
+                    raise PublishError(f"{self.path}: cannot create the lock file: "
+                                       f"{problem.reason.removeprefix('cannot be written: ')}") from None
+                raise
+        raise PublishError(f"{self.path}: cannot create the lock file: it keeps disappearing")
+
+    def _close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
 
     def __exit__(self, *exc) -> None:
         if self.fd is not None:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-            self.fd = None
+            self._close()
+        if self._own and self.tree is not None:
+            self.tree.close()

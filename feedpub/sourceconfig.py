@@ -189,12 +189,12 @@ def _sqlite_url(url: str, site_dir: Path, key: str) -> str:
     file = Path(unquote(path[1:]))
     if not file.is_absolute():
         file = Path(os.path.abspath(Path(site_dir) / file))
-    return f"{scheme}/{quote(str(file), safe='/')}{sep}{query}"
+    return f"{scheme}/{quote(os.fsencode(file), safe='/')}{sep}{query}"     # a name's bytes, UTF-8 or not
 
 
 def sqlite_path(url: str) -> str:
     """The file of a sqlite URL as parse_source left it (absolute)."""
-    return unquote(url[url.index("://") + 3:].partition("?")[0][1:])
+    return unquote(url[url.index("://") + 3:].partition("?")[0][1:], errors="surrogateescape")
 
 
 def _columns(table: Any) -> tuple[dict[str, str], frozenset[str]]:

@@ -5,7 +5,7 @@ import feedpub
 def test_exported_members():
     assert sorted(feedpub.__all__) == sorted([
         "BuildReport", "CacheError", "ColumnTypeError", "Config", "ConfigError", "FeedReport", "FeedpubError", "LockedError",
-        "OutputConflictError", "PublishError", "RecordError", "RejectedError", "SiteError", "SourceError",
+        "OutputConflictError", "OutputPathError", "PublishError", "RecordError", "RejectedError", "SiteError", "SourceError",
         "UsageError", "__version__", "build", "check", "load_config",
     ])
     for name in feedpub.__all__:
@@ -13,7 +13,7 @@ def test_exported_members():
 
 
 def test_every_user_error_is_a_feedpub_error():
-    for name in ("CacheError", "ColumnTypeError", "ConfigError", "LockedError", "OutputConflictError", "PublishError", "RecordError",
+    for name in ("CacheError", "ColumnTypeError", "ConfigError", "LockedError", "OutputConflictError", "OutputPathError", "PublishError", "RecordError",
                  "RejectedError", "SiteError", "SourceError", "UsageError"):
         assert issubclass(getattr(feedpub, name), feedpub.FeedpubError)
 

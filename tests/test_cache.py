@@ -10,6 +10,7 @@ import pytest
 
 from feedpub.cache import APPLICATION_ID, SCHEMA, Cache, identify
 from feedpub.errors import CacheError
+from feedpub.runstate import RunState, Summary
 
 
 def opened(path: Path, fingerprint: str = "f1", version: str = "1.0") -> Cache:
@@ -19,7 +20,7 @@ def opened(path: Path, fingerprint: str = "f1", version: str = "1.0") -> Cache:
 def test_a_new_cache_is_signed_and_empty(tmp_path):
     cache = opened(tmp_path / "c.sqlite")
     try:
-        assert cache.fresh and cache.meta == {"schema": SCHEMA, "version": "1.0", "fingerprint": "f1"}
+        assert cache.fresh and cache.state == RunState(schema=SCHEMA, version="1.0", fingerprint="f1")
     finally:
         cache.close()
     header = (tmp_path / "c.sqlite").read_bytes()[:100]
@@ -29,11 +30,15 @@ def test_a_new_cache_is_signed_and_empty(tmp_path):
 
 def test_what_a_run_saved_is_there_next_time_for_the_same_version_and_config(tmp_path):
     cache = opened(tmp_path / "c.sqlite")
-    cache.save_meta({"indexed": True, "now_ts": 5.0, "files": "abc"})
+    cache.save(RunState(indexed=True, now_ts=5.0, files="abc", outputs={"vi/rss.xml": (10, 20)},
+                        summary=Summary(feeds=[("vi/rss.xml", 3, "vi", None, "rss", 1.5)], records=3)))
     cache.close()
     again = opened(tmp_path / "c.sqlite")
     try:
-        assert not again.fresh and again.meta["now_ts"] == 5.0 and again.meta["files"] == "abc"
+        assert not again.fresh
+        assert again.state == RunState(schema=SCHEMA, version="1.0", fingerprint="f1", indexed=True, now_ts=5.0,
+                                       files="abc", outputs={"vi/rss.xml": (10, 20)},
+                                       summary=Summary(feeds=[("vi/rss.xml", 3, "vi", None, "rss", 1.5)], records=3))
     finally:
         again.close()
 
@@ -42,11 +47,11 @@ def test_what_a_run_saved_is_there_next_time_for_the_same_version_and_config(tmp
 def test_another_config_or_version_means_starting_over(tmp_path, change):
     cache = opened(tmp_path / "c.sqlite")
     cache.db.execute("INSERT INTO files (path) VALUES ('articles/a.jsonl')")
-    cache.save_meta({"indexed": True, "now_ts": 5.0})
+    cache.save(RunState(indexed=True, now_ts=5.0))
     cache.close()
     again = opened(tmp_path / "c.sqlite", **change)
     try:
-        assert again.fresh and "now_ts" not in again.meta
+        assert again.fresh and again.state.now_ts is None
         assert again.db.execute("SELECT count(*) FROM files").fetchone() == (0,)
     finally:
         again.close()

@@ -160,7 +160,7 @@ def test_an_oserror_deep_in_a_run_is_exit_3_with_its_path(site, tmp_path):
     code = ("import errno, sys, feedpub.pipeline as p\n"
             "def broken(*a, **k):\n"
             "    raise OSError(errno.EIO, 'Input/output error', '/dev/sdz1/feeds')\n"
-            "p.prepare_dir = broken\n"
+            "p.site_files = broken\n"
             "sys.argv = ['feedpub'] + sys.argv[1:]\n"
             "from feedpub.cli import main\nmain()\n")
     result = subprocess.run([sys.executable, "-c", code, "build", "--data", site, "--out", tmp_path / "out"],
@@ -209,17 +209,6 @@ def test_a_run_report_is_written_after_a_failed_run_too(tmp_path):
     assert status == 3
     data = json.loads(report.read_text(encoding="utf-8"))
     assert (data["exit_status"], data["meaning"], data["messages"]) == (3, "nothing published", stderr.splitlines())
-
-
-def test_a_record_file_whose_name_is_not_utf8_is_skipped_with_a_warning_and_the_rest_publishes(site, tmp_path):
-    name = os.fsdecode(b"bad\xff\xfe.jsonl")
-    write_jsonl(site / "articles" / name, record(id="vi-bad-name"))
-    for command in (["build", "--data", site, "--out", tmp_path / "out", "--now", NOW_ARG], ["check", "--data", site]):
-        status, stdout, stderr = feedpub_process(command)
-        assert status == 0, stderr
-        assert "warning: articles/bad\\udcff\\udcfe.jsonl: its name is not UTF-8; skipped (expected a UTF-8 name: " \
-               "rename it)" in stderr.splitlines()
-    assert (tmp_path / "out" / "vi" / "rss.xml").is_file()
 
 
 def test_a_file_too_big_for_memory_is_that_files_error_and_the_rest_publishes(site, tmp_path):

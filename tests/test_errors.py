@@ -35,7 +35,7 @@ def test_every_error_class_is_in_the_tree_under_its_real_parent():
 def test_the_tree_reader_can_fail():
     original = errors.__doc__
     try:
-        errors.__doc__ = original.replace(" │    └── OutputConflictError", " └── OutputConflictError")
+        errors.__doc__ = original.replace(" │    ├── OutputConflictError", " ├── OutputConflictError")
         assert documented_tree()["OutputConflictError"] == "FeedpubError"
     finally:
         errors.__doc__ = original

@@ -20,11 +20,11 @@ README = PACKAGE.parent / "README.md"
 FLOORS: dict[str, int] = {
     # 0: the small rule helpers and the typed model, below everything
     "errors": 0, "text": 0, "urls": 0, "layout": 0, "model": 0, "slugs": 0, "version": 0, "configrules": 0,
-    "limits": 0, "children": 0, "progress": 0, "extras": 0,
+    "limits": 0, "children": 0, "progress": 0, "extras": 0, "opener": 0, "fsops": 0, "runstate": 0,
     # 1: reading dates and the configuration; the cache file
     "dates": 1, "htmlpolicy": 1, "config": 1, "sourceconfig": 1, "publishconfig": 1, "cache": 1,
-    # 2: the record rules, and the rule of which records a feed carries
-    "records": 2, "selection": 2,
+    # 2: the record rules, the rule of which records a feed carries, and what a feed is made of
+    "records": 2, "selection": 2, "feed_digests": 2,
     # 3: ingest: record files -> the index -> chosen Articles
     "ingest": 3, "database": 3,
     # 4: models: Articles -> Feed

@@ -92,8 +92,20 @@ def test_a_folder_that_leads_outside_out_is_refused(site, tmp_path):
     (out / "vi").symlink_to(elsewhere, target_is_directory=True)
     with pytest.raises(OutputConflictError) as info:
         feedpub.build(site, out, now=NOW)
-    assert dict(info.value.conflicts) == {"vi": "is a folder that leads outside the output directory"}
+    assert dict(info.value.conflicts) == {
+        "vi": "is a symbolic link (feedpub never follows one inside the folders it writes)"}
     assert list(elsewhere.iterdir()) == []
+
+
+def test_a_folder_linked_to_another_inside_out_is_refused_too(site, tmp_path):
+    """Only real folders: a link inside OUT is never followed, wherever it leads."""
+    out = tmp_path / "www"
+    (out / "vi-real").mkdir(parents=True)
+    (out / "vi").symlink_to("vi-real", target_is_directory=True)
+    with pytest.raises(OutputConflictError) as info:
+        feedpub.build(site, out, now=NOW)
+    assert [path for path, _ in info.value.conflicts] == ["vi"]
+    assert list((out / "vi-real").iterdir()) == []
 
 
 def test_stale_feeds_are_removed_from_the_manifest_alone(site, tmp_path):

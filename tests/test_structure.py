@@ -10,6 +10,11 @@
   on ``self``/``cls`` or for a name the module itself defines (its own
   classes' attributes); a few names that libraries made public with an
   underscore (``Row._mapping``, ``namedtuple._replace``) are allowed too.
+- Only fsops.py changes files and folders (unlink, rename, rmdir, mkdir, ...):
+  every change inside OUT goes through its folder descriptors, so no link can
+  redirect it. What other modules change outside OUT is an explicit allow-list.
+- The output's own names (the private folder, the lock, temporary names) are
+  spelt in layout.py alone: no other string of the package holds ".feedpub".
 
 Each check is a function of a package directory, so it can be run on a small
 synthetic package that breaks it: a check that cannot fail proves nothing.
@@ -201,6 +206,60 @@ class _Reaches(ast.NodeVisitor):
         self.generic_visit(node)
 
 
+_FS_MODULE_CALLS = {"os": {"unlink", "remove", "replace", "rename", "renames", "rmdir", "removedirs", "mkdir",
+                           "makedirs", "link", "symlink", "truncate"},
+                    "shutil": {"rmtree", "move", "copy", "copy2", "copyfile", "copytree"}}
+# Methods only a pathlib.Path has (str.replace and Tree's methods share no name with these).
+_FS_PATH_METHODS = {"unlink", "rmdir", "mkdir", "touch", "write_bytes", "write_text", "symlink_to", "hardlink_to",
+                    "rename", "chmod"}
+FS_HOME = "fsops.py"
+# Changes outside OUT that other modules make, each with its reason.
+FS_ALLOWED = {
+    ("ingest/stage.py", "os.unlink"): "check's throwaway index, in the system's temporary folder",
+    ("cache.py", "os.unlink"): "a run's stand-in cache, in the system's temporary folder",
+    ("runreport.py", "os.replace"): "the --report/--metrics file, where the operator asked (never inside OUT)",
+    ("runreport.py", "os.unlink"): "that file's temporary twin, left by a killed run",
+    ("scaffold.py", ".mkdir()"): "`feedpub init` creates a new site's folders, not an OUT",
+}
+
+
+def file_changes(root: Path) -> set[tuple[str, str]]:
+    """(module, call) for each call that creates, renames or removes files or folders, outside FS_HOME."""
+    found = set()
+    for path in modules(root):
+        rel = path.relative_to(root).as_posix()
+        if rel == FS_HOME:
+            continue
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+                continue
+            name, owner = node.func.attr, node.func.value
+            if isinstance(owner, ast.Name) and name in _FS_MODULE_CALLS.get(owner.id, ()):
+                found.add((rel, f"{owner.id}.{name}"))
+            elif name in _FS_PATH_METHODS and not (isinstance(owner, ast.Name) and owner.id in _FS_MODULE_CALLS):
+                found.add((rel, f".{name}()"))
+    return found
+
+
+def literals_holding(root: Path, text: str, home: str) -> list[str]:
+    """'module:line' for each string of the package (docstrings aside) that holds text, outside home."""
+    found = []
+    for path in modules(root):
+        rel = path.relative_to(root).as_posix()
+        if rel == home:
+            continue
+        tree = ast.parse(path.read_bytes())
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                      and node.body and isinstance(node.body[0], ast.Expr)
+                      and isinstance(node.body[0].value, ast.Constant)}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str) and text in node.value
+                    and id(node) not in docstrings):
+                found.append(f"{rel}:{node.lineno}")
+    return found
+
+
 def unlisted_modules(root: Path) -> list[str]:
     """'package: name.py' for each module a package's docstring leaves out of the module list it
     gives (indented lines that start with a module's file name), and for each it lists in vain."""
@@ -290,6 +349,40 @@ def test_the_private_name_check_finds_every_kind_of_reach(tmp_path):
         "pkg/inner.py:1: from pkg.sub._inner import ...",
         "pkg/inner.py:2: import pkg.sub._inner",
     ])
+
+
+def test_only_fsops_changes_files_and_folders():
+    assert sorted(file_changes(PACKAGE) - set(FS_ALLOWED)) == []
+
+
+def test_the_allow_list_of_changes_outside_out_holds_no_stale_entry():
+    assert sorted(set(FS_ALLOWED) - file_changes(PACKAGE)) == []
+
+
+def test_the_private_folder_is_named_in_layout_alone():
+    assert literals_holding(PACKAGE, ".feedpub", "layout.py") == []
+
+
+def test_the_file_change_check_finds_every_kind_of_call(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "fsops.py": "import os\nos.unlink('x')\n",                             # the home: fine
+        "a.py": "import os, shutil\nos.unlink('x'); os.replace('a', 'b'); shutil.rmtree('d')\n",
+        "b.py": "from pathlib import Path\nPath('x').mkdir(); Path('y').write_bytes(b''); p.rename('z')\n",
+        "c.py": "s = 'a'.replace('a', 'b'); tree.move('a', 'b'); os.path.join('a')\n",   # no file changes
+    })
+    assert sorted(file_changes(pkg)) == [("a.py", "os.replace"), ("a.py", "os.unlink"), ("a.py", "shutil.rmtree"),
+                                         ("b.py", ".mkdir()"), ("b.py", ".rename()"), ("b.py", ".write_bytes()")]
+
+
+def test_the_literal_check_finds_strings_but_not_docstrings(tmp_path):
+    pkg = _package(tmp_path, {
+        "__init__.py": "",
+        "layout.py": "PRIVATE = '.feedpub'\n",
+        "a.py": '"""Mentions .feedpub in prose."""\nNAME = ".feedpub/x"\nF = f"{NAME}/.feedpub.lock"\n',
+        "b.py": 'def f():\n    """.feedpub here too"""\n    return 1\n',
+    })
+    assert literals_holding(pkg, ".feedpub", "layout.py") == ["a.py:2", "a.py:3"]
 
 
 def test_the_module_list_check_finds_a_module_left_out_and_one_gone(tmp_path):

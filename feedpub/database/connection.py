@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.pool import NullPool
 
 from ..errors import SourceError
+from ..opener import DATABASE, check_input
 from ..text import printable
 from ..sourceconfig import SourceConfig, redact_text, sqlite_path
 from .dialects import Generic, dialect_for, sqlite_connect
@@ -87,7 +88,8 @@ class Connection:
         try:
             if name == "sqlite":
                 path = sqlite_path(cfg.url)
-                refuse_irregular(path, cfg)
+                # A FIFO there would hang SQLite's open, inside the lock: only a regular file is opened.
+                check_input(path, DATABASE, shown=self._say(f"cannot connect to {cfg.shown_url}"))
                 self.engine = sqlalchemy.create_engine(
                     "sqlite://", creator=lambda: sqlite_connect(path, cfg.connect_timeout), poolclass=NullPool)
             else:
@@ -175,18 +177,6 @@ class Connection:
         """label: message, with the password of every URL in it (a driver's too) replaced by *** and
         every control character escaped."""
         return printable(redact_text(f"{self.cfg.label}: {message}"))
-
-
-def refuse_irregular(path: str, cfg: SourceConfig) -> None:
-    """A SQLite source must be a regular file (or missing, which SQLite reports): opening a FIFO or a
-    device would block the run inside the output lock, where connect_timeout does not reach."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return
-    if not stat.S_ISREG(mode):
-        raise SourceError(printable(f"{cfg.label}: cannot connect to {cfg.shown_url}: {path} is not a regular file "
-                                    "(expected a SQLite database file)"))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -425,7 +425,7 @@ def sqlite_connect(path: str, timeout: float) -> Any:
     so that feedpub's own BEGIN starts the one snapshot every query reads."""
     import sqlite3
     from urllib.parse import quote
-    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, timeout=timeout, isolation_level=None,
+    conn = sqlite3.connect(f"file:{quote(os.fsencode(path))}?mode=ro", uri=True, timeout=timeout, isolation_level=None,
                            check_same_thread=False)
     conn.execute("PRAGMA query_only = 1")
     return conn

@@ -44,7 +44,8 @@ The package, by responsibility:
 - ``pieces``: one matched piece (date, time, offset, weekday) into a checked value;
 - ``reader``: ``parse_datetime``, the fast shapes, the piece-by-piece reader,
   the python-dateutil fallback for English prose, relative times and junk refused;
-- ``writing``: ``site_time`` and ``write_date``, the one writer of dates.
+- ``writing``: ``site_time`` and ``write_date``, the one writer of dates;
+- ``clock``: ``read_now``, the instant a run builds at (the clock, or ``--now``).
 
 Only the names below are the API; the modules are free to change.
 """
@@ -57,7 +58,7 @@ from importlib import import_module
 _HOMES = {
     "OFFSET_RANGE": "limits", "YEAR_RANGE": "limits", "fixed_offset": "limits", "range_problem": "limits",
     "parse_datetime": "reader", "OncePerSource": "reader", "SaidOnce": "reader", "prefix_note": "reader",
-    "FORMS": "writing", "site_time": "writing", "write_date": "writing",
+    "FORMS": "writing", "site_time": "writing", "write_date": "writing", "read_now": "clock",
 }
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "parse_datetime",
     "prefix_note",
     "range_problem",
+    "read_now",
     "site_time",
     "write_date",
 ]

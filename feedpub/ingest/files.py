@@ -3,7 +3,10 @@
 Kept free of heavy imports: a run with nothing to do stops after this. Only
 regular files are records: a FIFO would block a reader forever and a link to
 /dev/zero would never end, so anything else named *.json or *.jsonl is skipped
-with a warning. Files are opened without blocking and checked again once open.
+with a warning. Files are opened through feedpub's one opener (opener.py):
+without blocking, checked again once open, a *.json file no larger than its cap.
+A file whose name is not UTF-8 cannot be kept track of: it is a problem of its
+own (the others are read).
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from sys import intern
 
-from ..errors import SiteError
+from ..errors import RecordError, SiteError
+from ..opener import RECORD_FILE, RECORD_STREAM, describe, open_regular
 
 RECORD_SUFFIXES = (".json", ".jsonl")
 
@@ -34,6 +38,7 @@ class SiteFiles:
     paths: list[str]                         # relative POSIX paths, walk order
     numbers: array                           # four per path: size, mtime_ns, inode, ctime_ns
     skipped: list[str] = field(default_factory=list)
+    problems: list[RecordError] = field(default_factory=list)     # files that cannot be read at all
 
     @property
     def digest(self) -> str:
@@ -66,6 +71,7 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
     paths: list[str] = []
     numbers = array("q")
     skipped: list[str] = []
+    problems: list[RecordError] = []
     add, extend = paths.append, numbers.extend
     pending = [("articles/", root)]
     while pending:
@@ -78,9 +84,6 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
         for entry in entries:
             name = entry.name
             if name[0] == ".":
-                continue
-            if not name.isascii() and not _utf8(name):     # the index, the cache and every message are UTF-8
-                skipped.append(f"{prefix}{name}: its name is not UTF-8; skipped (expected a UTF-8 name: rename it)")
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
@@ -96,11 +99,17 @@ def site_files(site_dir: Path, *, required: bool = True) -> SiteFiles:
                 skipped.append(f"{prefix}{name}: cannot be examined ({exc.strerror}); skipped")
                 continue
             if not stat.S_ISREG(st.st_mode):
-                skipped.append(f"{prefix}{name}: {_kind(st.st_mode)}, not a regular file; skipped")
+                skipped.append(f"{prefix}{name}: {describe(st.st_mode)}, not a regular file; skipped")
                 continue
-            add(intern(prefix + name))         # one string per path, shared with what the scans return
+            rel = prefix + name
+            if not rel.isascii() and not _utf8(rel):
+                problems.append(RecordError(os.fsencode(rel).decode("utf-8", "backslashreplace"), 0, None,
+                                            "the file's name is not valid UTF-8, so feedpub cannot keep track "
+                                            "of it (expected a UTF-8 name: rename the file)"))
+                continue
+            add(intern(rel))                   # one string per path, shared with what the scans return
             extend((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
-    return SiteFiles(paths, numbers, sorted(skipped))
+    return SiteFiles(paths, numbers, sorted(skipped), sorted(problems, key=lambda p: p.source))
 
 
 def _utf8(name: str) -> bool:
@@ -112,28 +121,9 @@ def _utf8(name: str) -> bool:
     return True
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "a special file"
-
-
 def open_record_file(path: str | os.PathLike) -> int:
-    """A read-only descriptor for a regular file, never blocking on a FIFO that took its place;
-    OSError (ENOTSUP-like, with a message) for anything else."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(0, f"{_kind(st.st_mode)}, not a regular file")
-        os.set_blocking(fd, True)
-    except BaseException:
-        os.close(fd)
-        raise
-    return fd
+    """A read-only descriptor for a regular record file, never blocking on a FIFO that took its
+    place; OSError (opener.UnusableFile, with a message) for anything else. The size limits of
+    limits.py (json_file_bytes, jsonl_line_bytes) are the reader's to check, on this descriptor."""
+    kind = RECORD_STREAM if os.fspath(path).endswith(".jsonl") else RECORD_FILE
+    return open_regular(path, cap=kind.cap)

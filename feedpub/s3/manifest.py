@@ -15,11 +15,10 @@ from pathlib import PurePosixPath
 from types import MappingProxyType
 from typing import Mapping
 
-from ..layout import PRIVATE_DIR
+from ..layout import MANIFEST, PRIVATE_DIR     # the manifest sits under the prefix where it sits in OUT
 
 __all__ = ["FORMAT", "MANIFEST", "BucketManifest", "Entry", "decode", "encode"]
 
-MANIFEST = f"{PRIVATE_DIR}/manifest.json"     # relative to the prefix, as on disk
 FORMAT = "feedpub-bucket-manifest"
 VERSION = 1
 _HEX = frozenset("0123456789abcdef")

@@ -17,6 +17,7 @@ from typing import Iterable
 
 from lxml import etree
 
+from ..opener import FEED, read_file
 from .atom import check_atom, check_atom_entry_document
 from .common import ATOM_NS
 from .jsonfeed import check_jsonfeed
@@ -71,8 +72,9 @@ def validate_output(out_dir: Path, *, expect_offset: str | None = None, spec_onl
 
 
 def read_feed(path: Path) -> bytes:
-    """The bytes of one feed file: the only place `feedpub validate` reads a file."""
-    return path.read_bytes()
+    """The bytes of one feed file: the only place `feedpub validate` reads a file (through the opener,
+    so a FIFO or a device named *.xml is an error, not a hang, and a huge file is refused)."""
+    return read_file(path, cap=FEED.cap)
 
 
 @dataclass(frozen=True)
