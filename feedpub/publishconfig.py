@@ -19,7 +19,7 @@ from .layout import KINDS
 from .text import printable
 
 __all__ = ["CREDENTIALS_HELP", "DEFAULT_PUBLISH", "PUBLISH_KEYS", "PublishConfig", "S3Target", "TargetError",
-           "is_s3_target", "parse_publish", "parse_target"]
+           "chosen_target", "is_s3_target", "parse_publish", "parse_target"]
 
 PUBLISH_KEYS = ("target", "endpoint_url", "region", "cache_control", "purge_command")
 CREDENTIALS_HELP = ("credentials never go in feedpub.toml (expected them from the standard AWS chain: "
@@ -67,6 +67,15 @@ class S3Target:
 def is_s3_target(value: object) -> bool:
     """True for a string naming an S3 target (s3://…); anything else is a local folder."""
     return isinstance(value, str) and value[:len(SCHEME)].lower() == SCHEME
+
+
+def chosen_target(out: str | None, settings: "PublishConfig | None") -> S3Target | None:
+    """Where a build publishes when OUT is given as out (None: not given): the bucket prefix, or None
+    for a folder. An s3:// OUT is the target; without OUT, [publish] target is (TargetError for an
+    s3:// string that names no bucket prefix)."""
+    if out is None:
+        return settings.target if settings is not None else None
+    return parse_target(out) if is_s3_target(out) else None
 
 
 def parse_target(text: str) -> S3Target:

@@ -310,9 +310,10 @@ def s3_server():
 
 
 @pytest.fixture
-def s3(s3_server, monkeypatch, no_proxy):
+def s3(s3_server, monkeypatch, no_proxy, tmp_path):
     """The S3 server with an empty bucket and a fresh request record; this process's AWS_* variables
-    point at it (and at nothing of the machine's own AWS configuration)."""
+    point at it (and at nothing of the machine's own AWS configuration), and a bucket's default cache
+    folder (XDG_STATE_HOME) is in the test's own temporary folder."""
     import s3server
     if s3_server.process is None:
         s3_server.start()
@@ -322,5 +323,6 @@ def s3(s3_server, monkeypatch, no_proxy):
         monkeypatch.delenv(name)
     for name, value in s3server.environment(s3_server).items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
     yield s3_server
     s3_server.proxy.fault = None

@@ -152,6 +152,11 @@ class S3Server:
                 found[item["Key"]] = client.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
         return found
 
+    def stamps(self, prefix: str = "") -> dict[str, tuple[str, object]]:
+        """Every object under prefix -> (ETag, Last-Modified), from one listing: what a CDN revalidates by."""
+        pages = self.client().get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix)
+        return {item["Key"]: (item["ETag"], item["LastModified"]) for page in pages for item in page.get("Contents", ())}
+
     def head(self, key: str) -> dict:
         return self.client().head_object(Bucket=BUCKET, Key=key)
 
@@ -290,7 +295,9 @@ def start_s3() -> S3Server:
 
 def environment(server: S3Server, secret: str = SECRET) -> dict[str, str]:
     """What a feedpub process needs to reach the server through the proxy: the standard AWS variables,
-    and nothing from the machine's own AWS configuration."""
+    and nothing from the machine's own AWS configuration. Three attempts a request: rclone's server now
+    and then answers 500 to concurrent PUTs into a folder it is creating (its own race), and a retry
+    covers that as it covers a real store's 500."""
     return {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": server.url,
             "AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "2"}
+            "AWS_EC2_METADATA_DISABLED": "true", "AWS_MAX_ATTEMPTS": "3"}

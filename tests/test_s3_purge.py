@@ -48,3 +48,21 @@ def test_a_missing_command_or_one_that_hangs_is_a_warning(tmp_path):
     assert "cannot be run: No such file or directory" in purge([str(tmp_path / "nothing")], URLS[:1])[0]
     hang = [sys.executable, "-c", "import time; time.sleep(30)"]
     assert "did not finish within 0.5 s" in purge(hang, URLS[:1], timeout=0.5)[0]
+
+
+def test_a_build_to_a_folder_runs_the_purge_command_with_every_file_it_wrote_or_removed(tmp_path):
+    import shutil
+    import feedpub
+    from conftest import FIXTURE, NOW
+    site = Path(shutil.copytree(FIXTURE, tmp_path / "site"))
+    (site / "feedpub.toml").write_text((site / "feedpub.toml").read_text(encoding="utf-8") + "\n[publish]\n"
+                                       f"purge_command = {json.dumps(recorder(tmp_path))}\n", encoding="utf-8")
+    first = feedpub.build(site, tmp_path / "out", now=NOW)
+    from test_s3_build import retire
+    retire(site, "en")
+    second = feedpub.build(site, tmp_path / "out", now=NOW)
+    assert second.removed and "en/rss.xml" in second.removed and all(rel.startswith("en/") for rel in second.removed)
+    urls = [url for call in calls(tmp_path) for url in call]
+    assert sorted(urls) == sorted(f"https://news.example.vn/feeds/{rel}"
+                                  for rel in first.updated + second.updated + second.removed)
+    assert not (tmp_path / "out" / "en").exists()

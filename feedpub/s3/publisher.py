@@ -54,10 +54,11 @@ class BucketState:
 
 @dataclass
 class Published:
-    """What a publish did: path -> whether its object was written, the paths deleted, and the
-    manifest's ETag after it (what the next run's no-op check compares)."""
+    """What a publish did: path -> whether its object was written, each object's size, the paths
+    deleted, and the manifest's ETag after it (what the next run's no-op check compares)."""
 
     changed: dict[str, bool]
+    sizes: dict[str, int] = field(default_factory=dict)
     removed: list[str] = field(default_factory=list)
     manifest_etag: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -126,6 +127,7 @@ def publish_to_bucket(bucket: Bucket, state: BucketState, files: Iterable[tuple[
                                   manifest=bucket.where(MANIFEST))
     entries: dict[str, Entry] = {}
     changed: dict[str, bool] = {}
+    sizes: dict[str, int] = {}
     uploads: list[_Upload] = []
     spool = _Spool()
     try:
@@ -135,6 +137,7 @@ def publish_to_bucket(bucket: Bucket, state: BucketState, files: Iterable[tuple[
             if rel not in planned:
                 raise PublishError(f"{rel}: produced but not planned; nothing was published")
             sha = hashlib.sha256(data).hexdigest()
+            sizes[rel] = len(data)
             content_type, cache_control = object_headers(rel, settings)
             entry, listed = manifest.objects.get(rel), listing.get(rel)
             if (entry is not None and listed is not None and listed.etag == entry.etag
@@ -150,7 +153,10 @@ def publish_to_bucket(bucket: Bucket, state: BucketState, files: Iterable[tuple[
             raise PublishError(f"{bucket.where(gone[0])}: was to be kept as it is but is missing or was changed in "
                                "the bucket; nothing was published (run again, or with --full)")
         entries.update((rel, manifest.objects[rel]) for rel in kept)
-        return _write(bucket, state, spool, uploads, entries, changed, planned)
+        sizes.update((rel, listing[rel].size) for rel in kept)
+        published = _write(bucket, state, spool, uploads, entries, changed, planned)
+        published.sizes = dict(sorted(sizes.items()))
+        return published
     finally:
         spool.close()
 
