@@ -2,6 +2,8 @@
 with credentials refused (and never quoted) wherever they could be written."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import run_cli
@@ -152,3 +154,11 @@ def test_a_credential_in_the_config_stops_the_command_and_no_output_shows_it(tmp
 def test_every_publish_key_is_known():
     assert set(PUBLISH_KEYS) == {"target", "endpoint_url", "region", "cache_control", "purge_command"}
     assert parse_publish({}) == DEFAULT_PUBLISH
+
+
+def test_the_readme_gives_every_kind_its_headers_as_the_code_does():
+    """Generated from layout.KINDS: the README's table of headers is the code's, row for row."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = {tuple(cell.strip().strip("`") for cell in line.strip().strip("|").split("|"))
+            for line in readme.splitlines() if line.strip().startswith("| `") and "charset=utf-8" in line}
+    assert rows == {(kind.key, kind.file, f"{kind.media_type}; charset=utf-8", kind.cache_control) for kind in KINDS}
