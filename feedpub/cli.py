@@ -109,14 +109,31 @@ _METRICS = dict(envvar=_env("METRICS"), metavar="FILE",
                      "collector; replaced atomically).")
 
 
-def _start(command: str, *, site: Path | None = None, out: Path | None = None, report: Path | None = None,
+def _start(command: str, *, site: Path | None = None, out: Path | str | None = None, report: Path | None = None,
            metrics: Path | None = None, cache: str | None = None) -> None:
     from .runreport import Run
     _Command.run = Run(command, time.time(), str(site) if site is not None else None,
                        str(out) if out is not None else None)
     _Command.report, _Command.metrics, _Command.cache = report, metrics, cache
-    if out is not None:
+    if out is not None and not _is_bucket(out):
         _outside_out(out)
+
+
+def _is_bucket(out: Path | str) -> bool:
+    """OUT names a bucket prefix (s3://…), not a folder."""
+    return isinstance(out, str) and out[:5].lower() == "s3://"
+
+
+def _default_out(data: Path) -> str:
+    """OUT when --out is not given: [publish] target of feedpub.toml, else the folder public (a
+    feedpub.toml that cannot be read is reported by the build itself)."""
+    from .config import load_config
+    from .errors import FeedpubError
+    try:
+        publish = load_config(data).publish
+    except (FeedpubError, OSError):
+        return "public"
+    return str(publish.target) if publish is not None and publish.target is not None else "public"
 
 
 def _outside_out(out: Path) -> None:
@@ -135,7 +152,9 @@ def _outside_out(out: Path) -> None:
 @app.command()
 def build(
     data: Path = typer.Option(Path("data"), "--data", **_DATA),
-    out: Path = typer.Option(Path("public"), "--out", envvar=_env("OUT"), help="Output directory for the feeds."),
+    out: Optional[str] = typer.Option(None, "--out", envvar=_env("OUT"), show_default=False,
+                                      help="Output directory for the feeds, or s3://BUCKET/PREFIX for a bucket of "
+                                           "an S3-compatible store (default: [publish] target, else public)."),
     now: Optional[str] = typer.Option(None, "--now", metavar="DATETIME", envvar=_env("NOW"), help=_NOW_HELP),
     strict: bool = typer.Option(False, "--strict", envvar=_env("STRICT"),
                                 help="Publish nothing if any record is rejected (exit 3)."),
@@ -144,15 +163,17 @@ def build(
     wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", callback=_wait_seconds, envvar=_env("WAIT"),
                                help="How long to wait for another run's lock, 0 to 86400 (exit 4 after)."),
     state: Optional[Path] = typer.Option(None, "--state", envvar=_env("STATE"),
-                                         help=f"Cache file for fast reruns (default: OUT/{STATE_NAME})."),
+                                         help=f"Cache file for fast reruns (default: OUT/{STATE_NAME}; for a "
+                                              "bucket, under ~/.local/state/feedpub/s3/)."),
     full: bool = typer.Option(False, "--full", envvar=_env("FULL"), help="Ignore the cache and read every record file."),
     report: Optional[Path] = typer.Option(None, "--report", **_REPORT),
     metrics: Optional[Path] = typer.Option(None, "--metrics", **_METRICS),
 ) -> None:
     """Build every feed of the site into OUT (exit 0 ok, 1 records rejected, 3 nothing published, 4 locked)."""
     from .pipeline import build as run_build
-    _start("build", site=data, out=out, report=report, metrics=metrics,
-           cache=str(state if state is not None else out / STATE_NAME))
+    out = out if out is not None else _default_out(data)
+    cache = None if _is_bucket(out) else str(Path(out) / STATE_NAME)     # a bucket's cache: s3/route.py says
+    _start("build", site=data, out=out, report=report, metrics=metrics, cache=str(state) if state is not None else cache)
     from . import progress
     watcher = _terminal_progress(quiet)
     try:
@@ -210,7 +231,7 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
-def summary_lines(report, out: Path) -> list[str]:
+def summary_lines(report, out: Path | str) -> list[str]:
     """What a build prints when all is well: each language feed file, the category feeds summed up,
     then what was read and written (record files and database rows alike)."""
     if report.skipped:
@@ -219,7 +240,8 @@ def summary_lines(report, out: Path) -> list[str]:
     for feed in report.feeds:
         if feed.category is None:
             state = "updated" if feed.changed else "unchanged"
-            lines.append(f"{out / feed.path}: {_count(feed.items, 'item')}, {state}")
+            where = f"{report.out}/{feed.path}" if _is_bucket(report.out) else Path(out) / feed.path
+            lines.append(f"{where}: {_count(feed.items, 'item')}, {state}")
     category_feeds = {(f.lang, f.category) for f in report.feeds if f.category is not None}
     if category_feeds:
         updated = sum(f.changed for f in report.feeds if f.category is not None)
