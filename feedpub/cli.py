@@ -124,6 +124,16 @@ def _is_bucket(out: Path | str) -> bool:
     return isinstance(out, str) and out[:5].lower() == "s3://"
 
 
+def _local_folder(value: Path) -> Path:
+    """serve and validate read a folder on this machine: a bucket target (FEEDPUB_OUT set for
+    build, say) is a usage error that says so, not a folder named "s3:"."""
+    if str(value)[:3].lower() == "s3:":
+        shown = "s3://" + str(value)[3:].lstrip("/")           # a Path keeps one slash of the two
+        raise typer.BadParameter(f"{shown} is a bucket target: this command reads a folder on this machine "
+                                 "(expected the folder a build wrote, e.g. public)")
+    return value
+
+
 def _default_out(data: Path) -> str:
     """OUT when --out is not given: [publish] target of feedpub.toml, else the folder public (a
     feedpub.toml that cannot be read is reported by the build itself)."""
@@ -276,7 +286,7 @@ def check(
 
 @app.command()
 def serve(
-    out: Path = typer.Argument(Path("public"), envvar=_env("OUT"), show_envvar=True,
+    out: Path = typer.Argument(Path("public"), envvar=_env("OUT"), show_envvar=True, callback=_local_folder,
                                help="Output directory to serve (as written by feedpub build)."),
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, envvar=_env("PORT"),
                              help="TCP port (0 picks a free one)."),
@@ -304,7 +314,7 @@ def snippet(
 
 @app.command()
 def validate(
-    out: Path = typer.Argument(Path("public"), envvar=_env("OUT"), show_envvar=True,
+    out: Path = typer.Argument(Path("public"), envvar=_env("OUT"), show_envvar=True, callback=_local_folder,
                                help="Output directory to check (as written by feedpub build)."),
     expect_offset: Optional[str] = typer.Option(None, "--expect-offset", metavar="+HH:MM", envvar=_env("EXPECT_OFFSET"),
                                                 help="Require every date to carry this UTC offset, e.g. +07:00."),

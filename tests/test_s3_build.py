@@ -286,3 +286,15 @@ def test_a_bad_s3_target_on_the_command_line_is_a_usage_error_that_quotes_no_cre
                          ("s3://ab/news", "'ab' is not a bucket name"), ("s3://feeds/a/../b", "has an empty, . or ..")):
         proc = run_cli("build", "--data", fixture_site, "--out", target, "--now", NOW_ARG, cwd=tmp_path)
         assert proc.returncode == 2 and says in proc.stderr and SECRET not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("command", ["validate", "serve"])
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_a_command_that_reads_a_local_folder_refuses_a_bucket_target(tmp_path, monkeypatch, command, how):
+    """FEEDPUB_OUT=s3://… set for build must not make serve or validate look for a folder "s3:"."""
+    if how == "environment":
+        monkeypatch.setenv("FEEDPUB_OUT", "s3://news/feeds")
+    proc = run_cli(*([command, "s3://news/feeds"] if how == "argument" else [command]), cwd=tmp_path, timeout=30)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"feedpub: {command}: Invalid value for 'out': s3://news/feeds is a bucket target: ")
+    assert not (tmp_path / "s3:").exists()
