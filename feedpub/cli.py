@@ -109,14 +109,41 @@ _METRICS = dict(envvar=_env("METRICS"), metavar="FILE",
                      "collector; replaced atomically).")
 
 
-def _start(command: str, *, site: Path | None = None, out: Path | None = None, report: Path | None = None,
+def _start(command: str, *, site: Path | None = None, out: Path | str | None = None, report: Path | None = None,
            metrics: Path | None = None, cache: str | None = None) -> None:
     from .runreport import Run
     _Command.run = Run(command, time.time(), str(site) if site is not None else None,
                        str(out) if out is not None else None)
     _Command.report, _Command.metrics, _Command.cache = report, metrics, cache
-    if out is not None:
+    if out is not None and not _is_bucket(out):
         _outside_out(out, report, metrics)
+
+
+def _is_bucket(out: Path | str) -> bool:
+    """OUT names a bucket prefix (s3://…), not a folder."""
+    return isinstance(out, str) and out[:5].lower() == "s3://"
+
+
+def _local_folder(value: Path) -> Path:
+    """serve and validate read a folder on this machine: a bucket target (FEEDPUB_OUT set for
+    build, say) is a usage error that says so, not a folder named "s3:"."""
+    if str(value)[:3].lower() == "s3:":
+        shown = "s3://" + str(value)[3:].lstrip("/")           # a Path keeps one slash of the two
+        raise typer.BadParameter(f"{shown} is a bucket target: this command reads a folder on this machine "
+                                 "(expected the folder a build wrote, e.g. public)")
+    return value
+
+
+def _default_out(data: Path) -> str:
+    """OUT when --out is not given: [publish] target of feedpub.toml, else the folder public (a
+    feedpub.toml that cannot be read is reported by the build itself)."""
+    from .config import load_config
+    from .errors import FeedpubError
+    try:
+        publish = load_config(data).publish
+    except (FeedpubError, OSError):
+        return "public"
+    return str(publish.target) if publish is not None and publish.target is not None else "public"
 
 
 def _outside_out(out: Path, report: Path | None, metrics: Path | None) -> None:
@@ -134,7 +161,9 @@ def _outside_out(out: Path, report: Path | None, metrics: Path | None) -> None:
 @app.command()
 def build(
     data: Path = typer.Option(Path("data"), "--data", **_DATA),
-    out: Path = typer.Option(Path("public"), "--out", envvar=_env("OUT"), help="Output directory for the feeds."),
+    out: Optional[str] = typer.Option(None, "--out", envvar=_env("OUT"), show_default=False,
+                                      help="Output directory for the feeds, or s3://BUCKET/PREFIX for a bucket of "
+                                           "an S3-compatible store (default: [publish] target, else public)."),
     now: Optional[str] = typer.Option(None, "--now", metavar="DATETIME", envvar=_env("NOW"), help=_NOW_HELP),
     strict: bool = typer.Option(False, "--strict", envvar=_env("STRICT"),
                                 help="Publish nothing if any record is rejected (exit 3)."),
@@ -143,15 +172,17 @@ def build(
     wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", callback=_wait_seconds, envvar=_env("WAIT"),
                                help="How long to wait for another run's lock, 0 to 86400 (exit 4 after)."),
     state: Optional[Path] = typer.Option(None, "--state", envvar=_env("STATE"),
-                                         help=f"Cache file for fast reruns (default: OUT/{STATE_NAME})."),
+                                         help=f"Cache file for fast reruns (default: OUT/{STATE_NAME}; for a "
+                                              "bucket, under ~/.local/state/feedpub/s3/)."),
     full: bool = typer.Option(False, "--full", envvar=_env("FULL"), help="Ignore the cache and read every record file."),
     report: Optional[Path] = typer.Option(None, "--report", **_REPORT),
     metrics: Optional[Path] = typer.Option(None, "--metrics", **_METRICS),
 ) -> None:
     """Build every feed of the site into OUT (exit 0 ok, 1 records rejected, 3 nothing published, 4 locked)."""
     from .pipeline import build as run_build
-    _start("build", site=data, out=out, report=report, metrics=metrics,
-           cache=str(state if state is not None else out / STATE_NAME))
+    out = out if out is not None else _default_out(data)
+    cache = None if _is_bucket(out) else str(Path(out) / STATE_NAME)     # a bucket's cache: s3/route.py says
+    _start("build", site=data, out=out, report=report, metrics=metrics, cache=str(state) if state is not None else cache)
     from . import progress
     watcher = _terminal_progress(quiet)
     try:
@@ -178,7 +209,9 @@ def build(
 @app.command()
 def watch(
     data: Path = typer.Option(Path("data"), "--data", **_DATA),
-    out: Path = typer.Option(Path("public"), "--out", envvar=_env("OUT"), help="Output directory for the feeds."),
+    out: Optional[str] = typer.Option(None, "--out", envvar=_env("OUT"), show_default=False,
+                                      help="Output directory for the feeds (default: [publish] target, else public; "
+                                           "a folder on this machine, not a bucket)."),
     strict: bool = typer.Option(False, "--strict", envvar=_env("STRICT"),
                                 help="Publish nothing from a rebuild in which a record is rejected."),
     quiet: bool = typer.Option(False, "--quiet", "-q", envvar=_env("QUIET"),
@@ -193,7 +226,13 @@ def watch(
 ) -> None:
     """Build, then rebuild OUT whenever the site or its database changes, until stopped (SIGTERM: exit 0 once
     the current rebuild has published; SIGHUP: read feedpub.toml again; exit 3 if it cannot start)."""
+    from .errors import UsageError
     from .watch import run as run_watch
+    out = out if out is not None else _default_out(data)
+    if _is_bucket(out):
+        raise UsageError(f"{out} is a bucket target: feedpub watch publishes into a folder on this machine "
+                         "(expected --out DIR; a bucket is published by `feedpub build` from the timer)")
+    out = Path(out)
     _Command.cache = str(state if state is not None else out / STATE_NAME)
     _outside_out(out, report, metrics)
     status = run_watch(data, out, state_path=state, wait=wait, strict=strict, full=full, quiet=quiet, report=report,
@@ -236,7 +275,7 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
-def summary_lines(report, out: Path) -> list[str]:
+def summary_lines(report, out: Path | str) -> list[str]:
     """What a build prints when all is well: each language feed file, the category feeds summed up,
     then what was read and written (record files and database rows alike)."""
     if report.skipped:
@@ -245,7 +284,8 @@ def summary_lines(report, out: Path) -> list[str]:
     for feed in report.feeds:
         if feed.category is None:
             state = "updated" if feed.changed else "unchanged"
-            lines.append(f"{out / feed.path}: {_count(feed.items, 'item')}, {state}")
+            where = f"{report.out}/{feed.path}" if _is_bucket(report.out) else Path(out) / feed.path
+            lines.append(f"{where}: {_count(feed.items, 'item')}, {state}")
     category_feeds = {(f.lang, f.category) for f in report.feeds if f.category is not None}
     if category_feeds:
         updated = sum(f.changed for f in report.feeds if f.category is not None)
@@ -280,7 +320,7 @@ def check(
 
 @app.command()
 def serve(
-    out: Path = typer.Argument(Path("public"), envvar=_env("OUT"), show_envvar=True,
+    out: Path = typer.Argument(Path("public"), envvar=_env("OUT"), show_envvar=True, callback=_local_folder,
                                help="Output directory to serve (as written by feedpub build)."),
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, envvar=_env("PORT"),
                              help="TCP port (0 picks a free one)."),
@@ -308,7 +348,7 @@ def snippet(
 
 @app.command()
 def validate(
-    out: Path = typer.Argument(Path("public"), envvar=_env("OUT"), show_envvar=True,
+    out: Path = typer.Argument(Path("public"), envvar=_env("OUT"), show_envvar=True, callback=_local_folder,
                                help="Output directory to check (as written by feedpub build)."),
     expect_offset: Optional[str] = typer.Option(None, "--expect-offset", metavar="+HH:MM", envvar=_env("EXPECT_OFFSET"),
                                                 help="Require every date to carry this UTC offset, e.g. +07:00."),

@@ -54,6 +54,7 @@ class Config:
     feed_id_base: str = ""        # feeds_url as written: feed ids derive from it
     source: Any = None            # database.SourceConfig from the [source] table, or None (records from files)
     limits: Limits = DEFAULT_LIMITS   # limits.py's table, with the [limits] table applied
+    publish: Any = None           # publishconfig.PublishConfig from the [publish] table, or None (the defaults)
 
     def __post_init__(self) -> None:
         if not self.id_base:
@@ -77,7 +78,8 @@ class Config:
 # Every key feedpub reads, per table: anything else is a mistake worth stopping for (a misspelt
 # max_items would otherwise do nothing at all).
 KNOWN_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("site", "languages", "html", "source", "limits"),    # [source], [source.columns]: sourceconfig.py
+    "": ("site", "languages", "html", "source", "limits", "publish"),   # [source]: sourceconfig.py;
+    # [publish], [publish.cache_control]: publishconfig.py
     "site": ("base_url", "feeds_url", "timezone", "date_order", "max_items", "title", "hub", "category_feeds"),
     "languages.*": ("title", "description", "author", "copyright", "link"),
 }
@@ -190,6 +192,10 @@ def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = No
     if "source" in data:                    # the database extra is imported only when a source is opened
         from .sourceconfig import parse_source
         source = parse_source(data["source"], Path(site_dir) if site_dir is not None else Path.cwd())
+    publish = None
+    if "publish" in data:                   # a site that publishes to a folder never reads this module
+        from .publishconfig import parse_publish
+        publish = parse_publish(data["publish"])
     return Config(
         base_url=base_url,
         feeds_url=feeds_url or f"{base_url}/feeds",
@@ -206,6 +212,7 @@ def parse_config(text: str, *, fingerprint: str = "", site_dir: Path | None = No
         date_order=date_order,
         source=source,
         limits=limits,
+        publish=publish,
     )
 
 

@@ -133,15 +133,18 @@ class DateError(ValueError):
 class OutputConflictError(PublishError):
     """Files feedpub would write exist in OUT and are not its own: nothing was published."""
 
-    def __init__(self, out_dir, conflicts: list[tuple[str, str]]):
+    def __init__(self, out_dir, conflicts: list[tuple[str, str]], *, manifest: str | None = None):
         self.out_dir = out_dir
         self.conflicts = list(conflicts)
         shown = "; ".join(f"{path} {reason}" for path, reason in self.conflicts[:5])
         more = f" (and {len(self.conflicts) - 5} more)" if len(self.conflicts) > 5 else ""
-        super().__init__(
-            f"{out_dir}: {shown}{more}: nothing was published; feedpub overwrites only files it wrote itself "
-            f"(listed in {out_dir}/{MANIFEST}): move the file away, or give feedpub an "
-            "output directory (or a folder of it) of its own")
+        if manifest is None:            # a folder
+            how = (f"files it wrote itself (listed in {out_dir}/{MANIFEST}): move the file away, or "
+                   "give feedpub an output directory (or a folder of it) of its own")
+        else:                           # a bucket prefix, whose manifest is there
+            how = (f"objects it wrote itself (listed in {manifest}): move the object away, or give feedpub a "
+                   "prefix of its own")
+        super().__init__(f"{out_dir}: {shown}{more}: nothing was published; feedpub overwrites only {how}")
 
 
 class PlaceholderDateError(DateError):

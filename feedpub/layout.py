@@ -21,9 +21,10 @@ from typing import Iterable
 
 from .model import FeedUrls
 
-__all__ = ["CACHE_JOURNALS", "FEED_FILES", "FORMATS", "INDEX", "LEGACY_CACHE", "LOCK_NAME", "MANIFEST", "OPML",
-           "PRIVATE_DIR", "STATE_NAME", "STYLESHEET", "TEMP_NAME", "TMP_SUFFIX", "FeedFormat", "OutPath",
-           "feed_dir", "feed_files", "feed_urls", "is_feed_file", "out_paths", "stylesheet_href", "temp_name"]
+__all__ = ["CACHE_JOURNALS", "FEED_FILES", "FORMATS", "INDEX", "KINDS", "LEGACY_CACHE", "LOCK_NAME", "MANIFEST",
+           "OPML", "PRIVATE_DIR", "STATE_NAME", "STYLESHEET", "TEMP_NAME", "TMP_SUFFIX", "FeedFormat", "FileKind",
+           "OutPath", "feed_dir", "feed_files", "feed_urls", "is_feed_file", "kind_of", "out_paths", "stylesheet_href",
+           "temp_name"]
 
 INDEX = "index.html"          # the human-readable page of a feed folder, and of OUT itself
 OPML = "feeds.opml"
@@ -83,6 +84,33 @@ def stylesheet_href(lang: str, slug: str | None = None) -> str:
 def feed_urls(feeds_url: str, lang: str, slug: str | None = None) -> FeedUrls:
     """Where one feed's files are published: feeds_url (OUT as the world sees it) plus their paths."""
     return FeedUrls(**{key: f"{feeds_url}/{rel}" for key, rel in feed_files(lang, slug).items()})
+
+
+@dataclass(frozen=True, slots=True)
+class FileKind:
+    """One kind of file feedpub publishes: the name it has in OUT, the media type it is served as
+    (UTF-8, always), and how long a cache may keep it by default (an object store's
+    Cache-Control; [publish.cache_control] sets it per kind, by key)."""
+
+    key: str                  # names the kind in [publish.cache_control]
+    file: str                 # the file name every file of this kind has
+    media_type: str
+    cache_control: str
+
+
+FEED_CACHE_CONTROL = "public, max-age=300"        # a reader sees a new item within five minutes
+KINDS = (
+    *(FileKind(f.key, f.file, f.media_type, FEED_CACHE_CONTROL) for f in FORMATS),
+    FileKind("page", INDEX, "text/html", FEED_CACHE_CONTROL),
+    FileKind("opml", OPML, "text/x-opml", "public, max-age=3600"),
+    FileKind("stylesheet", STYLESHEET, "text/css", "public, max-age=86400"),   # changes only with feedpub
+)
+_KIND_BY_FILE = {kind.file: kind for kind in KINDS}
+
+
+def kind_of(relpath: str) -> FileKind:
+    """The kind of a file feedpub publishes, from its name (KeyError for a name feedpub never writes)."""
+    return _KIND_BY_FILE[relpath.rsplit("/", 1)[-1]]
 
 
 @dataclass(frozen=True, slots=True)

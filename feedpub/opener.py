@@ -6,7 +6,11 @@ files, the manifest, the cache's header, a SQLite source, the files `feedpub
 validate` checks) is opened here without blocking (O_NONBLOCK), checked with
 fstat to be a regular file, and read up to a cap. `KINDS` lists each kind of
 file with its cap and the error it becomes; every OSError turns into that
-error, naming the path and the system's message.
+error, naming the path and the system's message. The caps on what a site
+writes are limits of the one limits table (limits.py: config_bytes,
+validate_file_bytes, json_file_bytes, jsonl_line_bytes), named in the message;
+only feedpub's own files (the manifest, the cache's header) have caps of their
+own here, against damage.
 """
 from __future__ import annotations
 
@@ -16,19 +20,22 @@ import stat
 from dataclasses import dataclass
 
 from .errors import CacheError, ConfigError, FeedpubError, PublishError, SourceError
+from .limits import DEFAULTS, over
 
 __all__ = ["CACHE_HEADER", "CONFIG", "DATABASE", "FEED", "KINDS", "MANIFEST_FILE", "RECORD_FILE", "RECORD_STREAM",
-           "InputKind", "UnusableFile", "check_input", "describe", "open_regular", "read_capped", "read_input"]
+           "InputKind", "UnusableFile", "check_input", "describe", "open_regular", "problem", "read_capped",
+           "read_input"]
 
-# The caps: what feedpub reads of each kind of file, at most (bytes).
-CONFIG_MAX_BYTES = 1 << 20            # feedpub.toml
+# The caps on feedpub's own files (bytes): not inputs a site writes, so not in the limits table.
 MANIFEST_MAX_BYTES = 64 << 20         # the manifest (layout.MANIFEST): one path per published file
 CACHE_HEADER_BYTES = 100              # the SQLite header, where the application id is
-FEED_MAX_BYTES = 256 << 20            # one file `feedpub validate` checks
 
 
 class UnusableFile(OSError):
-    """A path that is there but is not a regular file, or is larger than feedpub reads of it."""
+    """A path that is there but is not a regular file, or is larger than feedpub reads of it
+    (then `size` is how large)."""
+
+    size: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +44,10 @@ class InputKind:
     cap: int | None                     # bytes read at most; None: opened and checked, read by its own reader
     error: type[FeedpubError] | None    # what an OSError becomes; None: the caller reports it for that input
     expected: str = ""                  # what the message says was expected, where the name alone does not
+    limit: str = ""                     # the limits table's entry that is its cap, if a site writes it
 
 
-CONFIG = InputKind("feedpub.toml", CONFIG_MAX_BYTES, ConfigError)
+CONFIG = InputKind("feedpub.toml", DEFAULTS["config_bytes"], ConfigError, limit="config_bytes")
 # Record files are capped by the site's own limits (limits.py: json_file_bytes for a *.json file,
 # measured on the open descriptor before a byte is read; jsonl_line_bytes for each line of a *.jsonl).
 RECORD_FILE = InputKind("a *.json record file", None, None)           # one problem for that file
@@ -48,7 +56,8 @@ MANIFEST_FILE = InputKind("the manifest", MANIFEST_MAX_BYTES, PublishError)
 CACHE_HEADER = InputKind("the cache", CACHE_HEADER_BYTES, CacheError)
 DATABASE = InputKind("a SQLite source database", None, SourceError,   # SQLite reads it; checked only
                      "a SQLite database file")
-FEED = InputKind("a feed file to validate", FEED_MAX_BYTES, None)     # a finding for that file
+FEED = InputKind("a feed file to validate", DEFAULTS["validate_file_bytes"], None,   # a finding for that file
+                 limit="validate_file_bytes")
 KINDS = (CONFIG, RECORD_FILE, RECORD_STREAM, MANIFEST_FILE, CACHE_HEADER, DATABASE, FEED)
 
 
@@ -77,7 +86,18 @@ def _size(n: int) -> str:
 
 
 def too_big(size: int, cap: int) -> UnusableFile:
-    return UnusableFile(errno.EFBIG, f"{_size(size)}, more than the {_size(cap)} feedpub reads of such a file")
+    exc = UnusableFile(errno.EFBIG, f"{_size(size)}, more than the {_size(cap)} feedpub reads of such a file")
+    exc.size = size
+    return exc
+
+
+def problem(kind: InputKind, exc: OSError) -> str:
+    """What went wrong reading a file of this kind, for a message after its name: over its limit
+    (named, with how to change it), or "cannot be read: " and the system's words."""
+    size = getattr(exc, "size", None)
+    if kind.limit and size is not None:
+        return over(kind.limit, f"is {size:,} bytes")
+    return f"cannot be read: {exc.strerror or exc}"
 
 
 def open_regular(path: str | os.PathLike, *, cap: int | None = None, dir_fd: int | None = None,
@@ -146,7 +166,7 @@ def read_file(path: str | os.PathLike, *, cap: int | None, dir_fd: int | None = 
 def _failure(kind: InputKind, shown, exc: OSError) -> FeedpubError:
     error = kind.error or FeedpubError
     expected = f" (expected {kind.expected})" if kind.expected else ""
-    return error(f"{shown}: cannot be read: {exc.strerror or exc}{expected}")
+    return error(f"{shown}: {problem(kind, exc)}{expected}")
 
 
 def read_input(path: str | os.PathLike, kind: InputKind, *, cap: int | None = None, dir_fd: int | None = None,

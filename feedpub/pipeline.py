@@ -5,7 +5,8 @@ A build runs four named stages, each a function with typed input and output:
     ingest   record files -> the index -> Ingested (ingest/stage.py)
     models   Ingested -> per-language and per-category Feed models (feeds.build_feeds)
     render   Feed models -> (path, bytes) of every file of OUT (render.render_outputs)
-    publish  bytes -> atomic files in OUT, the manifest kept (publish.publish_files)
+    publish  bytes -> atomic files in OUT, the manifest kept (publish.publish_files), or
+             objects under a bucket prefix, its manifest in the bucket (s3/route.py)
 
 Heavy modules (msgspec, feedgen, lxml, Jinja2) are imported only when a stage
 needs them, so a run with nothing to do costs a walk of the record files and
@@ -63,6 +64,9 @@ class BuildReport:
     files_read: int = 0                                    # record files (re)read by this run
     skipped: bool = False                                  # nothing changed: no file was touched
     files_changed: int = 0                                 # files of OUT (feeds and pages) rewritten
+    updated: list[str] = field(default_factory=list)       # those files
+    removed: list[str] = field(default_factory=list)       # files of OUT deleted: no longer produced
+    out: str = ""                                          # where: the folder, or the s3:// target
     source_rows: int = 0                                   # rows of the [source] database read in full
     pings: list = field(default_factory=list)              # WebSub results
     next_due: float | None = None                          # when a scheduled article comes due (Unix seconds)
@@ -105,11 +109,14 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = 
                        records=checked.records, files_read=checked.files_read)
 
 
-def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "public", *,
+def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike | None = None, *,
           now: datetime | str | None = None, strict: bool = False, state_path: str | os.PathLike | None = None,
           wait: float = DEFAULT_WAIT, full: bool = False, ping_deadline: float | None = None,
           config: Config | None = None, source=None) -> BuildReport:
     """Publish every feed of the site in SITE into OUT; see BuildReport.
+
+    OUT is a folder, or a string `s3://BUCKET/PREFIX` naming a bucket prefix of an S3-compatible
+    store; None means `[publish] target` of feedpub.toml, else the folder "public".
 
     A long-running caller (`feedpub watch`) keeps its state warm: config, the site's Config it
     already loaded (instead of reading feedpub.toml again); source, an open
@@ -124,12 +131,18 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
     UsageError (a bad `now` string, or OUT or the cache inside SITE/articles) or RejectedError (strict and some record
     rejected); in each case no feed was changed.
     """
-    site_dir, out_dir = Path(site_dir), Path(out_dir)
+    site_dir = Path(site_dir)
     if not (isinstance(wait, (int, float)) and 0 <= wait <= 86400):       # NaN fails both comparisons
         raise ValueError(f"wait must be a number of seconds from 0 to 86400, not {wait!r}")
     config = load_config(site_dir) if config is None else config
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
+    target = _bucket_target(out_dir, config)
+    if target is not None:
+        report = _build_to_bucket(config, site_dir, target, files, now_ts, strict=strict, state_path=state_path,
+                                  wait=wait, full=full)
+        return _after_lock(config, report, ping_deadline)
+    out_dir = Path(out_dir if out_dir is not None else "public")
     _refuse_output_among_records(site_dir, out_dir, state_path)
     state_rel = _cache_place(out_dir, state_path)
     if strict and files.problems:
@@ -159,6 +172,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
                 report.warnings[:0] = files.skipped
                 report.warnings += out.warnings
                 report.problems[:0] = files.problems
+                report.out = str(out_dir)
             except BaseException as exc:
                 if cache is not None:             # a run that publishes nothing leaves nothing it made
                     cache.undo()
@@ -171,9 +185,79 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "pu
                     cache.close()
     finally:
         out.close()
-    # Outside the lock: a slow or dead hub must not keep the next run from publishing.
+    return _after_lock(config, report, ping_deadline)
+
+
+def _after_lock(config: Config, report: BuildReport, ping_deadline: float | None) -> BuildReport:
+    """What follows a publish, outside the lock (a slow or dead hub or CDN must not keep the next
+    run from publishing): the WebSub pings, the CDN purge hook with every file updated or removed."""
     if config.hub and report.changed:
         report.pings = _ping(config, report.changed, ping_deadline)
+    purge_command = config.publish.purge_command if config.publish is not None else ()
+    if purge_command and (report.updated or report.removed):
+        from .purge import purge
+        report.warnings += purge(purge_command, [config.out_url(rel) for rel in report.updated + report.removed])
+    return report
+
+
+def _bucket_target(out_dir, config: Config):
+    """The bucket prefix a build publishes to (publishconfig.S3Target), or None for a folder."""
+    if out_dir is not None and not isinstance(out_dir, str):
+        return None
+    from .publishconfig import TargetError, chosen_target
+    try:
+        return chosen_target(out_dir, config.publish)
+    except TargetError as exc:
+        raise UsageError(f"--out: {exc}") from None
+
+
+def _build_to_bucket(config: Config, site_dir: Path, target, files: SiteFiles, now_ts: float, *, strict: bool,
+                     state_path, wait: float, full: bool) -> BuildReport:
+    """build() for a bucket prefix: the same stages, the cache and the lock on this machine (by
+    default in a folder of their own for this target, s3/route.py), the publish to the bucket.
+    Nothing in a local OUT is looked at."""
+    from .publishconfig import DEFAULT_PUBLISH
+    from .s3.route import BucketRoute
+    route = BucketRoute(target, config.publish or DEFAULT_PUBLISH)      # boto3 is imported here
+    state_file, default_place = route.state_path(state_path)
+    _refuse_output_among_records(site_dir, None, state_file)
+    if strict and files.problems:
+        raise RejectedError([str(p) for p in files.problems])
+    folder = Tree.open(state_file.parent, what="the cache's folder")
+    try:
+        with OutputLock(folder, wait) as lock:
+            cache = None
+            try:
+                cache = Cache(state_file, private=default_place, tree=folder, rel=state_file.name)
+                cache.open(version=_version(), fingerprint=config.fingerprint)
+                if config.source is not None:
+                    report = _build_with_source(config, site_dir, route, cache, files, now_ts, strict=strict,
+                                                full=full, inherited=(lock.fd,), owned=frozenset())
+                elif not full and cache.state.nothing_to_do(files=files.digest, source=None, now_ts=now_ts,
+                                                            next_due=cache.state.next_due,
+                                                            intact=partial(_intact, route, cache.state)):
+                    report = _stored_report(cache.state)
+                    if strict and report.problems:
+                        raise RejectedError(report.errors)
+                else:
+                    ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
+                    report = _rebuild(config, route, cache, files, ingested, now_ts, strict=strict, full=full)
+                report.warnings[:0] = files.skipped
+                report.warnings += route.warnings
+                report.problems[:0] = files.problems
+                report.out = str(target)
+            except BaseException as exc:
+                if cache is not None:             # a run that publishes nothing leaves nothing it made here
+                    cache.undo()
+                folder.undo()
+                if cache is not None and disk_full(exc):
+                    raise cache.full() from None
+                raise
+            finally:
+                if cache is not None:
+                    cache.close()
+    finally:
+        folder.close()
     return report
 
 
@@ -204,7 +288,7 @@ def _open_cache(out: Tree, state_path, state_rel: str | None, config: Config) ->
     return cache.open(version=_version(), fingerprint=config.fingerprint)
 
 
-def _refuse_output_among_records(site_dir: Path, out_dir: Path, state_path) -> None:
+def _refuse_output_among_records(site_dir: Path, out_dir: Path | None, state_path) -> None:
     """OUT or the cache inside SITE/articles: the next run would read what this one writes (feed.json,
     a cache named *.json) as records."""
     articles = os.path.realpath(site_dir / "articles")
@@ -213,7 +297,7 @@ def _refuse_output_among_records(site_dir: Path, out_dir: Path, state_path) -> N
         real = os.path.realpath(path)
         return real == articles or real.startswith(articles.rstrip(os.sep) + os.sep)
 
-    if inside(out_dir):
+    if out_dir is not None and inside(out_dir):
         raise UsageError(f"{out_dir}: the output folder is inside {site_dir / 'articles'}, where every *.json file "
                          "is read as records (expected an output folder outside it, such as public)")
     if state_path is not None and inside(state_path):
@@ -225,6 +309,14 @@ def _ping(config: Config, changed: list[str], deadline: float | None) -> list:
     from .websub import DEFAULT_DEADLINE, ping_hub
     return ping_hub(config.hub, [config.out_url(rel) for rel in changed], user_agent=f"feedpub/{_version()}",
                     deadline=DEFAULT_DEADLINE if deadline is None else deadline)
+
+
+def _intact(out, last: RunState, outputs: dict[str, tuple[int, int]] | None = None) -> bool:
+    """The files the last run published are as it left them: in a folder, each file's size and
+    mtime; in a bucket, the manifest (s3/route.py: one request)."""
+    if isinstance(out, Tree):
+        return _outputs_intact(out, last.outputs if outputs is None else outputs)
+    return out.unchanged_since(last)
 
 
 def _outputs_intact(out: Tree, outputs: dict[str, tuple[int, int]]) -> bool:
@@ -273,7 +365,7 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
             full = True
 
 
-def _build_with_source(config: Config, site_dir: Path, out: Tree, cache: Cache, files: SiteFiles, now_ts: float, *,
+def _build_with_source(config: Config, site_dir: Path, out, cache: Cache, files: SiteFiles, now_ts: float, *,
                        strict: bool, full: bool, inherited: tuple[int, ...],
                        owned: frozenset[str], warm=None) -> BuildReport:
     """A site whose records (some or all) are in a database: the database says, through the
@@ -285,7 +377,7 @@ def _build_with_source(config: Config, site_dir: Path, out: Tree, cache: Cache, 
     with SourceView(config, now_ts, last.file_keys, source=warm) as view:
         due = min((d for d in (last.file_due, view.next_due) if d is not None), default=None)
         if not full and last.nothing_to_do(files=files.digest, source=view.fingerprint, now_ts=now_ts, next_due=due,
-                                           intact=partial(_outputs_intact, out)):
+                                           intact=partial(_intact, out, last)):
             report = _stored_report(last)
             if strict and report.problems:
                 raise RejectedError(report.errors)
@@ -300,11 +392,12 @@ def _build_with_source(config: Config, site_dir: Path, out: Tree, cache: Cache, 
     return report
 
 
-def _rebuild(config: Config, out: Tree, cache: Cache, files: SiteFiles, ingested, now_ts: float, *,
+def _rebuild(config: Config, out, cache: Cache, files: SiteFiles, ingested, now_ts: float, *,
              strict: bool, full: bool, owned: frozenset[str] = frozenset(),
              source=None) -> BuildReport:
     """From what ingest chose to published files: the models, render and publish stages (or
-    nothing at all when no feed's content changed). source: the database's SourceState, if any."""
+    nothing at all when no feed's content changed). out: OUT's Tree, or a bucket's BucketRoute.
+    source: the database's SourceState, if any."""
     last = cache.state
     last_outputs, last_digests = last.outputs, last.feeds
     if strict and ingested.problems:
@@ -316,10 +409,11 @@ def _rebuild(config: Config, out: Tree, cache: Cache, files: SiteFiles, ingested
     # A file changed too recently to trust its mtime is read again next run: no digest, no no-op.
     state = RunState(indexed=True, files=None if ingested.racy else files.digest, now_ts=now_ts,
                      next_due=ingested.next_due, feeds=digests, layout=layout, outputs=last_outputs,
-                     summary=last.summary, source=last.source, file_keys=last.file_keys, file_due=last.file_due)
+                     summary=last.summary, source=last.source, file_keys=last.file_keys, file_due=last.file_due,
+                     bucket=last.bucket)
     if source is not None:
         state.source, state.file_keys, state.file_due = source.fingerprint, list(source.file_keys), source.file_due
-    same_feeds = (not full and last_outputs and last.layout == layout and _outputs_intact(out, last_outputs))
+    same_feeds = (not full and last_outputs and last.layout == layout and _intact(out, last))
     if same_feeds and digests == last_digests:
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.
@@ -334,10 +428,15 @@ def _rebuild(config: Config, out: Tree, cache: Cache, files: SiteFiles, ingested
                      if last_digests.get(feed_key(*key)) == digests[feed_key(*key)]) if same_feeds else frozenset()
     feeds = build_feeds(config, ingested.chosen, ingested.translations, version=_version(), unrendered=kept)
     planned = planned_outputs(feeds)
-    remove_stale_temps(out, folders_of(owned | planned))
     progress.stage("rendering and publishing")
-    changed = publish_files(out, progress.counted(render_outputs(config, feeds, kept=kept)), planned=planned,
-                            owned=owned)
+    rendered = progress.counted(render_outputs(config, feeds, kept=kept))
+    if isinstance(out, Tree):
+        remove_stale_temps(out, folders_of(owned | planned))
+        changed = publish_files(out, rendered, planned=planned, owned=owned)
+        report.removed = sorted(owned - planned)
+    else:
+        changed = out.publish(rendered, planned)
+        report.removed = out.removed
     reports = {}
     for feed in feeds:
         newest = feed.entries[0].article.published.timestamp() if feed.entries else None
@@ -347,12 +446,16 @@ def _rebuild(config: Config, out: Tree, cache: Cache, files: SiteFiles, ingested
                                           feed.category_slug, key, newest)
     report.feeds = [reports[rel] for rel in sorted(reports)]
     report.files_changed = sum(changed.values())
+    report.updated = sorted(rel for rel, done in changed.items() if done)
     try:                        # published: from here on, nothing may turn the run into "nothing published"
-        outputs = {}
-        for rel in sorted(planned):
-            st = out.lstat(rel)
-            outputs[rel] = (st.st_size, st.st_mtime_ns)
-        state.outputs = outputs
+        if isinstance(out, Tree):
+            outputs = {}
+            for rel in sorted(planned):
+                st = out.lstat(rel)
+                outputs[rel] = (st.st_size, st.st_mtime_ns)
+            state.outputs = outputs
+        else:
+            state.outputs, state.bucket = out.outputs(), out.record()
         state.summary = _summary(report, feeds=[f.row() for f in report.feeds])
         cache.save(state)
     except (OSError, sqlite3.Error) as exc:

@@ -49,6 +49,9 @@ class RunState:
     source: str | None = None                    # the [source] selection's fingerprint
     file_keys: list[str] = field(default_factory=list)      # translation keys of the record files' stories
     file_due: float | None = None                # the record files' own next scheduled article
+    # A bucket target's (s3/route.py): where (its endpoint and s3:// URL), and the ETag of the manifest
+    # the last run left there, which a run with nothing to do asks for (one request). None for a folder.
+    bucket: tuple[str, str] | None = None
 
     def belongs_to(self, schema: int, version: str, fingerprint: str) -> bool:
         return (self.schema, self.version, self.fingerprint) == (schema, version, fingerprint)
@@ -140,6 +143,7 @@ READERS: dict[str, Callable[[Any], Any]] = {
     "feeds": _text_map(_text), "layout": _optional(_text),
     "outputs": _optional(_text_map(_row_of(_int, _int))), "summary": _summary,
     "source": _optional(_text), "file_keys": _list_of(_text), "file_due": _optional(_number),
+    "bucket": _optional(_row_of(_text, _text)),
 }
 _FIELDS = {f.name for f in fields(RunState)}
 

@@ -286,3 +286,43 @@ def big_site(tmp_path_factory) -> Path:
     for path in site.rglob("*"):
         os.utime(path, (past, past))
     return site
+
+
+# --- a throwaway S3 server (tests/s3server.py) ----------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """rclone's S3 server on a free loopback port for the whole test run, behind a counting proxy."""
+    import importlib.util
+    import s3server
+    try:
+        if importlib.util.find_spec("boto3") is None:
+            raise s3server.Unavailable("boto3 is not installed (pip install -e '.[test]')")
+        server = s3server.start_s3()
+    except s3server.Unavailable as exc:
+        if os.environ.get("FEEDPUB_REQUIRE_S3") == "1":
+            pytest.fail(f"FEEDPUB_REQUIRE_S3=1 but the S3 server cannot run here: {exc}", pytrace=False)
+        pytest.skip(f"the S3 server cannot run here: {str(exc).splitlines()[0]} (set FEEDPUB_REQUIRE_S3=1 to make "
+                    "this a failure)")
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def s3(s3_server, monkeypatch, no_proxy, tmp_path):
+    """The S3 server with an empty bucket and a fresh request record; this process's AWS_* variables
+    point at it (and at nothing of the machine's own AWS configuration), and a bucket's default cache
+    folder (XDG_STATE_HOME) is in the test's own temporary folder."""
+    import s3server
+    if s3_server.process is None:
+        s3_server.start()
+    s3_server.clear()
+    s3_server.proxy.reset()
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    for name, value in s3server.environment(s3_server).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+    yield s3_server
+    s3_server.proxy.fault = None

@@ -61,6 +61,8 @@ class Input:
     rows: list[dict] = field(default_factory=list)              # database rows (author as JSON text)
     config: str = ""                                             # appended to the site's feedpub.toml
     validate: dict[str, bytes] = field(default_factory=dict)    # files for `feedpub validate`
+    validate_sparse: dict[str, int] = field(default_factory=dict)   # such files, NAME -> size, all NUL bytes
+    config_pad: int = 0                                          # bytes of comment appended to feedpub.toml
     sparse: dict[str, int] = field(default_factory=dict)        # articles/NAME -> size, all NUL bytes
 
 
@@ -177,6 +179,16 @@ EXERCISES: dict[str, Exercise] = {
             [nested_text(DEFAULTS["config_depth"] - 4)] * n) + "]\n"), n=200,      # document, [html], list
         over=lambda: Input(config="[html]\nextra_tags = " + nested_text(DEFAULTS["config_depth"] + 1) + "\n"),
         generous=lambda: Input(config="[html]\nextra_tags = " + nested_text(50_000) + "\n")),
+    "config_bytes": Exercise(
+        "config",
+        grow=lambda n: Input(config="".join(f"# note {i:07d}: {'c' * 40}\n" for i in range(n))), n=2_000,
+        over=lambda: Input(config_pad=DEFAULTS["config_bytes"]),
+        generous=lambda: Input(config_pad=64 * DEFAULTS["config_bytes"])),
+    "validate_file_bytes": Exercise(
+        "validate",
+        grow=lambda n: Input(validate={"feed.json": _feed_json([_item(i) for i in range(n)])}), n=500,
+        over=lambda: Input(validate_sparse={"feed.json": DEFAULTS["validate_file_bytes"] + 1}),
+        generous=lambda: Input(validate_sparse={"feed.json": 6 << 30})),
     "validate_json_depth": Exercise(
         "validate",
         grow=lambda n: Input(validate={"feed.json": _feed_json(
@@ -230,6 +242,9 @@ def run(root: Path, ex: Exercise, case: Input) -> Outcome:
         folder.mkdir()
         for name, data in case.validate.items():
             (folder / name).write_bytes(data)
+        for name, size in case.validate_sparse.items():
+            with open(folder / name, "wb") as handle:
+                handle.truncate(size)
         from feedpub.validate import validate_output
         started = time.perf_counter()
         results = validate_output(folder)
@@ -255,7 +270,7 @@ def run(root: Path, ex: Exercise, case: Input) -> Outcome:
         for name, size in case.sparse.items():
             with open(site / "articles" / name, "wb") as handle:
                 handle.truncate(size)
-    (site / "feedpub.toml").write_text(config, encoding="utf-8")
+    (site / "feedpub.toml").write_text(config + "#" * case.config_pad, encoding="utf-8")
     out = root / "out"
     started = time.perf_counter()
     try:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from feedpub.dates import parse_datetime
 from feedpub.database.values import categories_of, instant, record_of, usable_id
 from dbhelp import validate_record
 
@@ -121,3 +122,18 @@ def test_unusable_ids(value):
 def test_text_as_bytes_is_decoded_and_other_values_pass_through():
     assert judged(title=b"B\xc3\xa0i")[0].title == "Bài"
     assert 'field "title": the number 5 is not text' in judged(title=5)[1][0]
+
+
+@pytest.mark.parametrize("value", [
+    datetime(1000, 1, 2, 12, 0), datetime(9999, 12, 30, 12, 0), datetime(2026, 12, 7, 8, 30),
+    datetime(9999, 12, 30, 12, 0, tzinfo=timezone.utc), datetime(1000, 1, 2, tzinfo=timezone(timedelta(hours=7))),
+])
+def test_a_database_datetime_ranks_as_the_same_date_written_in_a_record(value):
+    """One year rule (the dates package's): a typed value and its ISO text mean the same instant."""
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    assert instant(value, tz, "dmy") == parse_datetime(value.isoformat(), tz)[0]
+
+
+@pytest.mark.parametrize("value", [datetime(999, 12, 31, 12, 0), datetime(9999, 12, 31, 23, 0, tzinfo=timezone.utc)])
+def test_a_database_datetime_outside_the_years_feeds_can_write_never_ranks(value):
+    assert instant(value, ZoneInfo("Asia/Ho_Chi_Minh"), "dmy") is None

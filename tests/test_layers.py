@@ -22,7 +22,7 @@ FLOORS: dict[str, int] = {
     "errors": 0, "text": 0, "urls": 0, "layout": 0, "model": 0, "slugs": 0, "version": 0, "configrules": 0,
     "limits": 0, "children": 0, "progress": 0, "extras": 0, "opener": 0, "fsops": 0, "runstate": 0,
     # 1: reading dates and the configuration; the cache file
-    "dates": 1, "htmlpolicy": 1, "config": 1, "sourceconfig": 1, "cache": 1,
+    "dates": 1, "htmlpolicy": 1, "config": 1, "sourceconfig": 1, "publishconfig": 1, "cache": 1,
     # 2: the record rules, the rule of which records a feed carries, and what a feed is made of
     "records": 2, "selection": 2, "feed_digests": 2,
     # 3: ingest: record files -> the index -> chosen Articles
@@ -32,7 +32,7 @@ FLOORS: dict[str, int] = {
     # 5: render: Feed -> bytes
     "render_xml": 5, "feedgen_traps": 5, "render_json": 5, "pages": 5, "render": 5, "forked": 5,
     # 6: publish: bytes -> OUT
-    "manifest": 6, "publish": 6, "websub": 6,
+    "manifest": 6, "publish": 6, "websub": 6, "s3": 6, "purge": 6,
     # 7: the run
     "pipeline": 7,
     # 8: around the run: the command, the preview server, the output checker
@@ -135,7 +135,7 @@ def readme_modules() -> set[str]:
         if not row.startswith("| `"):
             continue
         cell = row.split("|")[1:3]
-        names = re.findall(r"`([a-z_/]+\.py)`", "|".join(cell))
+        names = re.findall(r"`([a-z0-9_/]+\.py)`", "|".join(cell))
         prefix = next((n.rsplit("/", 1)[0] + "/" for n in names if "/" in n), "")
         named |= {n if "/" in n else prefix + n for n in names}
     return {n for n in named if not n.endswith("__init__.py")}

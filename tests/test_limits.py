@@ -336,3 +336,27 @@ def test_the_scan_and_the_full_check_judge_depth_alike(tmp_path, field, value):
     assert built.errors == feedpub.check(site, now=NOW).errors
     deep = value_depth(value) + 1 > DEFAULTS["record_depth"]
     assert any("limit record_depth" in e for e in built.errors) == deep
+
+
+def test_a_chosen_line_that_grew_past_the_limit_since_its_scan_is_not_read_whole(tmp_path):
+    """The second read of a chosen record (ingest/load.py) holds at most jsonl_line_bytes of a
+    line too: a line that grew since the scan means the file changed, and it is read again."""
+    from zoneinfo import ZoneInfo
+    from feedpub.ingest.load import Unloadable, load_articles
+    from feedpub.limits import Limits
+    from feedpub.records import RecordRules
+    path = tmp_path / "articles" / "a.jsonl"
+    path.parent.mkdir()
+    small = json.dumps(record(0)).encode()
+    path.write_bytes(small + b"\n")
+    limits = Limits({**DEFAULTS, "jsonl_line_bytes": len(small) + 10})
+    rules = RecordRules(("vi", "en"), "https://example.vn", ZoneInfo("Asia/Ho_Chi_Minh"), limits=limits)
+    st = path.stat()
+    signature = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+    articles, _ = load_articles(tmp_path, [("articles/a.jsonl", 1, 0, "vi-0")], rules, {"articles/a.jsonl": signature})
+    assert [a.id for a in articles.values()] == ["vi-0"]
+    grown = json.dumps({**record(0), "summary": "x" * 5000}).encode() + b"\n"
+    with open(path, "r+b") as handle:                # rewritten in place: same inode, larger
+        handle.write(grown)
+    with pytest.raises(Unloadable):
+        load_articles(tmp_path, [("articles/a.jsonl", 1, 0, "vi-0")], rules, {"articles/a.jsonl": signature})

@@ -382,6 +382,18 @@ def test_report_and_metrics_inside_out_are_refused_as_build_refuses_them(tmp_pat
         assert not out.exists()
 
 
+def test_a_bucket_target_is_a_usage_error_not_a_folder_named_s3(tmp_path):
+    """watch publishes into a folder it can lock and watch; a bucket (--out, FEEDPUB_OUT or [publish] target)
+    is published by build. Said at once, exit 2, nothing made."""
+    site = copy_site(tmp_path / "site")
+    done = subprocess.run([sys.executable, "-m", "feedpub", "watch", "--data", str(site), "--out", "s3://feeds/vi"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == ("feedpub: s3://feeds/vi is a bucket target: feedpub watch publishes into a folder on this "
+                           "machine (expected --out DIR; a bucket is published by `feedpub build` from the timer)\n")
+    assert list(tmp_path.iterdir()) == [tmp_path / "site"]
+
+
 def test_a_config_that_cannot_be_used_at_the_start_is_exit_3_in_one_line(tmp_path):
     site = copy_site(tmp_path / "site")
     (site / "feedpub.toml").write_text("[site\n", encoding="utf-8")

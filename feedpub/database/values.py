@@ -27,7 +27,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from ..dates import parse_datetime
+from ..dates import parse_datetime, range_problem
 from ..errors import DateError
 from ..limits import too_deep
 from ..records import Problem, RecordRules, plain
@@ -175,12 +175,9 @@ def instant(value: Any, tz, order: str) -> datetime | None:
     """The aware instant a published value stands for under the record rules, or None when they
     reject it (such a row never ranks: it is not a valid record)."""
     if isinstance(value, datetime):           # what parse_datetime makes of the ISO text date_value gives
-        if value.tzinfo is not None and value.utcoffset() is not None:
-            utc = value.astimezone(timezone.utc)
-            if 1000 < utc.year < 9999:
-                return utc
-        elif 1000 < value.year < 9999:
-            return value.replace(tzinfo=tz)
+        aware = value if value.tzinfo is not None and value.utcoffset() is not None else value.replace(tzinfo=tz)
+        if range_problem(aware, tz) is None:  # the dates package's one year rule
+            return aware.astimezone(timezone.utc) if aware is value else aware
     value = date_value(value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return None

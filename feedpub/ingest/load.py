@@ -42,7 +42,7 @@ def load_articles(site_dir: Path, wanted: Iterable[tuple[str, int, int, str]], r
     bad: set[str] = set()
     for path in sorted(by_file):
         spots = sorted(set(by_file[path]))
-        found = _read(Path(site_dir), path, spots, signatures[path], warnings)
+        found = _read(Path(site_dir), path, spots, signatures[path], warnings, rules.limits)
         if found is None:
             bad.add(path)
             continue
@@ -68,8 +68,10 @@ def _duplicates(path: str, line: int, text: bytes) -> list[str]:
 
 
 def _read(site_dir: Path, path: str, spots: list[tuple[int, int, str]], sig,
-          warnings: list[str]) -> list[object] | None:
-    """The decoded value at each spot (or _BAD), or None when the file is no longer the one scanned."""
+          warnings: list[str], limits) -> list[object] | None:
+    """The decoded value at each spot (or _BAD), or None when the file is no longer the one scanned.
+    A line is read up to the limits' jsonl_line_bytes (the scan measured it within them; a longer
+    one now means the file changed since, and it is not held in memory whole)."""
     size, _, inode, _ = sig
     try:
         with open(open_record_file(site_dir / path), "rb") as handle:
@@ -77,6 +79,8 @@ def _read(site_dir: Path, path: str, spots: list[tuple[int, int, str]], sig,
             if st.st_ino != inode or st.st_size < size:
                 return None
             if not path.endswith(".jsonl"):
+                if size > limits.json_file_bytes:
+                    return None
                 data = handle.read(size + 1)
                 if len(data) != size or signature(os.fstat(handle.fileno())) != tuple(sig):
                     return None
@@ -87,7 +91,9 @@ def _read(site_dir: Path, path: str, spots: list[tuple[int, int, str]], sig,
             result: list[object] = []
             for line, offset, _ in spots:
                 handle.seek(offset)
-                text = handle.readline()
+                text = handle.readline(limits.jsonl_line_bytes + 3)     # the line, its CR LF, one byte more
+                if len(text) > limits.jsonl_line_bytes + 2:
+                    return None
                 if offset == 0:
                     text = without_bom(text)
                 try:

@@ -17,7 +17,7 @@ from typing import Iterable
 
 from lxml import etree
 
-from ..opener import FEED, read_file
+from ..opener import FEED, describe, problem, read_file
 from .atom import check_atom, check_atom_entry_document
 from .common import ATOM_NS
 from .jsonfeed import check_jsonfeed
@@ -61,8 +61,9 @@ def validate_output(out_dir: Path, *, expect_offset: str | None = None, spec_onl
             try:
                 data = read_feed(entry.path)
             except OSError as exc:
-                results.append(FileResult(name, "unknown", [Finding(
-                    name, ERROR, f"cannot be read: {exc.strerror or exc} (expected a readable file)")]))
+                said = problem(FEED, exc)
+                tail = "" if said.endswith(")") else " (expected a readable file)"
+                results.append(FileResult(name, "unknown", [Finding(name, ERROR, said + tail)]))
                 continue
             results.append(_validate(data, name, offset, spec_only))
     if not any(r.kind != "skipped" for r in results):
@@ -144,13 +145,7 @@ def _not_a_file(path: Path) -> str:
         return f"unreadable ({exc.strerror or exc})"
     if stat.S_ISLNK(mode):
         return "a link to nothing" if not path.exists() else "a link to something that is not a file"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
-        return "a device"
-    return "not a regular file"
+    return describe(mode)
 
 
 def validate_bytes(data: bytes, name: str, *, expect_offset: str | None = None,
