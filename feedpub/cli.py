@@ -116,7 +116,7 @@ def _start(command: str, *, site: Path | None = None, out: Path | str | None = N
                        str(out) if out is not None else None)
     _Command.report, _Command.metrics, _Command.cache = report, metrics, cache
     if out is not None and not _is_bucket(out):
-        _outside_out(out)
+        _outside_out(out, report, metrics)
 
 
 def _is_bucket(out: Path | str) -> bool:
@@ -146,13 +146,12 @@ def _default_out(data: Path) -> str:
     return str(publish.target) if publish is not None and publish.target is not None else "public"
 
 
-def _outside_out(out: Path) -> None:
+def _outside_out(out: Path, report: Path | None, metrics: Path | None) -> None:
     """--report and --metrics are written after the run, where the operator asked: never inside OUT,
     where they could replace a published feed or page (a usage error, and neither is written)."""
     from .errors import UsageError
     from .fsops import relative_inside
-    for option in ("report", "metrics"):
-        path = getattr(_Command, option)
+    for option, path in (("report", report), ("metrics", metrics)):
         if path is not None and relative_inside(out, path) is not None:
             _Command.report = _Command.metrics = None
             raise UsageError(f"--{option} {path}: inside the output directory {out}, among the files feedpub "
@@ -205,6 +204,41 @@ def build(
         if quiet:
             _err(f"feedpub: {_count(len(result.errors), 'record')} rejected; the others were published")
         raise typer.Exit(EXIT_REJECTED)
+
+
+@app.command()
+def watch(
+    data: Path = typer.Option(Path("data"), "--data", **_DATA),
+    out: Optional[str] = typer.Option(None, "--out", envvar=_env("OUT"), show_default=False,
+                                      help="Output directory for the feeds (default: [publish] target, else public; "
+                                           "a folder on this machine, not a bucket)."),
+    strict: bool = typer.Option(False, "--strict", envvar=_env("STRICT"),
+                                help="Publish nothing from a rebuild in which a record is rejected."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", envvar=_env("QUIET"),
+                               help="Say nothing about rebuilds that went well; problems still go to stderr."),
+    wait: float = typer.Option(60.0, "--wait", metavar="SECONDS", callback=_wait_seconds, envvar=_env("WAIT"),
+                               help="How long a rebuild waits for another run's lock, 0 to 86400."),
+    state: Optional[Path] = typer.Option(None, "--state", envvar=_env("STATE"),
+                                         help=f"Cache file for fast reruns (default: OUT/{STATE_NAME})."),
+    full: bool = typer.Option(False, "--full", envvar=_env("FULL"), help="The first build ignores the cache."),
+    report: Optional[Path] = typer.Option(None, "--report", **_REPORT),
+    metrics: Optional[Path] = typer.Option(None, "--metrics", **_METRICS),
+) -> None:
+    """Build, then rebuild OUT whenever the site or its database changes, until stopped (SIGTERM: exit 0 once
+    the current rebuild has published; SIGHUP: read feedpub.toml again; exit 3 if it cannot start)."""
+    from .errors import UsageError
+    from .watch import run as run_watch
+    out = out if out is not None else _default_out(data)
+    if _is_bucket(out):
+        raise UsageError(f"{out} is a bucket target: feedpub watch publishes into a folder on this machine "
+                         "(expected --out DIR; a bucket is published by `feedpub build` from the timer)")
+    out = Path(out)
+    _Command.cache = str(state if state is not None else out / STATE_NAME)
+    _outside_out(out, report, metrics)
+    status = run_watch(data, out, state_path=state, wait=wait, strict=strict, full=full, quiet=quiet, report=report,
+                       metrics=metrics, log=_err, say=_out)
+    if status:
+        raise typer.Exit(status)
 
 
 def _terminal_progress(quiet: bool):
@@ -397,22 +431,10 @@ def _finish(outcome: Outcome) -> None:
     run = _Command.run
     if run is None or (_Command.report is None and _Command.metrics is None):
         return
-    from .runreport import encode, report_json, write_file_atomically
-    ended = time.time()
-    report = report_json(run, outcome, ended, __version__)
-    if _Command.report is not None:
-        try:
-            write_file_atomically(_Command.report, encode(report))
-        except OSError as exc:
-            _err(f"feedpub: warning: --report {_Command.report}: {exc.strerror or exc}: the report was not written")
-    if _Command.metrics is not None:
-        from .metrics import metrics_text, read_previous
-        try:
-            text = metrics_text(report, ended, read_previous(_Command.metrics))
-            write_file_atomically(_Command.metrics, text.encode("utf-8"))
-        except OSError as exc:
-            _err(f"feedpub: warning: --metrics {_Command.metrics}: {exc.strerror or exc}: "
-                 "the metrics were not written")
+    from .runreport import write_run_files
+    for line in write_run_files(run, outcome, time.time(), __version__, report=_Command.report,
+                                metrics=_Command.metrics):
+        _err(line)
 
 
 def _run_app() -> Outcome:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from .errors import ColumnTypeError, FeedpubError, LockedError, RejectedError, UsageError
 
 __all__ = ["EXIT_FAILED", "EXIT_LOCKED", "EXIT_OK", "EXIT_REJECTED", "EXIT_USAGE", "MEANINGS", "Interrupted",
-           "Outcome", "of_exception", "settled", "stop_on_signals"]
+           "Outcome", "interruption", "of_exception", "settled", "stop_on_signals"]
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3, 4
 EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM
@@ -83,11 +83,25 @@ def settled() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
+def interruption(exc: BaseException | None) -> Interrupted | None:
+    """The Interrupted behind exc: exc itself, or the signal during whose unwinding a cleanup raised exc
+    (a buffer still exported, a connection already gone); None when no signal is involved. A signal
+    stays a signal, whatever the cleanup it started raised."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, Interrupted):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__context__
+    return None
+
+
 def of_exception(exc: BaseException, *, cache: str | None = None) -> Outcome:
     """The outcome of a command that raised exc (cache: the cache file's path, named when SQLite
     itself fails under it)."""
-    if isinstance(exc, Interrupted):
-        status = EXIT_SIGINT if exc.signum == signal.SIGINT else EXIT_SIGTERM
+    stopped = interruption(exc)
+    if stopped is not None:
+        status = EXIT_SIGINT if stopped.signum == signal.SIGINT else EXIT_SIGTERM
         return Outcome(status, [f"feedpub: {MEANINGS[status]}"])
     if isinstance(exc, LockedError):
         return Outcome(EXIT_LOCKED, [f"feedpub: {exc}"])

@@ -69,6 +69,7 @@ class BuildReport:
     out: str = ""                                          # where: the folder, or the s3:// target
     source_rows: int = 0                                   # rows of the [source] database read in full
     pings: list = field(default_factory=list)              # WebSub results
+    next_due: float | None = None                          # when a scheduled article comes due (Unix seconds)
 
     @property
     def errors(self) -> list[str]:
@@ -110,11 +111,16 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = 
 
 def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike | None = None, *,
           now: datetime | str | None = None, strict: bool = False, state_path: str | os.PathLike | None = None,
-          wait: float = DEFAULT_WAIT, full: bool = False, ping_deadline: float | None = None) -> BuildReport:
+          wait: float = DEFAULT_WAIT, full: bool = False, ping_deadline: float | None = None,
+          config: Config | None = None, source=None) -> BuildReport:
     """Publish every feed of the site in SITE into OUT; see BuildReport.
 
     OUT is a folder, or a string `s3://BUCKET/PREFIX` naming a bucket prefix of an S3-compatible
     store; None means `[publish] target` of feedpub.toml, else the folder "public".
+
+    A long-running caller (`feedpub watch`) keeps its state warm: config, the site's Config it
+    already loaded (instead of reading feedpub.toml again); source, an open
+    database.DatabaseSource of that config's [source], used for this run's snapshot and left open.
 
     With a WebSub hub configured, the hub is told about the changed feeds once
     they are published and the lock is released, within ping_deadline seconds
@@ -128,7 +134,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike | Non
     site_dir = Path(site_dir)
     if not (isinstance(wait, (int, float)) and 0 <= wait <= 86400):       # NaN fails both comparisons
         raise ValueError(f"wait must be a number of seconds from 0 to 86400, not {wait!r}")
-    config = load_config(site_dir)
+    config = load_config(site_dir) if config is None else config
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
     target = _bucket_target(out_dir, config)
@@ -152,7 +158,7 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike | Non
                 remove_stale_temps(out, folders_of(cache.state.outputs or ()))
                 if config.source is not None:
                     report = _build_with_source(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
-                                                inherited=(lock.fd,), owned=owned)
+                                                inherited=(lock.fd,), owned=owned, warm=source)
                 elif not full and cache.state.nothing_to_do(files=files.digest, source=None, now_ts=now_ts,
                                                             next_due=cache.state.next_due,
                                                             intact=partial(_outputs_intact, out)):
@@ -332,6 +338,7 @@ def _stored_report(state: RunState) -> BuildReport:
         problems=[RecordError(*problem) for problem in state.summary.problems],
         records=state.summary.records,
         skipped=True,
+        next_due=state.next_due,
     )
 
 
@@ -360,13 +367,14 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
 
 def _build_with_source(config: Config, site_dir: Path, out, cache: Cache, files: SiteFiles, now_ts: float, *,
                        strict: bool, full: bool, inherited: tuple[int, ...],
-                       owned: frozenset[str]) -> BuildReport:
+                       owned: frozenset[str], warm=None) -> BuildReport:
     """A site whose records (some or all) are in a database: the database says, through the
     fingerprint of its selection, whether anything a feed shows changed; it is read in full only
-    then (the ingest stage's ingest_with_source), and closed before anything is rendered."""
+    then (the ingest stage's ingest_with_source), and closed before anything is rendered (warm: an
+    open DatabaseSource kept by a long-running caller, whose snapshot ends there instead)."""
     from .ingest.rows import SourceView
     last = cache.state
-    with SourceView(config, now_ts, last.file_keys) as view:
+    with SourceView(config, now_ts, last.file_keys, source=warm) as view:
         due = min((d for d in (last.file_due, view.next_due) if d is not None), default=None)
         if not full and last.nothing_to_do(files=files.digest, source=view.fingerprint, now_ts=now_ts, next_due=due,
                                            intact=partial(_intact, out, last)):
@@ -374,6 +382,7 @@ def _build_with_source(config: Config, site_dir: Path, out, cache: Cache, files:
             if strict and report.problems:
                 raise RejectedError(report.errors)
             report.warnings += view.warnings
+            report.next_due = due
             return report
         ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited, source=view)
     state = ingested.source
@@ -396,7 +405,7 @@ def _rebuild(config: Config, out, cache: Cache, files: SiteFiles, ingested, now_
     from .feed_digests import feed_digests, feed_key
     digests, layout = feed_digests(ingested.chosen, ingested.translations)
     report = BuildReport(problems=ingested.problems, warnings=ingested.warnings, records=ingested.records,
-                         files_read=ingested.files_read)
+                         files_read=ingested.files_read, next_due=ingested.next_due)
     # A file changed too recently to trust its mtime is read again next run: no digest, no no-op.
     state = RunState(indexed=True, files=None if ingested.racy else files.digest, now_ts=now_ts,
                      next_due=ingested.next_due, feeds=digests, layout=layout, outputs=last_outputs,

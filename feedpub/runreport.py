@@ -20,7 +20,8 @@ from typing import Any
 
 from .outcome import Outcome
 
-__all__ = ["FIRST_PROBLEMS", "REPORT_VERSION", "SCHEMA_PATH", "Run", "report_json", "write_file_atomically"]
+__all__ = ["FIRST_PROBLEMS", "REPORT_VERSION", "SCHEMA_PATH", "Run", "report_json", "write_file_atomically",
+           "write_run_files"]
 
 REPORT_VERSION = 1
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "run-report.schema.json"
@@ -126,3 +127,28 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def encode(report: dict[str, Any]) -> bytes:
     return (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def write_run_files(run: Run, outcome: Outcome, ended: float, version: str, *, report: Path | None = None,
+                    metrics: Path | None = None) -> list[str]:
+    """The run's --report and --metrics files, written after a run (a command's, or each rebuild of
+    `feedpub watch`); returns a warning line for each that could not be written (the feeds may well
+    have been published: a file the monitoring reads never changes the outcome)."""
+    if report is None and metrics is None:
+        return []
+    warnings = []
+    data = report_json(run, outcome, ended, version)
+    if report is not None:
+        try:
+            write_file_atomically(report, encode(data))
+        except OSError as exc:
+            warnings.append(f"feedpub: warning: --report {report}: {exc.strerror or exc}: the report was not written")
+    if metrics is not None:
+        from .metrics import metrics_text, read_previous
+        try:
+            text = metrics_text(data, ended, read_previous(metrics))
+            write_file_atomically(metrics, text.encode("utf-8"))
+        except OSError as exc:
+            warnings.append(f"feedpub: warning: --metrics {metrics}: {exc.strerror or exc}: "
+                            "the metrics were not written")
+    return warnings

@@ -84,6 +84,7 @@ table = "feed_articles"                  # the table or view whose columns are t
 # query = "SELECT … FROM articles JOIN …"       # or a query with the same columns; table and query are exclusive
 connect_timeout = {DEFAULT_CONNECT_TIMEOUT:g}                    # seconds to connect (default {DEFAULT_CONNECT_TIMEOUT:g})
 query_timeout = {DEFAULT_QUERY_TIMEOUT:g}                      # seconds per query (default {DEFAULT_QUERY_TIMEOUT:g})
+# notify_channel = "feedpub"             # feedpub watch LISTENs here: publish within a second of a commit (see the README)
 # [source.columns]                       # record field = column name, for columns named otherwise (default: the field's own name)
 # published = "created_at"
 '''

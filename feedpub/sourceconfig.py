@@ -26,7 +26,7 @@ CONFIG_NAME = "feedpub.toml"
 REQUIRED_FIELDS = ("id", "lang", "title", "url", "published")
 """The columns a source must have (the required record fields)."""
 
-SOURCE_KEYS = ("url", "url_env", "table", "query", "columns", "connect_timeout", "query_timeout")
+SOURCE_KEYS = ("url", "url_env", "table", "query", "columns", "connect_timeout", "query_timeout", "notify_channel")
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_QUERY_TIMEOUT = 30.0
@@ -35,6 +35,7 @@ MAX_QUERY_TIMEOUT = 3600
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CHANNEL = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://")
 _SECRET_PARAMS = frozenset({"password", "passwd", "pwd", "pass", "sslpassword"})
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")        # a URL holds no whitespace (_checked_url)
@@ -55,6 +56,7 @@ class SourceConfig:
     query_timeout: float = DEFAULT_QUERY_TIMEOUT
     url_env: str | None = None            # the environment variable holding the URL, read when opened
     site_dir: Path = Path(".")            # a relative sqlite path resolves against it
+    notify_channel: str | None = None     # PostgreSQL: `feedpub watch` LISTENs here for the CMS's commits
 
     @property
     def shown_url(self) -> str:
@@ -74,7 +76,9 @@ class SourceConfig:
         if not url:
             raise ConfigError(f"{_where('url_env')}: the environment variable {self.url_env} is not set (expected "
                               "it to hold the database's URL)")
-        return replace(self, url=_checked_url(url, "url_env", self.site_dir))
+        resolved = replace(self, url=_checked_url(url, "url_env", self.site_dir))
+        _channel_needs_postgresql(resolved)
+        return resolved
 
 
 def _where(key: str, table: str = "source") -> str:
@@ -214,6 +218,27 @@ def _columns(table: Any) -> tuple[dict[str, str], frozenset[str]]:
     return columns, frozenset(table)
 
 
+def _channel(table: Mapping) -> str | None:
+    """notify_channel: a plain identifier, LISTENed to as written (lower case: PostgreSQL folds an
+    unquoted name in pg_notify's callers' LISTEN the same way)."""
+    value = table.get("notify_channel")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _CHANNEL.fullmatch(value):
+        raise ConfigError(f"{_where('notify_channel')}: {printable(repr(value))} is not a channel name (expected "
+                          "lower-case letters, digits and _, not starting with a digit, at most 63 characters, "
+                          "such as \"feedpub\")")
+    return value
+
+
+def _channel_needs_postgresql(cfg: SourceConfig) -> None:
+    """LISTEN/NOTIFY is PostgreSQL's: a channel for any other database is a mistake, not a no-op."""
+    if cfg.notify_channel is not None and cfg.url is not None and cfg.dialect not in ("postgresql", "postgres"):
+        raise ConfigError(f"{_where('notify_channel')}: {printable(cfg.shown_url)} is not a PostgreSQL database "
+                          "(expected notify_channel only with a postgresql:// URL: other databases have no "
+                          "LISTEN/NOTIFY, and `feedpub watch` asks them for changes every few seconds instead)")
+
+
 def parse_source(table: Mapping, site_dir: Path) -> SourceConfig:
     """Validate the [source] table; a relative sqlite path resolves against site_dir. A url_env is
     read when the source is opened (SourceConfig.resolve), so commands that never open it run without."""
@@ -233,9 +258,11 @@ def parse_source(table: Mapping, site_dir: Path) -> SourceConfig:
     if query is not None:
         query = query.rstrip().rstrip(";").rstrip()
     columns, explicit = _columns(table.get("columns"))
-    return SourceConfig(
+    cfg = SourceConfig(
         url=url, label=name if name is not None else "query", table=name, query=query,
         columns=MappingProxyType(columns), explicit=explicit,
         connect_timeout=_number(table, "connect_timeout", DEFAULT_CONNECT_TIMEOUT, MAX_CONNECT_TIMEOUT),
         query_timeout=_number(table, "query_timeout", DEFAULT_QUERY_TIMEOUT, MAX_QUERY_TIMEOUT),
-        url_env=env, site_dir=Path(site_dir))
+        url_env=env, site_dir=Path(site_dir), notify_channel=_channel(table))
+    _channel_needs_postgresql(cfg)
+    return cfg

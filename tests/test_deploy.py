@@ -53,7 +53,7 @@ def install_line() -> str:
 def test_the_readme_shows_every_deploy_file_exactly():
     shown = {block for kind in ("ini", "cron", "sh") for block in fenced(README, kind)}
     files = sorted(DEPLOY.iterdir())
-    assert [p.name for p in files] == ["feedpub.cron", "feedpub.service", "feedpub.timer"]
+    assert [p.name for p in files] == ["feedpub-watch.service", "feedpub.cron", "feedpub.service", "feedpub.timer"]
     for path in files:
         assert path.read_text(encoding="utf-8") in shown, path.name
 
@@ -101,21 +101,26 @@ def test_systemd_analyze_verifies_the_shipped_units_against_the_installed_progra
     root = tmp_path / "root"
     units = root / "etc" / "systemd" / "system"
     units.mkdir(parents=True)
-    for name in ("feedpub.service", "feedpub.timer"):
+    for name in UNITS:
         shutil.copy(DEPLOY / name, units / name)
     shutil.copytree("/usr/lib/systemd/system", root / "usr" / "lib" / "systemd" / "system", symlinks=True)
     exec_start = re.search(r"^ExecStart=(\S+)", (DEPLOY / "feedpub.service").read_text(), re.M).group(1)
     assert exec_start == re.search(r"PIPX_BIN_DIR=(\S+)", install_line()).group(1) + "/feedpub"
 
     def verify():
-        return subprocess.run([analyze, "verify", f"--root={root}", "feedpub.service", "feedpub.timer"],
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run([analyze, "verify", f"--root={root}", *UNITS], capture_output=True, text=True,
+                              timeout=120)
 
     missing = verify()                                    # the check is real: without the program it fails
     assert missing.returncode != 0 and f"{exec_start} is not executable" in missing.stderr
     target = root / exec_start.lstrip("/")
     target.parent.mkdir(parents=True)
     shutil.copy2(os.path.realpath(installed), target)    # the very file the install made, at its path
+    for name in UNITS:                                    # every other program a unit runs (ExecReload=...), as installed
+        for program in re.findall(r"^Exec\w+=[-@:+!]*(/\S+)", (DEPLOY / name).read_text(), re.M):
+            if program != exec_start:
+                (root / program.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(os.path.realpath(program), root / program.lstrip("/"))
     result = verify()
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     service = (DEPLOY / "feedpub.service").read_text()
@@ -125,6 +130,30 @@ def test_systemd_analyze_verifies_the_shipped_units_against_the_installed_progra
     out = re.search(r"--out (\S+)", exec_start_line(service)).group(1)
     metrics = re.search(r"--metrics (\S+)", exec_start_line(service)).group(1)
     assert out in writable and os.path.dirname(metrics) in writable
+
+
+UNITS = ("feedpub.service", "feedpub.timer", "feedpub-watch.service")
+
+
+def settings(unit: str) -> dict[str, str]:
+    """NAME -> value of a unit file's [Service] lines."""
+    text = (DEPLOY / unit).read_text(encoding="utf-8")
+    body = text[text.index("[Service]\n"):].split("\n[", 1)[0]
+    return dict(line.split("=", 1) for line in body.splitlines()[1:] if "=" in line and not line.startswith("#"))
+
+
+def test_the_watch_unit_is_the_timers_service_hardened_alike_supervised_and_restarted():
+    """Every setting of the oneshot service (user, secrets, hardening, writable paths) is the watch unit's
+    too, with its command `watch` instead of `build`; and it is a supervised service."""
+    oneshot, watch = settings("feedpub.service"), settings("feedpub-watch.service")
+    for name, value in oneshot.items():
+        if name == "Type":
+            continue
+        expected = value.replace("/feedpub build ", "/feedpub watch ") if name == "ExecStart" else value
+        assert watch.get(name) == expected, name
+    assert watch["Type"] == "notify" and watch["Restart"] == "on-failure" and watch["KillMode"] == "mixed"
+    assert re.fullmatch(r"[0-9]+min", watch["WatchdogSec"])
+    assert watch["ExecReload"] == "/bin/kill -HUP $MAINPID"
 
 
 def exec_start_line(service: str) -> str:

@@ -145,6 +145,29 @@ def test_every_way_a_run_ends_is_one_status_and_one_line(exc, status, line):
     assert result.meaning == outcome.MEANINGS[status]
 
 
+def _raised_while_stopping(signum: int, failure: BaseException) -> BaseException:
+    """What a run raises when a signal's unwinding runs a cleanup that fails with `failure` (a memoryview
+    still exported, a dead connection): the failure, with the Interrupted as its context."""
+    try:
+        try:
+            raise outcome.Interrupted(signum)
+        finally:
+            raise failure
+    except BaseException as exc:
+        return exc
+
+
+@pytest.mark.parametrize("signum, status", [(2, 130), (15, 143)])
+@pytest.mark.parametrize("failure", [exc for exc, _, _ in ENDINGS if not isinstance(exc, outcome.Interrupted)]
+                         + [BufferError("memoryview has 1 exported buffer"), RuntimeError("a bug in a cleanup")],
+                         ids=lambda exc: type(exc).__name__)
+def test_a_cleanup_that_fails_while_a_signal_unwinds_the_run_is_still_the_signal(failure, signum, status):
+    raised = _raised_while_stopping(signum, failure)
+    assert raised is failure and isinstance(raised.__context__, outcome.Interrupted)
+    result = outcome.of_exception(raised, cache="/srv/feeds/.feedpub/state.sqlite")
+    assert (result.status, result.lines) == (status, [f"feedpub: {outcome.MEANINGS[status]}"])
+
+
 def test_every_exit_status_has_a_meaning_and_the_readme_table_lists_it():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Commands and exit status", 1)[1].split("\n## ", 1)[0]

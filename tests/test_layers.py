@@ -38,6 +38,7 @@ FLOORS: dict[str, int] = {
     # 8: around the run: the command, the preview server, the output checker
     "validate": 8, "watch": 8, "serve": 8, "cli": 8, "__main__": 8, "__init__": 8,
     "outcome": 8, "console": 8, "scaffold": 8, "serveguard": 8, "runreport": 8, "metrics": 8, "cli_progress": 8,
+    "rebuild": 8, "inotify": 8, "sdnotify": 8,
 }
 
 

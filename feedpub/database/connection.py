@@ -70,8 +70,9 @@ class Watchdog:
 class Connection:
     """The source's connection and its snapshot transaction; `guard(what)` around every use."""
 
-    def __init__(self, cfg: SourceConfig):
+    def __init__(self, cfg: SourceConfig, *, snapshot: bool = True):
         self.cfg = cfg
+        self.snapshot = snapshot             # False: no transaction is begun (a listener's connection)
         self.watchdog = Watchdog()
         self.engine = None
         self.conn = None
@@ -116,12 +117,33 @@ class Connection:
 
         with self.guard("cannot connect", connecting=True):
             self.conn = self.engine.connect()
-            self._transaction = self.conn.begin()
-            self.dialect.begin(self.conn)
+            if self.snapshot:
+                self._transaction = self.conn.begin()
+                self.dialect.begin(self.conn)
 
     @property
     def dbapi(self) -> Any:
         return self.conn.connection.dbapi_connection
+
+    def renew(self) -> None:
+        """End the snapshot in progress (if any) and start a new one on the same connection, for the
+        next run of a long-running process. SourceError when the connection is gone (a restarted
+        server, a terminated backend): the caller closes this one and connects again."""
+        if self.conn is None:
+            raise SourceError(self._say(f"the connection to {self.cfg.shown_url} is closed"))
+        self.release()
+        with self.guard("cannot start a snapshot"):
+            self._transaction = self.conn.begin()
+            self.dialect.begin(self.conn)
+
+    def release(self) -> None:
+        """End the snapshot (roll back the read-only transaction) and keep the connection open."""
+        try:
+            if self._transaction is not None and self._transaction.is_active:
+                self._transaction.rollback()
+        except (sqlalchemy.exc.SQLAlchemyError, OSError):
+            pass                           # a dead connection: renew() says so
+        self._transaction = None
 
     def close(self) -> None:
         try:
@@ -158,6 +180,16 @@ class Connection:
             raise SourceError(self._failure(what, exc, connecting)) from None
         finally:
             self.watchdog.disarm()
+
+    def lost(self, what: str, exc: BaseException) -> str:
+        """This connection failed outside guard() (a listener's read): it is dropped without the
+        pool's reset (which would fail on it again, loudly), and the one-line message says why."""
+        try:
+            if self.conn is not None:
+                self.conn.invalidate()
+        except (sqlalchemy.exc.SQLAlchemyError, OSError):
+            pass
+        return self._say(f"{what}: the connection to {self.cfg.shown_url} was lost: {_first_line(exc)}")
 
     def _failure(self, what: str, exc: BaseException, connecting: bool) -> str:
         cfg = self.cfg

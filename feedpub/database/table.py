@@ -48,6 +48,12 @@ class DatabaseSource:
         self._due: tuple[datetime, datetime | None] | None = None
         self._last_languages: list[str] = []
         self._warned = False
+        # Kept between runs (renew()): each row last loaded, with the hash of its record fields, so that a
+        # run loads in full only the rows whose hash changed; `judged` is where the caller keeps the
+        # record rules' verdict on such a record. None: a one-run source remembers nothing.
+        self._kept: dict[str, tuple[tuple[str, ...], Record]] | None = None
+        self.judged: dict[str, tuple[Record, Any]] = {}
+        self._hashes: dict[str, tuple[str, ...]] = {}     # this snapshot's row hashes, by id
 
     # --- life cycle ---
 
@@ -59,6 +65,25 @@ class DatabaseSource:
 
     def close(self) -> None:
         self._connection.close()
+
+    def renew(self) -> None:
+        """Start another run on this open source (a long-running process keeps it): a new snapshot, and
+        nothing remembered from the last run's rows (the categories listed, the rows rejected, the
+        warnings, the next due row). The columns and their kinds, read when it was opened, stay."""
+        self._connection.renew()
+        if self._kept is None:
+            self._kept = {}
+        self._hashes = {}
+        self.warnings = []
+        self.reader.rejected.clear()
+        self._due = None
+        self._warned = False
+        if self.sql is not None:
+            self.sql.names = None
+
+    def release(self) -> None:
+        """The run is done with the database: its snapshot ends, the connection stays open."""
+        self._connection.release()
 
     def _streaming_reasons(self) -> list[str]:
         q = self.query
@@ -180,10 +205,42 @@ class DatabaseSource:
         return self.sql.next_due(now, self._last_languages)
 
     def load(self, picks: Iterable[Pick]) -> dict[str, Record]:
-        """The full record of each pick, by id (a pick whose row is gone since is left out)."""
+        """The full record of each pick, by id (a pick whose row is gone since is left out). A source kept
+        between runs reads only the rows whose record fields' hash changed since it last read them."""
         wanted: dict[str, Pick] = {}
         for pick in picks:
             wanted.setdefault(pick.id, pick)
+        if self._kept is None:
+            return self._load(wanted)
+        unknown = [p.key for ident, p in wanted.items() if ident not in self._hashes]
+        if unknown:
+            self._hashes.update((i, tuple(sorted(h))) for i, h in self._row_hashes(unknown, self.query.fields).items())
+        found: dict[str, Record] = {}
+        missing: dict[str, Pick] = {}
+        for ident, pick in wanted.items():
+            kept = self._kept.get(ident)
+            if kept is not None and len(kept[0]) == 1 and kept[0] == self._hashes.get(ident):
+                found[ident] = kept[1]          # the same row, unchanged: as read last time
+            else:
+                missing[ident] = pick
+        loaded = self._load(missing)
+        for ident, record in loaded.items():
+            hashes = self._hashes.get(ident)
+            if hashes is not None and len(hashes) == 1:                  # a repeated id is always read again
+                self._kept[ident] = (hashes, record)
+        found.update(loaded)
+        return found
+
+    def forget_unused(self, used: Iterable[str]) -> None:
+        """Keep only these rows for the next run (a long-running process's memory stays flat)."""
+        if self._kept is not None:
+            used = set(used)
+            self._kept = {i: v for i, v in self._kept.items() if i in used}
+            self.judged = {i: v for i, v in self.judged.items() if i in used}
+
+    def _load(self, wanted: dict[str, Pick]) -> dict[str, Record]:
+        if not wanted:
+            return {}
         fields = self.query.fields
         q = self.query
         sql = f"SELECT {q.select_list(fields)} FROM {q.relation} WHERE {q.columns['id']} IN :keys"
@@ -266,6 +323,7 @@ class DatabaseSource:
             if pick.id not in picks:
                 linked.setdefault(pick.id, pick)
         hashes = self._row_hashes([p.key for p in picks.values()], self.query.fields)
+        self._hashes.update((i, tuple(sorted(h))) for i, h in hashes.items())    # load() needs no second look
         shown = [f for f in TRANSLATION_FIELDS if f in self.query.columns]
         for ident, values in self._row_hashes([p.key for p in linked.values()], shown).items():
             hashes.setdefault(ident, []).extend(f"translation {v}" for v in values)

@@ -51,8 +51,9 @@ class SourceArticles:
 class SourceView:
     """The [source] database for one run: probe, then (if needed) read; a context manager."""
 
-    def __init__(self, config: Config, now_ts: float, keys: Iterable[str] = ()):
+    def __init__(self, config: Config, now_ts: float, keys: Iterable[str] = (), *, source=None):
         self.config = config
+        self.warm = source                   # an open DatabaseSource kept between runs, or None: open one
         self.now = datetime.fromtimestamp(now_ts, timezone.utc)
         self.rules = RecordRules.for_config(config)
         self.file_keys = set(keys)           # translation keys of the record files' stories
@@ -62,8 +63,11 @@ class SourceView:
     def __enter__(self) -> "SourceView":
         from ..database import open_source
         c = self.config
-        self._src = open_source(c.source, tz=c.tz, date_order=c.date_order, category_feeds=c.category_feeds)
-        self._src.__enter__()
+        if self.warm is not None:
+            self.warm.renew()                # a new snapshot on the open connection
+            self._src = self.warm
+        else:
+            self._src = open_source(c.source, tz=c.tz, date_order=c.date_order, category_feeds=c.category_feeds)
         try:
             self._probe()
         except BaseException:
@@ -77,7 +81,10 @@ class SourceView:
     def close(self) -> None:
         if self._src is not None:
             src, self._src = self._src, None
-            src.__exit__(None, None, None)
+            if src is self.warm:
+                src.release()                # the snapshot ends; the connection stays for the next run
+            else:
+                src.close()
 
     def _probe(self) -> None:
         c = self.config
@@ -114,6 +121,8 @@ class SourceView:
             self.versions += self._src.versions(missing, self.now, c.languages)
         self._check(self._src.load(p for p in self.versions if p.id not in articles and p.id not in problems),
                     articles, problems, warnings)
+        if self._src is self.warm:
+            self._src.forget_unused([*articles, *problems])
         chosen = {key: [articles[p.id] for p in picks if p.id in articles]
                   for key, picks in self.selection.feeds.items()}
         versions = newest_versions(((p.translation_key, p.lang, articles[p.id]) for p in self.versions
@@ -127,8 +136,15 @@ class SourceView:
                               len(articles) + len(problems) + len(rejected), len(articles))
 
     def _check(self, records, articles: dict, problems: dict, warnings: list[str]) -> None:
+        judged = self._src.judged if self._src is self.warm else None
         for ident, record in records.items():
-            article, errors, notes = self.rules.check(record.record, record.source, record.line)
+            verdict = judged.get(ident) if judged is not None else None
+            if verdict is not None and verdict[0] is record:
+                article, errors, notes = verdict[1]             # the same record the last run judged
+            else:
+                article, errors, notes = self.rules.check(record.record, record.source, record.line)
+                if judged is not None:
+                    judged[ident] = (record, (article, errors, notes))
             if article is None:
                 problems[ident] = errors
             else:
