@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import copy_site, published, write_jsonl
+from conftest import copy_site, published, record, write_jsonl
 import feedpub
 from feedpub import publish
 
@@ -493,3 +493,46 @@ def test_only_the_feeds_a_new_article_enters_are_rendered(builds, monkeypatch):
     after = {p: p.stat().st_mtime_ns for p in builds.out.rglob("*.xml")}
     untouched = {p for p in before if before[p] == after.get(p)}
     assert builds.out / "vi" / "rss.xml" in untouched and builds.out / "en" / "rss.xml" not in untouched
+
+
+def _index_rows(state: Path) -> dict[str, list]:
+    """Every row of the record index, with file paths in place of the cache's own file numbers."""
+    db = sqlite3.connect(state)
+    try:
+        tables = {}
+        for table, columns in (("records", "line, offset, id, key, lang, ts"),
+                               ("cands", "line, lang, cat, offset, ts, id"), ("floors", "lang, cat, ts, id")):
+            tables[table] = sorted(db.execute(f"SELECT f.path, {columns} FROM {table} t JOIN files f USING (fid)"))
+        tables["dups"] = sorted(db.execute("SELECT id FROM dups"))
+        return tables
+    finally:
+        db.close()
+
+
+def test_an_index_updated_file_by_file_equals_one_built_afresh(site, tmp_path):
+    """Rows written as a difference (a rescanned file keeps its unchanged rows): after appends,
+    edits, removed lines and a duplicated id, the index holds exactly what a --full run builds."""
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    feedpub.build(site, out, now=NOW)
+    news = site / "articles" / "news.jsonl"
+    write_jsonl(news, *[record(id=f"vi-n{i}", url=f"/vi/n{i}", published=f"1{i}/11/2026 08:00") for i in range(8)],
+                record(id="vi-n7", url="/vi/n7-again"))                      # a duplicate, for now
+    feedpub.build(site, out, now=NOW)
+    assert ("vi-n7",) in _index_rows(out / ".feedpub" / "state.sqlite")["dups"]
+    lines = news.read_text(encoding="utf-8").splitlines()
+    lines[8] = json.dumps(record(id="vi-own", url="/vi/own"), ensure_ascii=False)   # its id changed in place
+    edited = json.loads(lines[1])
+    edited["published"] = "27/11/2026 09:30"
+    lines[1] = json.dumps(edited, ensure_ascii=False)                       # a record edited
+    del lines[3:6]                                                           # three removed: the rest move up
+    lines.append(json.dumps(dict(json.loads(lines[0]), title="Trùng"), ensure_ascii=False))   # a duplicated id
+    news.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with open(news, "a", encoding="utf-8") as handle:                        # and one appended
+        handle.write(json.dumps(dict(json.loads(lines[0]), id="vi-later", url="/vi/later"), ensure_ascii=False) + "\n")
+    past = time.time() - 60
+    os.utime(news, (past, past))
+    feedpub.build(site, out, now=NOW)
+    feedpub.build(site, fresh, now=NOW, full=True)
+    incremental = _index_rows(out / ".feedpub" / "state.sqlite")
+    assert incremental == _index_rows(fresh / ".feedpub" / "state.sqlite")
+    assert incremental["dups"] == [("vi-n0",)]

@@ -141,14 +141,19 @@ class RecordIndex:
             gone = [self.fid(path) for path in removed]
             self._delete_rows([fid for fid in gone if fid is not None], files=True)
             scanned: list[str] = []
+            added: list[int] = []                      # files new to the index: every id of theirs counts
+            changed_ids: list[str] = []                # rescanned files: the ids of their new rows
             batch: list[tuple[int, FileScan]] = []
             rows = 0
             for scan in scans:
                 fid = None if full else self.fid(scan.path)
-                if fid is not None:
-                    self._delete_rows([fid], files=False)
+                known = fid is not None
                 fid = self._store_file(fid, scan, scan.path in racy)
                 scanned.append(intern(scan.path))      # the walk's string: no copy per file
+                if known:
+                    changed_ids += self._replace_rows(fid, scan)
+                    continue
+                added.append(fid)
                 batch.append((fid, scan))
                 rows += scan.records
                 if rows >= BATCH_ROWS or len(batch) >= BATCH_FILES:
@@ -159,7 +164,7 @@ class RecordIndex:
                 _run(db, INDEXES)
                 db.execute("INSERT INTO dups SELECT id FROM records GROUP BY id HAVING count(*) > 1")
             else:
-                self._update_dups([fid for fid in (self.fid(p) for p in scanned) if fid is not None])
+                self._update_dups(added, changed_ids)
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -200,14 +205,47 @@ class RecordIndex:
                 execute("INSERT INTO floors (fid, lang, cat, ts, id) SELECT ?, value->>0, value->>1, value->>2, "
                         "value->>3 FROM json_each(?)", (fid, scan.floors))
 
-    def _update_dups(self, fids: list[int]) -> None:
-        """Duplicate ids after some files changed: only the ids of those files, and the ids that
-        were duplicated before, can have changed status."""
+    def _replace_rows(self, fid: int, scan: FileScan) -> list[str]:
+        """A file scanned again: its rows written as a difference, so that the rows it still has
+        unchanged are not rewritten, nor the indexes over them (a JSONL file appended to costs
+        its new lines, not all of them): rows gone are deleted, new or changed ones upserted.
+        Returns the ids of the rows that came (a row that went can only end a duplication, and
+        every duplicated id is looked at again anyway)."""
+        execute = self.db.execute
+        execute("DELETE FROM records WHERE fid = ? AND (line, id) NOT IN "
+                "(SELECT value->>1, value->>0 FROM json_each(?))", (fid, scan.ids))
+        added = [ident for (ident,) in execute(
+            "INSERT INTO records (fid, line, offset, id, key, lang, ts) SELECT ?, value->>1, value->>2, "
+            "value->>0, value->>3, value->>4, value->>5 FROM json_each(?) WHERE true "
+            "ON CONFLICT (fid, line) DO UPDATE SET offset = excluded.offset, key = excluded.key, "
+            "lang = excluded.lang, ts = excluded.ts WHERE (offset, key, lang, ts) IS NOT "
+            "(excluded.offset, excluded.key, excluded.lang, excluded.ts) RETURNING id", (fid, scan.ids)).fetchall()]
+        execute("DELETE FROM cands WHERE fid = ? AND (line, lang, cat) NOT IN "
+                "(SELECT value->>4, value->>0, value->>1 FROM json_each(?))", (fid, scan.cands))
+        execute("INSERT INTO cands (fid, line, lang, cat, offset, ts, id) SELECT ?, value->>4, value->>0, "
+                "value->>1, value->>5, value->>2, value->>3 FROM json_each(?) WHERE true "
+                "ON CONFLICT (fid, line, lang, cat) DO UPDATE SET offset = excluded.offset, ts = excluded.ts, "
+                "id = excluded.id WHERE (offset, ts, id) IS NOT (excluded.offset, excluded.ts, excluded.id)",
+                (fid, scan.cands))
+        execute("DELETE FROM floors WHERE fid = ? AND (lang, cat) NOT IN "
+                "(SELECT value->>0, value->>1 FROM json_each(?))", (fid, scan.floors))
+        execute("INSERT INTO floors (fid, lang, cat, ts, id) SELECT ?, value->>0, value->>1, value->>2, "
+                "value->>3 FROM json_each(?) WHERE true ON CONFLICT (fid, lang, cat) DO UPDATE SET "
+                "ts = excluded.ts, id = excluded.id WHERE (ts, id) IS NOT (excluded.ts, excluded.id)",
+                (fid, scan.floors))
+        return added
+
+    def _update_dups(self, fids: list[int], ids: list[str] | None = None) -> None:
+        """Duplicate ids after some files changed: only the ids of the files new to the index (fids),
+        the ids of new rows in a file scanned again (ids), and the ids that were duplicated before,
+        can have changed status."""
         db = self.db
         db.execute("CREATE TEMP TABLE IF NOT EXISTS touched (id TEXT PRIMARY KEY) WITHOUT ROWID")
         db.execute("DELETE FROM touched")
         for fid in fids:
             db.execute("INSERT OR IGNORE INTO touched SELECT id FROM records WHERE fid = ?", (fid,))
+        if ids:
+            db.execute("INSERT OR IGNORE INTO touched SELECT value FROM json_each(?)", (msgspec.json.encode(ids),))
         db.execute("INSERT OR IGNORE INTO touched SELECT id FROM dups")
         db.execute("DELETE FROM dups")
         db.execute("INSERT INTO dups SELECT t.id FROM touched t "
