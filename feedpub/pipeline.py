@@ -104,7 +104,11 @@ def check(site_dir: str | os.PathLike = "data", *, now: datetime | str | None = 
     config = load_config(site_dir)
     now_ts = resolve_now(now, config)
     files = site_files(site_dir, required=config.source is None)
-    checked = check_site(config, site_dir, files, now_ts)
+    rows = None
+    if config.source is not None:
+        from .ingest.rows import check_source
+        rows = partial(check_source, config, now_ts=now_ts)
+    checked = check_site(config, site_dir, files, now_ts, rows=rows)
     return BuildReport(problems=files.problems + checked.problems, warnings=files.skipped + checked.warnings,
                        records=checked.records, files_read=checked.files_read)
 
@@ -148,43 +152,16 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike | Non
     if strict and files.problems:
         raise RejectedError([str(p) for p in files.problems])
     out = open_output(out_dir)
-    try:
-        with OutputLock(out, wait) as lock:
-            cache = None
-            try:
-                from .manifest import read_manifest
-                owned = read_manifest(out).files          # before the cache: an old cache may list what it published
-                cache = _open_cache(out, state_path, state_rel, config)
-                remove_stale_temps(out, folders_of(cache.state.outputs or ()))
-                if config.source is not None:
-                    report = _build_with_source(config, site_dir, out, cache, files, now_ts, strict=strict, full=full,
-                                                inherited=(lock.fd,), owned=owned, warm=source)
-                elif not full and cache.state.nothing_to_do(files=files.digest, source=None, now_ts=now_ts,
-                                                            next_due=cache.state.next_due,
-                                                            intact=partial(_outputs_intact, out)):
-                    report = _stored_report(cache.state)
-                    if strict and report.problems:
-                        raise RejectedError(report.errors)
-                else:
-                    ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
-                    report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full,
-                                      owned=owned)
-                report.warnings[:0] = files.skipped
-                report.warnings += out.warnings
-                report.problems[:0] = files.problems
-                report.out = str(out_dir)
-            except BaseException as exc:
-                if cache is not None:             # a run that publishes nothing leaves nothing it made
-                    cache.undo()
-                out.undo()
-                if cache is not None and disk_full(exc):
-                    raise cache.full() from None
-                raise
-            finally:
-                if cache is not None:
-                    cache.close()
-    finally:
-        out.close()
+
+    def prepare() -> tuple[Cache, frozenset[str]]:
+        from .manifest import read_manifest
+        owned = read_manifest(out).files          # before the cache: an old cache may list what it published
+        cache = _open_cache(out, state_path, state_rel, config)
+        remove_stale_temps(out, folders_of(cache.state.outputs or ()))
+        return cache, owned
+
+    report = _locked_run(config, site_dir, files, now_ts, folder=out, target=out, shown=str(out_dir),
+                         prepare=prepare, strict=strict, full=full, wait=wait, warm=source)
     return _after_lock(config, report, ping_deadline)
 
 
@@ -224,30 +201,46 @@ def _build_to_bucket(config: Config, site_dir: Path, target, files: SiteFiles, n
     if strict and files.problems:
         raise RejectedError([str(p) for p in files.problems])
     folder = Tree.open(state_file.parent, what="the cache's folder")
+
+    def prepare() -> tuple[Cache, frozenset[str]]:
+        cache = Cache(state_file, private=default_place, tree=folder, rel=state_file.name)
+        return cache.open(version=_version(), fingerprint=config.fingerprint), frozenset()
+
+    return _locked_run(config, site_dir, files, now_ts, folder=folder, target=route, shown=str(target),
+                       prepare=prepare, strict=strict, full=full, wait=wait)
+
+
+def _locked_run(config: Config, site_dir: Path, files: SiteFiles, now_ts: float, *, folder: Tree, target,
+                shown: str, prepare, strict: bool, full: bool, wait: float, warm=None) -> BuildReport:
+    """One run under the lock in `folder` (OUT itself, or a bucket's local folder), publishing to
+    `target` (that Tree, or an s3.route.BucketRoute): prepare() opens the cache and says which files
+    the last run owned; then the no-op, the database route or ingest and rebuild. A run that
+    publishes nothing leaves nothing it made, and a full disk under the cache says so. `folder` is
+    closed on the way out."""
     try:
         with OutputLock(folder, wait) as lock:
             cache = None
             try:
-                cache = Cache(state_file, private=default_place, tree=folder, rel=state_file.name)
-                cache.open(version=_version(), fingerprint=config.fingerprint)
+                cache, owned = prepare()
                 if config.source is not None:
-                    report = _build_with_source(config, site_dir, route, cache, files, now_ts, strict=strict,
-                                                full=full, inherited=(lock.fd,), owned=frozenset())
+                    report = _build_with_source(config, site_dir, target, cache, files, now_ts, strict=strict,
+                                                full=full, inherited=(lock.fd,), owned=owned, warm=warm)
                 elif not full and cache.state.nothing_to_do(files=files.digest, source=None, now_ts=now_ts,
                                                             next_due=cache.state.next_due,
-                                                            intact=partial(_intact, route, cache.state)):
+                                                            intact=partial(_intact, target, cache.state)):
                     report = _stored_report(cache.state)
                     if strict and report.problems:
                         raise RejectedError(report.errors)
                 else:
                     ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
-                    report = _rebuild(config, route, cache, files, ingested, now_ts, strict=strict, full=full)
+                    report = _rebuild(config, target, cache, files, ingested, now_ts, strict=strict, full=full,
+                                      owned=owned)
                 report.warnings[:0] = files.skipped
-                report.warnings += route.warnings
+                report.warnings += target.warnings
                 report.problems[:0] = files.problems
-                report.out = str(target)
+                report.out = shown
             except BaseException as exc:
-                if cache is not None:             # a run that publishes nothing leaves nothing it made here
+                if cache is not None:             # a run that publishes nothing leaves nothing it made
                     cache.undo()
                 folder.undo()
                 if cache is not None and disk_full(exc):

@@ -166,9 +166,12 @@ def translation(article: Article) -> Translation:
     return Translation(lang=article.lang, url=article.url, title=article.title)
 
 
-def check_site(config: Config, site_dir: Path, files: SiteFiles, now_ts: float) -> Checked:
+def check_site(config: Config, site_dir: Path, files: SiteFiles, now_ts: float, *,
+               rows: Callable[[RecordIndex], tuple[list[RecordError], list[str], int]] | None = None) -> Checked:
     """Every record checked in full, and every duplicate id, without touching the cache: the
-    index of this check lives in a temporary file and goes with it."""
+    index of this check lives in a temporary file and goes with it. rows: the check of a [source]
+    database's rows against that index (ingest/rows.py: check_source), whose problems, warnings
+    and valid rows are added."""
     rules = RecordRules.for_config(config)
     settings = ScanSettings(config.max_items, config.category_feeds)
     warnings: list[str] = []
@@ -191,12 +194,11 @@ def check_site(config: Config, site_dir: Path, files: SiteFiles, now_ts: float) 
         read = index.update(scans(), full=True)
         _, duplicates = index.duplicates()
         checked = Checked(index.problems() + duplicates, warnings, index.records(), len(read))
-        if config.source is not None:
-            from .rows import check_source
-            problems, notes, rows = check_source(config, index, now_ts)
+        if rows is not None:
+            problems, notes, valid = rows(index)
             checked.problems += problems
             checked.warnings += notes
-            checked.records += rows
+            checked.records += valid
         return checked
     finally:
         db.close()
