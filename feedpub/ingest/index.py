@@ -35,6 +35,50 @@ __all__ = ["Candidate", "RecordIndex"]
 _REPORT = msgspec.msgpack.Encoder()
 _PROBLEMS = msgspec.msgpack.Decoder(list[tuple[int | str, str | None, str]])
 BATCH_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """One table of a file's rows, as FileScan writes them (a JSON array per row, for json_each)."""
+
+    table: str
+    field: str                              # the FileScan attribute holding them
+    columns: tuple[tuple[str, int], ...]    # each column and its position in a row's array
+    key: tuple[str, ...]                    # with fid, the primary key
+    same: tuple[str, ...]                   # what makes a row the same one in a later scan of the file
+
+    def _select(self, names) -> str:
+        where = dict(self.columns)
+        return ", ".join(f"value->>{where[name]}" for name in names)
+
+    def insert(self) -> str:
+        names = [name for name, _ in self.columns]
+        return f"INSERT INTO {self.table} (fid, {', '.join(names)}) SELECT ?, {self._select(names)} FROM json_each(?)"
+
+    def upsert(self) -> str:
+        """The insert, updating a row already there only where its values differ: an unchanged row
+        is not written, nor the indexes over it."""
+        rest = [name for name, _ in self.columns if name not in self.key]
+        mine, theirs = ", ".join(rest), ", ".join(f"excluded.{name}" for name in rest)
+        return (f"{self.insert()} WHERE true ON CONFLICT (fid, {', '.join(self.key)}) DO UPDATE SET "
+                f"{', '.join(f'{name} = excluded.{name}' for name in rest)} WHERE ({mine}) IS NOT ({theirs})")
+
+    def gone(self) -> str:
+        """The rows of a file that its later scan no longer has."""
+        return (f"DELETE FROM {self.table} WHERE fid = ? AND ({', '.join(self.same)}) NOT IN "
+                f"(SELECT {self._select(self.same)} FROM json_each(?))")
+
+
+# The index's rows of one file (FileScan's docstring gives each array's layout).
+RECORDS = _Rows("records", "ids", (("line", 1), ("offset", 2), ("id", 0), ("key", 3), ("lang", 4), ("ts", 5)),
+                key=("line",), same=("line", "id"))
+CANDS = _Rows("cands", "cands", (("line", 4), ("lang", 0), ("cat", 1), ("offset", 5), ("ts", 2), ("id", 3)),
+              key=("line", "lang", "cat"), same=("line", "lang", "cat"))
+FLOORS = _Rows("floors", "floors", (("lang", 0), ("cat", 1), ("ts", 2), ("id", 3)),
+               key=("lang", "cat"), same=("lang", "cat"))
+_INSERT = {rows: rows.insert() for rows in (RECORDS, CANDS, FLOORS)}
+_GONE = {rows: rows.gone() for rows in (RECORDS, CANDS, FLOORS)}
+_UPSERT = {rows: rows.upsert() for rows in (RECORDS, CANDS, FLOORS)}
 BATCH_FILES = 500            # files' scans held at once: many small files must not pile up
 
 
@@ -195,44 +239,26 @@ class RecordIndex:
         """The rows of several files: one statement per table and file, the rows parsed in C."""
         execute = self.db.execute
         for fid, scan in batch:
-            if scan.ids != b"[]":
-                execute("INSERT INTO records (fid, line, offset, id, key, lang, ts) SELECT ?, value->>1, value->>2, "
-                        "value->>0, value->>3, value->>4, value->>5 FROM json_each(?)", (fid, scan.ids))
-            if scan.cands != b"[]":
-                execute("INSERT INTO cands (fid, line, lang, cat, offset, ts, id) SELECT ?, value->>4, value->>0, "
-                        "value->>1, value->>5, value->>2, value->>3 FROM json_each(?)", (fid, scan.cands))
-            if scan.floors != b"[]":
-                execute("INSERT INTO floors (fid, lang, cat, ts, id) SELECT ?, value->>0, value->>1, value->>2, "
-                        "value->>3 FROM json_each(?)", (fid, scan.floors))
+            for rows, sql in _INSERT.items():
+                data = getattr(scan, rows.field)
+                if data != b"[]":
+                    execute(sql, (fid, data))
 
     def _replace_rows(self, fid: int, scan: FileScan) -> list[str]:
         """A file scanned again: its rows written as a difference, so that the rows it still has
         unchanged are not rewritten, nor the indexes over them (a JSONL file appended to costs
         its new lines, not all of them): rows gone are deleted, new or changed ones upserted.
-        Returns the ids of the rows that came (a row that went can only end a duplication, and
+        Returns the ids of the records that came (a row that went can only end a duplication, and
         every duplicated id is looked at again anyway)."""
         execute = self.db.execute
-        execute("DELETE FROM records WHERE fid = ? AND (line, id) NOT IN "
-                "(SELECT value->>1, value->>0 FROM json_each(?))", (fid, scan.ids))
-        added = [ident for (ident,) in execute(
-            "INSERT INTO records (fid, line, offset, id, key, lang, ts) SELECT ?, value->>1, value->>2, "
-            "value->>0, value->>3, value->>4, value->>5 FROM json_each(?) WHERE true "
-            "ON CONFLICT (fid, line) DO UPDATE SET offset = excluded.offset, key = excluded.key, "
-            "lang = excluded.lang, ts = excluded.ts WHERE (offset, key, lang, ts) IS NOT "
-            "(excluded.offset, excluded.key, excluded.lang, excluded.ts) RETURNING id", (fid, scan.ids)).fetchall()]
-        execute("DELETE FROM cands WHERE fid = ? AND (line, lang, cat) NOT IN "
-                "(SELECT value->>4, value->>0, value->>1 FROM json_each(?))", (fid, scan.cands))
-        execute("INSERT INTO cands (fid, line, lang, cat, offset, ts, id) SELECT ?, value->>4, value->>0, "
-                "value->>1, value->>5, value->>2, value->>3 FROM json_each(?) WHERE true "
-                "ON CONFLICT (fid, line, lang, cat) DO UPDATE SET offset = excluded.offset, ts = excluded.ts, "
-                "id = excluded.id WHERE (offset, ts, id) IS NOT (excluded.offset, excluded.ts, excluded.id)",
-                (fid, scan.cands))
-        execute("DELETE FROM floors WHERE fid = ? AND (lang, cat) NOT IN "
-                "(SELECT value->>0, value->>1 FROM json_each(?))", (fid, scan.floors))
-        execute("INSERT INTO floors (fid, lang, cat, ts, id) SELECT ?, value->>0, value->>1, value->>2, "
-                "value->>3 FROM json_each(?) WHERE true ON CONFLICT (fid, lang, cat) DO UPDATE SET "
-                "ts = excluded.ts, id = excluded.id WHERE (ts, id) IS NOT (excluded.ts, excluded.id)",
-                (fid, scan.floors))
+        added: list[str] = []
+        for rows in (RECORDS, CANDS, FLOORS):
+            data = getattr(scan, rows.field)
+            execute(_GONE[rows], (fid, data))
+            if rows is RECORDS:
+                added = [ident for (ident,) in execute(_UPSERT[rows] + " RETURNING id", (fid, data)).fetchall()]
+            else:
+                execute(_UPSERT[rows], (fid, data))
         return added
 
     def _update_dups(self, fids: list[int], ids: list[str] | None = None) -> None:
