@@ -57,7 +57,7 @@ CACHE_HEADER = InputKind("the cache", CACHE_HEADER_BYTES, CacheError)
 DATABASE = InputKind("a SQLite source database", None, SourceError,   # SQLite reads it; checked only
                      "a SQLite database file")
 FEED = InputKind("a feed file to validate", DEFAULTS["validate_file_bytes"], None,   # a finding for that file
-                 limit="validate_file_bytes")
+                 "a readable file", limit="validate_file_bytes")
 KINDS = (CONFIG, RECORD_FILE, RECORD_STREAM, MANIFEST_FILE, CACHE_HEADER, DATABASE, FEED)
 
 
@@ -93,11 +93,13 @@ def too_big(size: int, cap: int) -> UnusableFile:
 
 def problem(kind: InputKind, exc: OSError) -> str:
     """What went wrong reading a file of this kind, for a message after its name: over its limit
-    (named, with how to change it), or "cannot be read: " and the system's words."""
+    (named, with how to change it), or "cannot be read: ", the system's words and what the kind
+    expected."""
     size = getattr(exc, "size", None)
     if kind.limit and size is not None:
         return over(kind.limit, f"is {size:,} bytes")
-    return f"cannot be read: {exc.strerror or exc}"
+    expected = f" (expected {kind.expected})" if kind.expected else ""
+    return f"cannot be read: {exc.strerror or exc}{expected}"
 
 
 def open_regular(path: str | os.PathLike, *, cap: int | None = None, dir_fd: int | None = None,
@@ -165,8 +167,7 @@ def read_file(path: str | os.PathLike, *, cap: int | None, dir_fd: int | None = 
 
 def _failure(kind: InputKind, shown, exc: OSError) -> FeedpubError:
     error = kind.error or FeedpubError
-    expected = f" (expected {kind.expected})" if kind.expected else ""
-    return error(f"{shown}: {problem(kind, exc)}{expected}")
+    return error(f"{shown}: {problem(kind, exc)}")
 
 
 def read_input(path: str | os.PathLike, kind: InputKind, *, cap: int | None = None, dir_fd: int | None = None,

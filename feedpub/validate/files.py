@@ -61,9 +61,7 @@ def validate_output(out_dir: Path, *, expect_offset: str | None = None, spec_onl
             try:
                 data = read_feed(entry.path)
             except OSError as exc:
-                said = problem(FEED, exc)
-                tail = "" if said.endswith(")") else " (expected a readable file)"
-                results.append(FileResult(name, "unknown", [Finding(name, ERROR, said + tail)]))
+                results.append(FileResult(name, "unknown", [Finding(name, ERROR, problem(FEED, exc))]))
                 continue
             results.append(_validate(data, name, offset, spec_only))
     if not any(r.kind != "skipped" for r in results):
