@@ -121,6 +121,19 @@ class Watch:
         self.log.close()
 
 
+def latencies(change, out: Path, args) -> list[float]:
+    """--inserts changes --spacing seconds apart: for each, the seconds from change() returning
+    (the COMMIT, the line written) to the feed file holding the item it names being in OUT."""
+    found = []
+    for _ in range(args.inserts):
+        began = time.perf_counter()
+        marker = change()
+        done = time.perf_counter()
+        found.append(wait_for_item(out, "vi", marker) - done)
+        time.sleep(max(0.0, args.spacing - (time.perf_counter() - began)))
+    return found
+
+
 def wait_for_item(out: Path, lang: str, marker: str, timeout: float = 60.0) -> float:
     """perf_counter() when OUT/lang/rss.xml first holds marker (the kernel says when it is renamed)."""
     from feedpub.inotify import SiteEvents
@@ -218,15 +231,11 @@ def database_figures(args, work: Path, results: dict) -> None:
         try:
             results["first-db"] = watch.first_build
             if "db" in args.only:
-                latencies = []
-                for _ in range(args.inserts):
-                    began = time.perf_counter()
+                def commit_one() -> str:
                     with engine.begin() as conn:
-                        marker = insert(conn)
-                    committed = time.perf_counter()
-                    latencies.append(wait_for_item(out, "vi", marker) - committed)
-                    time.sleep(max(0.0, args.spacing - (time.perf_counter() - began)))
-                results["latency-db"] = latencies
+                        return insert(conn)
+
+                results["latency-db"] = latencies(commit_one, out, args)
                 watch.settle()
             if "burst" in args.only:
                 before = watch.rebuilds()
@@ -294,14 +303,7 @@ def files_figures(args, work: Path, results: dict) -> None:
             results["first-files"] = watch.first_build
             with open(target, "a", encoding="utf-8") as handle:
                 if "files" in args.only:
-                    latencies = []
-                    for _ in range(args.inserts):
-                        began = time.perf_counter()
-                        marker = append(handle)
-                        written = time.perf_counter()
-                        latencies.append(wait_for_item(out, "vi", marker) - written)
-                        time.sleep(max(0.0, args.spacing - (time.perf_counter() - began)))
-                    results["latency-files"] = latencies
+                    results["latency-files"] = latencies(lambda: append(handle), out, args)
                     watch.settle()
                 if "burst" in args.only:
                     before = watch.rebuilds()
