@@ -115,3 +115,21 @@ def test_translation_links_point_at_the_newest_published_version_per_language(in
     best = index.translations({"k"}, sel.losers, NOW)
     assert {lang: c.id for lang, c in best["k"].items()} == {"vi": "vi-1", "en": "en-new"}
     assert index.translations(set(), sel.losers, NOW) == {}
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_feeds_and_next_due_agree_with_a_pass_over_every_candidate(index, seed):
+    """The index finds its feeds and the next scheduled record with a few seeks per feed; the
+    answers are those of one aggregate over every candidate, whatever the languages, categories
+    (the empty one, prefixes of each other) and times."""
+    import random
+    rng = random.Random(seed)
+    cats = ["A", "AB", "B", "Thời sự", "Z"]
+    records = [rec(f"r{n}", NOW + rng.randint(-500, 500), lang=rng.choice(["en", "vi", "vi-x", "zh"]),
+                   cats=rng.sample(cats, rng.randint(0, 3))) for n in range(rng.randint(0, 60))]
+    index.update([file_scan("articles/a.jsonl", records)], full=True)
+    db = index.db
+    for now in (NOW - 600, NOW - 1, NOW, NOW + 250, NOW + 600):
+        assert index.feeds(now) == [tuple(row) for row in db.execute(
+            "SELECT lang, cat FROM cands WHERE ts <= ? GROUP BY lang, cat ORDER BY lang, cat", (now,))]
+        assert index.next_due(now) == db.execute("SELECT min(ts) FROM cands WHERE ts > ?", (now,)).fetchone()[0]

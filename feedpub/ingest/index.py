@@ -308,10 +308,25 @@ class RecordIndex:
             found.setdefault(ident, f"{path}:{line}")
         return found
 
+    def _feed_keys(self) -> list[tuple[str, str]]:
+        """(language, category or "") of every feed some candidate belongs to, in order: a few
+        seeks in the feed index per feed (a skip scan), not a pass over a million candidates."""
+        execute = self.db.execute
+        found: list[tuple[str, str]] = []
+        row = execute("SELECT lang, cat FROM cands ORDER BY lang, cat LIMIT 1").fetchone()
+        while row is not None:
+            found.append(tuple(row))
+            lang, cat = row
+            more = execute("SELECT cat FROM cands WHERE lang = ? AND cat > ? ORDER BY cat LIMIT 1", row).fetchone()
+            row = ((lang, more[0]) if more is not None else
+                   execute("SELECT lang, cat FROM cands WHERE lang > ? ORDER BY lang, cat LIMIT 1", (lang,)).fetchone())
+        return found
+
     def feeds(self, now_ts: float) -> list[tuple[str, str]]:
         """(language, category or "") of every feed some published candidate belongs to."""
-        return [tuple(row) for row in self.db.execute(
-            "SELECT lang, cat FROM cands WHERE ts <= ? GROUP BY lang, cat ORDER BY lang, cat", (now_ts,))]
+        execute = self.db.execute
+        return [feed for feed in self._feed_keys() if execute(
+            "SELECT 1 FROM cands WHERE lang = ? AND cat = ? AND ts <= ? LIMIT 1", (*feed, now_ts)).fetchone()]
 
     def newest(self, lang: str, cat: str, now_ts: float, limit: int, after: int = 0) -> list[Candidate]:
         """A feed's candidates published by now_ts, newest first by (published, id)."""
@@ -333,7 +348,10 @@ class RecordIndex:
 
     def next_due(self, now_ts: float) -> float | None:
         """When the earliest scheduled record comes due."""
-        return self.db.execute("SELECT min(ts) FROM cands WHERE ts > ?", (now_ts,)).fetchone()[0]
+        execute = self.db.execute
+        due = [row[0] for feed in self._feed_keys() for row in execute(
+            "SELECT ts FROM cands WHERE lang = ? AND cat = ? AND ts > ? ORDER BY ts LIMIT 1", (*feed, now_ts))]
+        return min(due, default=None)
 
     # --- what each feed carries, chosen by the rule of selection ---------------------------------
 
