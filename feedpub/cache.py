@@ -34,7 +34,7 @@ from .runstate import RunState, decode_state
 
 __all__ = ["APPLICATION_ID", "Cache", "SCHEMA", "disk_full", "identify", "legacy_meta"]
 
-SCHEMA = 9                           # PRAGMA user_version: the tables below
+SCHEMA = 10                          # PRAGMA user_version: the tables below
 APPLICATION_ID = 0x46504231          # "FPB1" in the SQLite header: a feedpub cache, positively
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _ROLLBACK_JOURNAL = 1                # header byte 18: the journal mode every feedpub cache used before WAL or ids
@@ -53,7 +53,8 @@ LEGACY_SCHEMA = frozenset({
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (fid INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, size INTEGER,
-    mtime_ns INTEGER, ino INTEGER, ctime_ns INTEGER, scan_ts REAL, records INTEGER, report BLOB);
+    mtime_ns INTEGER, ino INTEGER, ctime_ns INTEGER, scan_ts REAL, records INTEGER, report BLOB,
+    resume_offset INTEGER, resume_line INTEGER, head BLOB);
 CREATE TABLE IF NOT EXISTS records (fid INTEGER, line INTEGER, offset INTEGER, id TEXT, key TEXT, lang TEXT,
     ts REAL, PRIMARY KEY (fid, line)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cands (fid INTEGER, line INTEGER, lang TEXT, cat TEXT, offset INTEGER, ts REAL,

@@ -28,7 +28,7 @@ from ..cache import DROP_INDEXES, INDEXES
 from ..errors import RecordError
 from ..selection import SCAN_SPARES, Chooser, Selection, newest_versions, rank
 from .files import SiteFiles, Signature
-from .scan import FileScan
+from .scan import FileScan, Resume
 
 __all__ = ["Candidate", "RecordIndex"]
 
@@ -63,9 +63,10 @@ class _Rows:
         return (f"{self.insert()} WHERE true ON CONFLICT (fid, {', '.join(self.key)}) DO UPDATE SET "
                 f"{', '.join(f'{name} = excluded.{name}' for name in rest)} WHERE ({mine}) IS NOT ({theirs})")
 
-    def gone(self) -> str:
-        """The rows of a file that its later scan no longer has."""
-        return (f"DELETE FROM {self.table} WHERE fid = ? AND ({', '.join(self.same)}) NOT IN "
+    def gone(self, among: str = "") -> str:
+        """The rows of a file that its later scan no longer has (of those `among` names). The
+        condition comes first: for a row not in the list, NOT IN looks through all of it."""
+        return (f"DELETE FROM {self.table} WHERE fid = ? {among} AND ({', '.join(self.same)}) NOT IN "
                 f"(SELECT {self._select(self.same)} FROM json_each(?))")
 
 
@@ -78,6 +79,7 @@ FLOORS = _Rows("floors", "floors", (("lang", 0), ("cat", 1), ("ts", 2), ("id", 3
                key=("lang", "cat"), same=("lang", "cat"))
 _INSERT = {rows: rows.insert() for rows in (RECORDS, CANDS, FLOORS)}
 _GONE = {rows: rows.gone() for rows in (RECORDS, CANDS, FLOORS)}
+_GONE_PUBLISHED = CANDS.gone("AND ts <= ?")      # a resumed scan's: its candidates published by its time
 _UPSERT = {rows: rows.upsert() for rows in (RECORDS, CANDS, FLOORS)}
 BATCH_FILES = 500            # files' scans held at once: many small files must not pile up
 
@@ -150,6 +152,31 @@ class RecordIndex:
     def fid(self, path: str) -> int | None:
         row = self.db.execute("SELECT fid FROM files WHERE path = ?", (path,)).fetchone()
         return row[0] if row else None
+
+    def resumable(self, paths: Iterable[str], now_ts: float) -> set[str]:
+        """The paths among these whose last scan left a resume point this run may use."""
+        wanted = msgspec.json.encode(sorted(paths))
+        return {path for (path,) in self.db.execute(
+            "SELECT path FROM files WHERE path IN (SELECT value FROM json_each(?)) AND head IS NOT NULL "
+            "AND scan_ts <= ?", (wanted, now_ts))}
+
+    def resume(self, path: str, now_ts: float) -> Resume | None:
+        """Where the last scan of a file stopped, with what the index keeps of the lines before: its
+        candidates published by now_ts (the scheduled ones stay as they are). None if it left no
+        resume point, or scanned after now_ts (the clock went back: what it cut may be wanted)."""
+        row = self.db.execute("SELECT fid, resume_offset, resume_line, head, records, report, scan_ts FROM files "
+                              "WHERE path = ?", (path,)).fetchone()
+        if row is None or row[3] is None or row[6] > now_ts:
+            return None
+        fid, offset, line, head, records, report, _ = row
+        try:
+            problems = _PROBLEMS.decode(report) if report is not None else []
+        except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
+            raise sqlite3.DatabaseError(f"the index entry of {path} is damaged") from None
+        cands = self.db.execute("SELECT lang, cat, ts, id, line, offset FROM cands WHERE fid = ? AND ts <= ?",
+                                (fid, now_ts)).fetchall()
+        cut = self.db.execute("SELECT lang, cat FROM floors WHERE fid = ?", (fid,)).fetchall()
+        return Resume(offset, line, head, records, problems, cands, cut)
 
     def records(self) -> int:
         return self.db.execute("SELECT coalesce(sum(records), 0) FROM files").fetchone()[0]
@@ -227,12 +254,15 @@ class RecordIndex:
     def _store_file(self, fid: int | None, scan: FileScan, racy: bool) -> int:
         size, mtime, ino, ctime = (-1, -1, -1, -1) if racy else scan.sig
         report = _REPORT.encode(scan.problems) if scan.problems else None
-        values = (scan.path, size, mtime, ino, ctime, scan.scan_ts, scan.records, report)
+        offset, line, head = scan.resume or (None, None, None)
+        values = (scan.path, size, mtime, ino, ctime, scan.scan_ts, scan.records, report, offset, line, head)
         if fid is None:
-            return self.db.execute("INSERT INTO files (path, size, mtime_ns, ino, ctime_ns, scan_ts, records, report)"
-                                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values).lastrowid
+            return self.db.execute("INSERT INTO files (path, size, mtime_ns, ino, ctime_ns, scan_ts, records, report, "
+                                   "resume_offset, resume_line, head) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                   values).lastrowid
         self.db.execute("UPDATE files SET path = ?, size = ?, mtime_ns = ?, ino = ?, ctime_ns = ?, scan_ts = ?,"
-                        " records = ?, report = ? WHERE fid = ?", (*values, fid))
+                        " records = ?, report = ?, resume_offset = ?, resume_line = ?, head = ? WHERE fid = ?",
+                        (*values, fid))
         return fid
 
     def _insert_rows(self, batch: list[tuple[int, FileScan]]) -> None:
@@ -249,12 +279,21 @@ class RecordIndex:
         unchanged are not rewritten, nor the indexes over them (a JSONL file appended to costs
         its new lines, not all of them): rows gone are deleted, new or changed ones upserted.
         Returns the ids of the records that came (a row that went can only end a duplication, and
-        every duplicated id is looked at again anyway)."""
+        every duplicated id is looked at again anyway).
+
+        A resumed scan (since > 0) holds the records of its new lines only, and the file's
+        candidates published by its time: the records before `since` stay, and so do the
+        candidates scheduled after it."""
         execute = self.db.execute
         added: list[str] = []
         for rows in (RECORDS, CANDS, FLOORS):
             data = getattr(scan, rows.field)
-            execute(_GONE[rows], (fid, data))
+            if not scan.since or rows is FLOORS:
+                execute(_GONE[rows], (fid, data))
+            elif rows is RECORDS:
+                execute("DELETE FROM records WHERE fid = ? AND line >= ?", (fid, scan.since))
+            else:
+                execute(_GONE_PUBLISHED, (fid, scan.scan_ts, data))
             if rows is RECORDS:
                 added = [ident for (ident,) in execute(_UPSERT[rows] + " RETURNING id", (fid, data)).fetchall()]
             else:

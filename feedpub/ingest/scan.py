@@ -7,11 +7,18 @@ only its newest candidates per feed (selection.Chooser, SCAN_SPARES beyond
 max_items) plus everything scheduled for later, and the index learns every
 record's id and translation key. The bodies of the final winners are read
 again afterwards, by byte offset (load.py).
+
+A JSONL file read to a newline leaves a resume point: where it stopped, and the
+SHA-256 of the bytes before. A file that later only grew (those bytes still hash
+the same) is read from there, its new lines merged with what the index kept of
+it (Resume): an appended line costs itself, not the whole file.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,7 +32,7 @@ from ..text import printable
 from .decode import BOM, BadRecord, decode_one, duplicate_keys, encoding_problem, json_file_records, without_bom
 from .files import Signature, open_record_file, signature
 
-__all__ = ["FileScan", "ScanSettings", "scan_file"]
+__all__ = ["FileScan", "Resume", "ScanSettings", "scan_file"]
 
 CHUNK = 1 << 20
 READ_ATTEMPTS = 3
@@ -38,6 +45,7 @@ class ScanSettings(msgspec.Struct, frozen=True):
 
     max_items: int
     category_feeds: bool
+    resumable: bool = False            # leave a resume point (costs a SHA-256 of the bytes read)
 
 
 class FileScan(msgspec.Struct, array_like=True):
@@ -46,6 +54,10 @@ class FileScan(msgspec.Struct, array_like=True):
     ids     [id, line, offset, translation key or null, lang, ts or null for a draft] of every valid record
     cands   [lang, category or "", ts, id, line, offset] the newest per feed, and every scheduled record
     floors  [lang, category or "", ts, id] per feed whose candidates were cut: the lowest one kept
+
+    A scan resumed at line `since` (Resume) read only the lines from there on: `ids` holds
+    theirs, the earlier ones being in the index unchanged, while records, problems, floors and
+    the candidates published by scan_ts are the whole file's (its earlier scheduled ones stay).
     """
 
     path: str
@@ -57,9 +69,27 @@ class FileScan(msgspec.Struct, array_like=True):
     ids: bytes = b"[]"
     cands: bytes = b"[]"
     floors: bytes = b"[]"
+    since: int = 0                     # the first line read (0: the whole file)
+    resume: tuple[int, int, bytes] | None = None   # (offset, line, SHA-256 of the bytes before offset)
 
     def errors(self) -> list[RecordError]:
         return [RecordError(self.path, line, field, message) for line, field, message in self.problems]
+
+
+@dataclass(frozen=True)
+class Resume:
+    """Where an earlier scan of a JSONL file stopped (at a newline), and what the index keeps of
+    the lines before: a file whose first `offset` bytes still hash to `head` is read from there.
+    Valid only for a scan at or after that one's time: candidates it cut stay cut because the
+    ones it kept, all still published, outrank them."""
+
+    offset: int
+    line: int                          # the line at offset
+    head: bytes                        # SHA-256 of the bytes before offset
+    records: int                       # valid records before offset
+    problems: list                     # (line, field or None, message) before offset
+    cands: list                        # (lang, category or "", ts, id, line, offset) published by now
+    cut: list                          # (lang, category or "") of each feed it cut
 
 
 class _Collector:
@@ -75,6 +105,18 @@ class _Collector:
         self.ids: list = []
         self.problems: list[tuple[Any, Any, str]] = []
         self.warnings: list[str] = []
+        self.since = 0
+        self.before = 0                    # valid records before `since`
+        self.resume: tuple[int, int, bytes] | None = None
+
+    def resume_from(self, resume: Resume) -> None:
+        """Go on from an earlier scan: its records, problems and candidates, as if just read."""
+        self.since, self.before = resume.line, resume.records
+        self.problems = [tuple(p) for p in resume.problems]
+        offer = self.chooser.offer
+        for lang, cat, ts, ident, line, offset in resume.cands:
+            offer(ts, ident, ((lang, cat),), (line, offset), -line)
+        self.chooser.cut.update((lang, cat) for lang, cat in resume.cut)
 
     # --- records in ------------------------------------------------------------------------------
 
@@ -181,21 +223,23 @@ class _Collector:
             if feed in chooser.cut:
                 floors.append((lang, cat, *chooser.lowest(feed)))
         encode = _JSON.encode
-        return FileScan(self.path, self.sig, self.now_ts, len(self.ids), self.problems, self.warnings,
-                        encode(self.ids), encode(cands), encode(floors))
+        return FileScan(self.path, self.sig, self.now_ts, self.before + len(self.ids), self.problems, self.warnings,
+                        encode(self.ids), encode(cands), encode(floors), self.since, self.resume)
 
 
 # --- reading a file ------------------------------------------------------------------------------
 
 
 def scan_file(site_dir: Path, path: str, rules: RecordRules, settings: ScanSettings, now_ts: float, *,
-              keep_all: bool = False, thorough: bool = False) -> FileScan:
+              keep_all: bool = False, thorough: bool = False, resume: Resume | None = None) -> FileScan:
     """Scan one record file; unreadable or malformed files become problems, never exceptions.
 
     keep_all keeps every candidate instead of the newest per feed; thorough checks
     every record with the full checker and collects its warnings too. A file
     rewritten or truncated while it was read is read again (a few times); one
-    that only grew keeps what was there when it was opened.
+    that only grew keeps what was there when it was opened. resume: where an
+    earlier scan stopped; used when the bytes before it are unchanged, the whole
+    file read otherwise.
     """
     full = Path(site_dir) / path
     for attempt in range(READ_ATTEMPTS):
@@ -208,11 +252,21 @@ def scan_file(site_dir: Path, path: str, rules: RecordRules, settings: ScanSetti
             collector = _Collector(path, sig, rules, settings, now_ts, keep_all, thorough)
             try:
                 if path.endswith(".jsonl"):
-                    problem = encoding_problem(handle.peek(4)[:4])
-                    if problem:
-                        collector.problem(1, problem)
-                        return collector.result()
-                    got = _scan_jsonl(handle, collector, sig[0], rules.limits.jsonl_line_bytes)
+                    head = hashlib.sha256() if settings.resumable else None
+                    start = (0, 1)
+                    if head is not None and resume is not None and not keep_all and not thorough:
+                        if _same_head(handle, resume, head, sig[0]):
+                            collector.resume_from(resume)
+                            start = (resume.offset, resume.line)
+                        else:
+                            handle.seek(0)
+                            head = hashlib.sha256()
+                    if start[0] == 0:
+                        problem = encoding_problem(handle.peek(4)[:4])
+                        if problem:
+                            collector.problem(1, problem)
+                            return collector.result()
+                    got = _scan_jsonl(handle, collector, sig[0], rules.limits.jsonl_line_bytes, start, head)
                     after = os.fstat(handle.fileno())
                     steady = got == sig[0] and after.st_size >= sig[0]
                 elif sig[0] > rules.limits.json_file_bytes:      # a .json file is decoded whole: not read
@@ -238,10 +292,31 @@ def unreadable(path: str, exc: OSError) -> FileScan:
     return FileScan(path, (0, 0, 0, 0), 0.0, 0, [(0, None, message)], [])
 
 
-def _scan_jsonl(handle, collector: _Collector, limit: int, max_line: int) -> int:
+def _same_head(handle, resume: Resume, head, size: int) -> bool:
+    """Whether the file's first resume.offset bytes hash to resume.head (hashed into head, the
+    handle then at that offset)."""
+    if size < resume.offset:
+        return False
+    buf = bytearray(CHUNK)
+    left = resume.offset
+    with memoryview(buf) as view:
+        while left:
+            n = handle.readinto(view[:min(CHUNK, left)])
+            if not n:
+                return False
+            head.update(view[:n])
+            left -= n
+    return head.copy().digest() == resume.head
+
+
+def _scan_jsonl(handle, collector: _Collector, limit: int, max_line: int, start: tuple[int, int] = (0, 1),
+                head=None) -> int:
     """Feed runs of whole lines among the first `limit` bytes to the collector, read about CHUNK
     bytes at a time into one reused buffer (fresh buffers cost page faults; a memory map would die
     of SIGBUS if the file were truncated by its writer meanwhile). Returns the bytes read.
+
+    start: the offset and line number the handle is at. head: a hash of the bytes before start,
+    fed every byte read; when the read ends at a newline, the collector's resume point is set.
 
     Bytes a writer appends after the run opened the file are left for the next run; an
     unterminated last line that is not a whole record is left too if the file is still growing.
@@ -249,11 +324,12 @@ def _scan_jsonl(handle, collector: _Collector, limit: int, max_line: int) -> int
     through to its end in the same buffer, never held whole.
     """
     buf = bytearray(CHUNK)
-    filled = offset = 0                 # bytes held in buf; file offset of buf[0]
-    line = 1
+    filled = 0                          # bytes held in buf
+    offset, line = start                # file offset of buf[0]; the line it starts
     while True:
         if filled == len(buf):          # a line longer than the buffer: grow it, up to the limit
             if len(buf) > max_line:
+                head = None             # bytes skipped unhashed: no resume point
                 length, filled = _skip_line(handle, buf, filled, limit - offset)
                 collector.too_long(line, length)
                 line += 1
@@ -266,7 +342,9 @@ def _scan_jsonl(handle, collector: _Collector, limit: int, max_line: int) -> int
         with memoryview(buf) as view:
             n = handle.readinto(view[filled:filled + want]) if want > 0 else 0
         filled += n
-        if not filled:
+        if not filled:                                 # read to a newline (or nothing at all)
+            if head is not None:
+                collector.resume = (offset, line, head.digest())
             return offset
         cut = buf.rfind(b"\n", 0, filled) + 1
         if cut == 0 and n:
@@ -283,12 +361,17 @@ def _scan_jsonl(handle, collector: _Collector, limit: int, max_line: int) -> int
                 line += collector.add_block(block, line, offset + skip, starts, max_line)
         else:
             cut = max(cut, skip)
+        if head is not None:
+            with memoryview(buf) as view:
+                head.update(view[:cut])
         if not n:                                      # end of what was there: an unterminated tail
             tail = bytes(buf[cut:filled])
             if len(tail) > max_line:
                 collector.too_long(line, len(tail))
             elif tail.strip():
                 collector.add_tail(line, offset + cut, tail, lambda: _grew(handle, offset + filled))
+            if head is not None and not tail:          # read to a newline: the next scan may go on from here
+                collector.resume = (offset + cut, line, head.digest())
             return offset + filled
         rest = buf[cut:filled]
         buf[:len(rest)] = rest

@@ -9,6 +9,7 @@ exactly what `feedpub build` reports.
 """
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 import tempfile
@@ -26,7 +27,7 @@ from .files import SiteFiles, Signature
 from .index import Candidate, RecordIndex
 from .load import Unloadable, load_articles
 from .scan import FileScan, ScanSettings, scan_file
-from .workers import scan_files
+from .workers import scan_files, scan_grown
 
 __all__ = ["Checked", "Ingested", "SourceState", "check_site", "ingest", "translation"]
 
@@ -75,10 +76,10 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
     choose every feed's entries and read them in full. extra_keys: translation keys whose
     versions are wanted too (the stories of another source's entries)."""
     rules = RecordRules.for_config(config)
-    settings = ScanSettings(config.max_items, config.category_feeds)
     total = len(files.paths)
     stale, removed = ([], []) if full else index.changes(files, now_ts)
     racy_since = (time.time() - RACY_SECONDS) * 1e9
+    grown: list[str] = []
     if full or index.held() == 0 or len(stale) * 2 > total:     # most files changed: rebuild the index whole
         full, removed = True, []
         paths, n = files.paths, files.numbers                    # no tuple per file: there may be 100,000
@@ -89,6 +90,11 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
     else:
         sizes = {path: size for path, size, _ in stale}
         racy = frozenset(path for path, _, mtime in stale if mtime >= racy_since)
+        grown = sorted(index.resumable(sizes, now_ts))        # JSONL files that may only have grown
+        for path in grown:
+            del sizes[path]
+    # A file read outside a whole rebuild is likely to change again: its scan leaves a resume point.
+    settings = ScanSettings(config.max_items, config.category_feeds, resumable=not full)
     # What each scan saw is in the index, except for a racy file (stored with an impossible
     # signature so that the next run reads it again): only those are remembered here.
     scanned_sigs: dict[str, Signature] = {}
@@ -99,9 +105,11 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
                 scanned_sigs[scan.path] = scan.sig
             yield scan
 
-    read = set(index.update(noted(scan_files(site_dir, list(sizes), sizes, rules, settings, now_ts,
-                                             close_in_workers=close_in_workers, while_waiting=while_waiting)),
-                            removed, racy=racy, full=full))
+    scans = itertools.chain(scan_files(site_dir, list(sizes), sizes, rules, settings, now_ts,
+                                       close_in_workers=close_in_workers, while_waiting=while_waiting),
+                            scan_grown(site_dir, grown, lambda path: index.resume(path, now_ts), rules, settings,
+                                       now_ts))
+    read = set(index.update(noted(scans), removed, racy=racy, full=full))
     del sizes, stale
 
     def rescan(paths: Iterable[str], **how) -> None:

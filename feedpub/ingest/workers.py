@@ -22,9 +22,9 @@ import msgspec
 from .. import progress
 from ..children import become_child, signals_held
 from ..records import RecordRules
-from .scan import FileScan, ScanSettings, scan_file, unreadable
+from .scan import FileScan, Resume, ScanSettings, scan_file, unreadable
 
-__all__ = ["scan_files"]
+__all__ = ["scan_files", "scan_grown"]
 
 PARALLEL_BYTES = 32 << 20        # below this, starting a second process costs more than it saves
 BATCH_BYTES = 4 << 20            # one task: files adding up to about this much (or one bigger file)
@@ -35,10 +35,11 @@ _DECODER = msgspec.msgpack.Decoder(list[FileScan])
 _ENCODER = msgspec.msgpack.Encoder()
 
 
-def _scan_one(site_dir: Path, path: str, rules: RecordRules, settings: ScanSettings, now_ts: float) -> FileScan:
+def _scan_one(site_dir: Path, path: str, rules: RecordRules, settings: ScanSettings, now_ts: float,
+              resume: Resume | None = None) -> FileScan:
     """One file's scan; a file too big to hold in memory is that file's problem, not the run's."""
     try:
-        return scan_file(site_dir, path, rules, settings, now_ts)
+        return scan_file(site_dir, path, rules, settings, now_ts, resume=resume)
     except MemoryError:
         return unreadable(path, OSError(0, "it is larger than this machine can hold in memory"))
 
@@ -102,6 +103,17 @@ def scan_files(site_dir: Path, paths: list[str], sizes: dict[str, int], rules: R
                     yield scan
     finally:
         _JOB = None
+
+
+def scan_grown(site_dir: Path, paths: list[str], resume: Callable[[str], Resume | None], rules: RecordRules,
+               settings: ScanSettings, now_ts: float) -> Iterator[FileScan]:
+    """The scans of files an earlier scan left a resume point in, in this process and in turn: each
+    read from that point when its earlier bytes are unchanged (in full otherwise). resume(path)
+    is asked just before the file is read."""
+    for path in paths:
+        scan = _scan_one(site_dir, path, rules, settings, now_ts, resume(path))
+        progress.read(scan.records + len(scan.problems))
+        yield scan
 
 
 class _Worker:
