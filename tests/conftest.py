@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -77,6 +78,21 @@ def published(out: Path) -> dict[str, bytes]:
         if path.is_file() and not rel.startswith(".feedpub"):
             result[rel] = path.read_bytes()
     return result
+
+
+def index_rows(state: Path) -> dict[str, list]:
+    """Every row of the record index, with file paths in place of the cache's own file numbers."""
+    db = sqlite3.connect(state)
+    try:
+        tables = {}
+        for table, columns in (("records", "line, offset, id, key, lang, ts"),
+                               ("cands", "line, lang, cat, offset, ts, id"), ("floors", "lang, cat, ts, id")):
+            tables[table] = sorted(db.execute(f"SELECT f.path, {columns} FROM {table} t JOIN files f USING (fid)"))
+        tables["files"] = sorted(db.execute("SELECT path, records, report FROM files"))
+        tables["dups"] = sorted(db.execute("SELECT id FROM dups"))
+        return tables
+    finally:
+        db.close()
 
 
 def copy_site(dest: Path) -> Path:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import copy_site, published, record, write_jsonl
+from conftest import copy_site, index_rows, published, record, write_jsonl
 import feedpub
 from feedpub import publish
 
@@ -495,20 +495,6 @@ def test_only_the_feeds_a_new_article_enters_are_rendered(builds, monkeypatch):
     assert builds.out / "vi" / "rss.xml" in untouched and builds.out / "en" / "rss.xml" not in untouched
 
 
-def _index_rows(state: Path) -> dict[str, list]:
-    """Every row of the record index, with file paths in place of the cache's own file numbers."""
-    db = sqlite3.connect(state)
-    try:
-        tables = {}
-        for table, columns in (("records", "line, offset, id, key, lang, ts"),
-                               ("cands", "line, lang, cat, offset, ts, id"), ("floors", "lang, cat, ts, id")):
-            tables[table] = sorted(db.execute(f"SELECT f.path, {columns} FROM {table} t JOIN files f USING (fid)"))
-        tables["dups"] = sorted(db.execute("SELECT id FROM dups"))
-        return tables
-    finally:
-        db.close()
-
-
 def test_an_index_updated_file_by_file_equals_one_built_afresh(site, tmp_path):
     """Rows written as a difference (a rescanned file keeps its unchanged rows): after appends,
     edits, removed lines and a duplicated id, the index holds exactly what a --full run builds."""
@@ -518,7 +504,7 @@ def test_an_index_updated_file_by_file_equals_one_built_afresh(site, tmp_path):
     write_jsonl(news, *[record(id=f"vi-n{i}", url=f"/vi/n{i}", published=f"1{i}/11/2026 08:00") for i in range(8)],
                 record(id="vi-n7", url="/vi/n7-again"))                      # a duplicate, for now
     feedpub.build(site, out, now=NOW)
-    assert ("vi-n7",) in _index_rows(out / ".feedpub" / "state.sqlite")["dups"]
+    assert ("vi-n7",) in index_rows(out / ".feedpub" / "state.sqlite")["dups"]
     lines = news.read_text(encoding="utf-8").splitlines()
     lines[8] = json.dumps(record(id="vi-own", url="/vi/own"), ensure_ascii=False)   # its id changed in place
     edited = json.loads(lines[1])
@@ -533,6 +519,6 @@ def test_an_index_updated_file_by_file_equals_one_built_afresh(site, tmp_path):
     os.utime(news, (past, past))
     feedpub.build(site, out, now=NOW)
     feedpub.build(site, fresh, now=NOW, full=True)
-    incremental = _index_rows(out / ".feedpub" / "state.sqlite")
-    assert incremental == _index_rows(fresh / ".feedpub" / "state.sqlite")
+    incremental = index_rows(out / ".feedpub" / "state.sqlite")
+    assert incremental == index_rows(fresh / ".feedpub" / "state.sqlite")
     assert incremental["dups"] == [("vi-n0",)]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import feedpub
-from conftest import published
+from conftest import index_rows, published
 from feedpub.ingest import workers
 from feedpub.ingest.index import RecordIndex
 
@@ -134,21 +134,6 @@ class Newsroom:
                                self.replace], weights=[8, 1, 1, 1, 1, 1])[0]
             done.append(act(path))
         return done
-
-
-def index_rows(state: Path) -> dict[str, list]:
-    """Every row of the record index, with file paths in place of the cache's own file numbers."""
-    db = sqlite3.connect(state)
-    try:
-        tables = {}
-        for table, columns in (("records", "line, offset, id, key, lang, ts"),
-                               ("cands", "line, lang, cat, offset, ts, id"), ("floors", "lang, cat, ts, id")):
-            tables[table] = sorted(db.execute(f"SELECT f.path, {columns} FROM {table} t JOIN files f USING (fid)"))
-        tables["files"] = sorted(db.execute("SELECT path, records, report FROM files"))
-        tables["dups"] = sorted(db.execute("SELECT id FROM dups"))
-        return tables
-    finally:
-        db.close()
 
 
 @pytest.fixture
