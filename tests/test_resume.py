@@ -4,8 +4,9 @@ is exactly the one a --full run builds.
 The scan of a JSONL file read to a newline leaves a resume point (the offset, the line, a SHA-256
 of the bytes before). The next run reads such a file from there when those bytes still hash the
 same, merging the new lines with what the index kept: an appended line costs itself, not the whole
-file. Anything else (an edited or truncated line, an unterminated last line, the clock gone back)
-reads the whole file, as before.
+file. A half-written last line is left for the next run, which goes on from the newline before it.
+Anything else (an edited or truncated line, a last line taken as a record before its newline came,
+the clock gone back) reads the whole file, as before.
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ class Newsroom:
         self.now = START
         self.numbers = iter(range(10**6))
         self.ids: list[str] = []
+        self.rest: dict[Path, str] = {}          # the rest of a half-written line, per file
         (root / "articles").mkdir(parents=True)
         (root / "feedpub.toml").write_text(CONFIG, encoding="utf-8")
         past = time.time() - 7200
@@ -102,6 +104,16 @@ class Newsroom:
             handle.write(self.line().rstrip("\n"))
         return "unterminated"
 
+    def append_half(self, path: Path) -> str:
+        """A writer in the middle of a line: the first half of a record now, the rest next time."""
+        text = json.dumps(self.record(), ensure_ascii=False) + "\n"
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text[:len(text) // 2])
+        self.rest[path] = text[len(text) // 2:]
+        later = time.time() + 3600                   # still being written when the --full run reads it too
+        os.utime(path, (later, later))
+        return "half"
+
     def terminate(self, path: Path) -> str:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write("\n")
@@ -130,8 +142,12 @@ class Newsroom:
         self.now += timedelta(minutes=rng.choice([0, 5, 90, 600]))
         done = []
         for path in rng.sample(self.live, rng.randint(1, 2)):
-            act = rng.choices([self.append, self.append_unterminated, self.terminate, self.edit, self.truncate,
-                               self.replace], weights=[8, 1, 1, 1, 1, 1])[0]
+            if path in self.rest:                   # the writer finishes its line first
+                with open(path, "a", encoding="utf-8") as handle:
+                    handle.write(self.rest.pop(path))
+                done.append("rest")
+            act = rng.choices([self.append, self.append_half, self.append_unterminated, self.terminate, self.edit,
+                               self.truncate, self.replace], weights=[8, 2, 1, 1, 1, 1, 1])[0]
             done.append(act(path))
         return done
 
@@ -185,6 +201,30 @@ def test_an_appended_line_is_all_the_next_run_reads(tmp_path, scans):
     report = feedpub.build(room.root, out, now=room.now)
     assert scans == [("articles/live.jsonl", lines + 1, True)]
     assert "vi/rss.xml" in report.changed and b"breaking" in (out / "vi" / "rss.xml").read_bytes()
+
+
+def test_a_half_written_line_is_read_whole_by_the_next_run_and_only_it(tmp_path, scans):
+    room = Newsroom(tmp_path / "site", 11)
+    live = room.live[0]
+    out = tmp_path / "out"
+    feedpub.build(room.root, out, now=room.now)
+    room.append(live)
+    feedpub.build(room.root, out, now=room.now)               # leaves a resume point at the end
+    lines = len(live.read_bytes().splitlines())
+    text = json.dumps(dict(room.record(), id="breaking", lang="vi", published=room.now.isoformat(), draft=False),
+                      ensure_ascii=False) + "\n"
+    with open(live, "a", encoding="utf-8") as handle:
+        handle.write(text[:40])
+    scans.clear()
+    feedpub.build(room.root, out, now=room.now)
+    assert scans == [("articles/live.jsonl", lines + 1, True)]
+    assert b"breaking" not in (out / "vi" / "rss.xml").read_bytes()
+    with open(live, "a", encoding="utf-8") as handle:
+        handle.write(text[40:])
+    scans.clear()
+    feedpub.build(room.root, out, now=room.now)
+    assert scans == [("articles/live.jsonl", lines + 1, True)]     # from the newline before the half line
+    assert b"breaking" in (out / "vi" / "rss.xml").read_bytes()
 
 
 def test_a_resume_point_is_not_used_once_the_clock_went_back(tmp_path):

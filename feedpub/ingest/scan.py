@@ -168,16 +168,17 @@ class _Collector:
             self.warn_duplicates(line, data)
         self.add_object(line, offset, obj)
 
-    def add_tail(self, line: int, offset: int, data: bytes, grew: Callable[[], bool]) -> None:
+    def add_tail(self, line: int, offset: int, data: bytes, grew: Callable[[], bool]) -> bool:
         """The last line of a file that has no newline yet: a record if it is one; if it is not
         JSON and a writer is busy with the file, half a record (left for the next run, which reads
-        the file again: it was modified too recently to be trusted)."""
+        the file again: it was modified too recently to be trusted). False when it was left."""
         try:
             decode_one(data)
         except BadRecord:
             if grew():
-                return
+                return False
         self.add_raw(line, offset, data)
+        return True
 
     def add_object(self, line: int, offset: int, obj: Any) -> None:
         article, errors, warnings = self.rules.check(obj, self.path, line)
@@ -366,11 +367,13 @@ def _scan_jsonl(handle, collector: _Collector, limit: int, max_line: int, start:
                 head.update(view[:cut])
         if not n:                                      # end of what was there: an unterminated tail
             tail = bytes(buf[cut:filled])
+            taken = False
             if len(tail) > max_line:
                 collector.too_long(line, len(tail))
+                taken = True
             elif tail.strip():
-                collector.add_tail(line, offset + cut, tail, lambda: _grew(handle, offset + filled))
-            if head is not None and not tail:          # read to a newline: the next scan may go on from here
+                taken = collector.add_tail(line, offset + cut, tail, lambda: _grew(handle, offset + filled))
+            if head is not None and not taken:         # nothing kept past the last newline: go on from there
                 collector.resume = (offset + cut, line, head.digest())
             return offset + filled
         rest = buf[cut:filled]
