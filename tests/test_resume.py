@@ -237,8 +237,32 @@ def test_a_resume_point_is_not_used_once_the_clock_went_back(tmp_path):
     db = sqlite3.connect(out / ".feedpub" / "state.sqlite")
     try:
         index = RecordIndex(db)
-        later = index.resume("articles/live.jsonl", room.now.timestamp())
+        later = index.resume("articles/live.jsonl", room.now.timestamp(), 19)
         assert later is not None and later.offset == room.live[0].stat().st_size
-        assert index.resume("articles/live.jsonl", room.now.timestamp() - 60) is None
+        assert index.resume("articles/live.jsonl", room.now.timestamp() - 60, 19) is None
     finally:
         db.close()
+
+
+def test_a_resume_point_hands_the_scan_at_most_what_it_keeps_per_feed():
+    """A file once read keeping every candidate (starved) may hold thousands of them in the index:
+    its resume point gives the newest `keep` of each feed (equal ranks: the earlier line), and the
+    feed as cut, never them all."""
+    import msgspec
+    from feedpub.cache import TABLES
+    from feedpub.ingest.scan import FileScan
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.executescript(TABLES)
+    index = RecordIndex(db)
+    now = 1_000_000.0
+    cands = [["vi", "", now - n // 2, f"r{n // 2}", n + 1, n * 10] for n in range(10)]      # pairs of equal rank
+    cands += [["vi", "A", now - 1, "r1", 3, 20], ["en", "", now + 50, "later", 11, 100]]
+    scan = FileScan("articles/a.jsonl", (1, 1, 1, 1), now, 11, [], [], msgspec.json.encode([]),
+                    msgspec.json.encode(cands), b"[]", 0, (120, 12, b"h" * 32))
+    index.update([scan], full=True)
+    resume = index.resume("articles/a.jsonl", now, keep=3)
+    assert sorted(resume.cands, key=lambda c: (c[0], c[1], -c[2], c[4])) == [
+        ("vi", "", now, "r0", 1, 0), ("vi", "", now, "r0", 2, 10), ("vi", "", now - 1, "r1", 3, 20),
+        ("vi", "A", now - 1, "r1", 3, 20)]                      # the scheduled one is not handed over
+    assert resume.cut == [("vi", "")]
+    assert (resume.offset, resume.line, resume.records) == (120, 12, 11)

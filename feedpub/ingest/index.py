@@ -160,10 +160,12 @@ class RecordIndex:
             "SELECT path FROM files WHERE path IN (SELECT value FROM json_each(?)) AND head IS NOT NULL "
             "AND scan_ts <= ?", (wanted, now_ts))}
 
-    def resume(self, path: str, now_ts: float) -> Resume | None:
-        """Where the last scan of a file stopped, with what the index keeps of the lines before: its
-        candidates published by now_ts (the scheduled ones stay as they are). None if it left no
-        resume point, or scanned after now_ts (the clock went back: what it cut may be wanted)."""
+    def resume(self, path: str, now_ts: float, keep: int) -> Resume | None:
+        """Where the last scan of a file stopped, with what the index keeps of the lines before: of
+        its candidates published by now_ts, the newest `keep` per feed (a scan keeps no more; the
+        scheduled ones stay as they are), and the feeds cut. None if it left no resume point, or
+        scanned after now_ts (the clock went back: what it cut may be wanted). Chosen in SQLite:
+        a file scanned keeping every candidate costs no memory here."""
         row = self.db.execute("SELECT fid, resume_offset, resume_line, head, records, report, scan_ts FROM files "
                               "WHERE path = ?", (path,)).fetchone()
         if row is None or row[3] is None or row[6] > now_ts:
@@ -173,10 +175,16 @@ class RecordIndex:
             problems = _PROBLEMS.decode(report) if report is not None else []
         except (msgspec.DecodeError, msgspec.ValidationError, TypeError):
             raise sqlite3.DatabaseError(f"the index entry of {path} is damaged") from None
-        cands = self.db.execute("SELECT lang, cat, ts, id, line, offset FROM cands WHERE fid = ? AND ts <= ?",
-                                (fid, now_ts)).fetchall()
-        cut = self.db.execute("SELECT lang, cat FROM floors WHERE fid = ?", (fid,)).fetchall()
-        return Resume(offset, line, head, records, problems, cands, cut)
+        cands, cut = [], {tuple(feed) for feed in self.db.execute("SELECT lang, cat FROM floors WHERE fid = ?", (fid,))}
+        for lang, cat, ts, ident, at, where, total in self.db.execute(
+                "SELECT lang, cat, ts, id, line, offset, total FROM (SELECT lang, cat, ts, id, line, offset, "
+                "row_number() OVER (PARTITION BY lang, cat ORDER BY ts DESC, id DESC, line) AS n, "
+                "count(*) OVER (PARTITION BY lang, cat) AS total FROM cands WHERE fid = ? AND ts <= ?) "
+                "WHERE n <= ?", (fid, now_ts, keep)):
+            cands.append((lang, cat, ts, ident, at, where))
+            if total > keep:                            # more published than a scan keeps: one left out
+                cut.add((lang, cat))
+        return Resume(offset, line, head, records, problems, cands, sorted(cut))
 
     def records(self) -> int:
         return self.db.execute("SELECT coalesce(sum(records), 0) FROM files").fetchone()[0]

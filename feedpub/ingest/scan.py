@@ -47,6 +47,11 @@ class ScanSettings(msgspec.Struct, frozen=True):
     category_feeds: bool
     resumable: bool = False            # leave a resume point (costs a SHA-256 of the bytes read)
 
+    @property
+    def keep(self) -> int:
+        """Candidates a file keeps per feed."""
+        return self.max_items + SCAN_SPARES
+
 
 class FileScan(msgspec.Struct, array_like=True):
     """What the index keeps of one record file: rows as JSON arrays, ready for SQLite's json_each.
@@ -101,7 +106,7 @@ class _Collector:
         self.by_category = settings.category_feeds
         self.thorough = thorough
         # per feed (language, category or ""): the newest, every one with keep_all; and every scheduled one
-        self.chooser = Chooser(None if keep_all else settings.max_items + SCAN_SPARES, now_ts, keep_scheduled=True)
+        self.chooser = Chooser(None if keep_all else settings.keep, now_ts, keep_scheduled=True)
         self.ids: list = []
         self.problems: list[tuple[Any, Any, str]] = []
         self.warnings: list[str] = []

@@ -107,7 +107,7 @@ def ingest(config: Config, site_dir: Path, files: SiteFiles, index: RecordIndex,
 
     scans = itertools.chain(scan_files(site_dir, list(sizes), sizes, rules, settings, now_ts,
                                        close_in_workers=close_in_workers, while_waiting=while_waiting),
-                            scan_grown(site_dir, grown, lambda path: index.resume(path, now_ts), rules, settings,
+                            scan_grown(site_dir, grown, lambda path: index.resume(path, now_ts, settings.keep), rules, settings,
                                        now_ts))
     read = set(index.update(noted(scans), removed, racy=racy, full=full))
     del sizes, stale
