@@ -63,7 +63,8 @@ class Newsroom:
             os.utime(path, (past, past))
         self.live = [root / "articles" / "live.jsonl", root / "articles" / "wire.jsonl"]
         for path in self.live:            # more than a feed keeps of one file (max_items + spares): some are cut
-            path.write_text("".join(self.line() for _ in range(80)), encoding="utf-8")
+            bom = "\ufeff" if path.name == "wire.jsonl" else ""      # one written by a tool that starts with a BOM
+            path.write_text(bom + "".join(self.line() for _ in range(80)), encoding="utf-8")
             os.utime(path, (past, past))
 
     def record(self) -> dict:
@@ -90,7 +91,7 @@ class Newsroom:
             return "\n"
         if roll < 0.11:
             return json.dumps({"id": f"bad{next(self.numbers)}", "lang": "vi"}) + "\n"        # no title, url, ...
-        return json.dumps(self.record(), ensure_ascii=False) + "\n"
+        return json.dumps(self.record(), ensure_ascii=False) + ("\r\n" if roll > 0.9 else "\n")
 
     # --- what happens to a live file between two runs ---
 
