@@ -93,8 +93,9 @@ class Resume:
     head: bytes                        # SHA-256 of the bytes before offset
     records: int                       # valid records before offset
     problems: list                     # (line, field or None, message) before offset
-    cands: list                        # (lang, category or "", ts, id, line, offset) published by now
-    cut: list                          # (lang, category or "") of each feed it cut
+    cands: list                        # (lang, category or "", ts, id, line, offset): per feed, the newest
+                                       # ScanSettings.keep published by now
+    cut: list                          # (lang, category or "") of each feed it cut, or with more published now
 
 
 class _Collector:
