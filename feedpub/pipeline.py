@@ -20,15 +20,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from . import progress
 from .cache import Cache, disk_full
 from .config import Config, load_config
-from .errors import OutputPathError, RecordError, RejectedError, UsageError
+from .errors import RecordError, RejectedError, UsageError
 from .fsops import Tree, relative_inside
 from .ingest.files import SiteFiles, site_files
 from .layout import MANIFEST, PRIVATE_DIR, STATE_NAME, TEMP_NAME, feed_files
-from .publish import OutputLock, folders_of, open_output, publish_files, remove_stale_temps
+from .publish import FolderRoute, OutputLock, folders_of, open_output, remove_stale_temps
 from .runstate import FeedRow, RunState, Summary
 
 __all__ = ["BuildReport", "FeedReport", "build", "check", "resolve_now"]
@@ -152,15 +153,16 @@ def build(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike | Non
     if strict and files.problems:
         raise RejectedError([str(p) for p in files.problems])
     out = open_output(out_dir)
+    route = FolderRoute(out)
 
-    def prepare() -> tuple[Cache, frozenset[str]]:
+    def prepare() -> Cache:
         from .manifest import read_manifest
-        owned = read_manifest(out).files          # before the cache: an old cache may list what it published
+        route.owned = read_manifest(out).files    # before the cache: an old cache may list what it published
         cache = _open_cache(out, state_path, state_rel, config)
         remove_stale_temps(out, folders_of(cache.state.outputs or ()))
-        return cache, owned
+        return cache
 
-    report = _locked_run(config, site_dir, files, now_ts, folder=out, target=out, shown=str(out_dir),
+    report = _locked_run(config, site_dir, files, now_ts, folder=out, target=route, shown=str(out_dir),
                          prepare=prepare, strict=strict, full=full, wait=wait, warm=source)
     return _after_lock(config, report, ping_deadline)
 
@@ -202,9 +204,9 @@ def _build_to_bucket(config: Config, site_dir: Path, target, files: SiteFiles, n
         raise RejectedError([str(p) for p in files.problems])
     folder = Tree.open(state_file.parent, what="the cache's folder")
 
-    def prepare() -> tuple[Cache, frozenset[str]]:
+    def prepare() -> Cache:
         cache = Cache(state_file, private=default_place, tree=folder, rel=state_file.name)
-        return cache.open(version=_version(), fingerprint=config.fingerprint), frozenset()
+        return cache.open(version=_version(), fingerprint=config.fingerprint)
 
     return _locked_run(config, site_dir, files, now_ts, folder=folder, target=route, shown=str(target),
                        prepare=prepare, strict=strict, full=full, wait=wait)
@@ -213,28 +215,28 @@ def _build_to_bucket(config: Config, site_dir: Path, target, files: SiteFiles, n
 def _locked_run(config: Config, site_dir: Path, files: SiteFiles, now_ts: float, *, folder: Tree, target,
                 shown: str, prepare, strict: bool, full: bool, wait: float, warm=None) -> BuildReport:
     """One run under the lock in `folder` (OUT itself, or a bucket's local folder), publishing to
-    `target` (that Tree, or an s3.route.BucketRoute): prepare() opens the cache and says which files
-    the last run owned; then the no-op, the database route or ingest and rebuild. A run that
+    `target` (publish.FolderRoute, or s3.route.BucketRoute): prepare() opens the cache (and tells
+    the target what it needs to know first); then the no-op, the database route or ingest and
+    rebuild. A run that
     publishes nothing leaves nothing it made, and a full disk under the cache says so. `folder` is
     closed on the way out."""
     try:
         with OutputLock(folder, wait) as lock:
             cache = None
             try:
-                cache, owned = prepare()
+                cache = prepare()
                 if config.source is not None:
                     report = _build_with_source(config, site_dir, target, cache, files, now_ts, strict=strict,
-                                                full=full, inherited=(lock.fd,), owned=owned, warm=warm)
+                                                full=full, inherited=(lock.fd,), warm=warm)
                 elif not full and cache.state.nothing_to_do(files=files.digest, source=None, now_ts=now_ts,
                                                             next_due=cache.state.next_due,
-                                                            intact=partial(_intact, target, cache.state)):
+                                                            intact=_intact(target, cache.state)):
                     report = _stored_report(cache.state)
                     if strict and report.problems:
                         raise RejectedError(report.errors)
                 else:
                     ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=(lock.fd,))
-                    report = _rebuild(config, target, cache, files, ingested, now_ts, strict=strict, full=full,
-                                      owned=owned)
+                    report = _rebuild(config, target, cache, files, ingested, now_ts, strict=strict, full=full)
                 report.warnings[:0] = files.skipped
                 report.warnings += target.warnings
                 report.problems[:0] = files.problems
@@ -304,24 +306,10 @@ def _ping(config: Config, changed: list[str], deadline: float | None) -> list:
                     deadline=DEFAULT_DEADLINE if deadline is None else deadline)
 
 
-def _intact(out, last: RunState, outputs: dict[str, tuple[int, int]] | None = None) -> bool:
-    """The files the last run published are as it left them: in a folder, each file's size and
-    mtime; in a bucket, the manifest (s3/route.py: one request)."""
-    if isinstance(out, Tree):
-        return _outputs_intact(out, last.outputs if outputs is None else outputs)
-    return out.unchanged_since(last)
-
-
-def _outputs_intact(out: Tree, outputs: dict[str, tuple[int, int]]) -> bool:
-    """Every file the last run published is still there, as it left it (itself, not a link)."""
-    for rel, (size, mtime) in outputs.items():
-        try:
-            st = out.lstat(rel)
-        except (OSError, OutputPathError):
-            return False
-        if st is None or (st.st_size, st.st_mtime_ns) != (size, mtime):
-            return False
-    return True
+def _intact(out, last: RunState) -> Callable[[dict], bool]:
+    """The no-op's question to the target: are the files the last run published as it left them
+    (in a folder, each file's size and mtime; in a bucket, the manifest: one request)?"""
+    return lambda outputs: out.unchanged_since(last)
 
 
 def _stored_report(state: RunState) -> BuildReport:
@@ -359,8 +347,7 @@ def _ingest(config: Config, site_dir: Path, cache: Cache, files: SiteFiles, now_
 
 
 def _build_with_source(config: Config, site_dir: Path, out, cache: Cache, files: SiteFiles, now_ts: float, *,
-                       strict: bool, full: bool, inherited: tuple[int, ...],
-                       owned: frozenset[str], warm=None) -> BuildReport:
+                       strict: bool, full: bool, inherited: tuple[int, ...], warm=None) -> BuildReport:
     """A site whose records (some or all) are in a database: the database says, through the
     fingerprint of its selection, whether anything a feed shows changed; it is read in full only
     then (the ingest stage's ingest_with_source), and closed before anything is rendered (warm: an
@@ -370,7 +357,7 @@ def _build_with_source(config: Config, site_dir: Path, out, cache: Cache, files:
     with SourceView(config, now_ts, last.file_keys, source=warm) as view:
         due = min((d for d in (last.file_due, view.next_due) if d is not None), default=None)
         if not full and last.nothing_to_do(files=files.digest, source=view.fingerprint, now_ts=now_ts, next_due=due,
-                                           intact=partial(_intact, out, last)):
+                                           intact=_intact(out, last)):
             report = _stored_report(last)
             if strict and report.problems:
                 raise RejectedError(report.errors)
@@ -379,17 +366,15 @@ def _build_with_source(config: Config, site_dir: Path, out, cache: Cache, files:
             return report
         ingested = _ingest(config, site_dir, cache, files, now_ts, full=full, inherited=inherited, source=view)
     state = ingested.source
-    report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, owned=owned,
-                      source=state)
+    report = _rebuild(config, out, cache, files, ingested, now_ts, strict=strict, full=full, source=state)
     report.source_rows = ingested.source_rows
     return report
 
 
 def _rebuild(config: Config, out, cache: Cache, files: SiteFiles, ingested, now_ts: float, *,
-             strict: bool, full: bool, owned: frozenset[str] = frozenset(),
-             source=None) -> BuildReport:
+             strict: bool, full: bool, source=None) -> BuildReport:
     """From what ingest chose to published files: the models, render and publish stages (or
-    nothing at all when no feed's content changed). out: OUT's Tree, or a bucket's BucketRoute.
+    nothing at all when no feed's content changed). out: publish.FolderRoute or s3.route.BucketRoute.
     source: the database's SourceState, if any."""
     last = cache.state
     last_outputs, last_digests = last.outputs, last.feeds
@@ -406,7 +391,7 @@ def _rebuild(config: Config, out, cache: Cache, files: SiteFiles, ingested, now_
                      bucket=last.bucket)
     if source is not None:
         state.source, state.file_keys, state.file_due = source.fingerprint, list(source.file_keys), source.file_due
-    same_feeds = (not full and last_outputs and last.layout == layout and _intact(out, last))
+    same_feeds = (not full and last_outputs and last.layout == layout and out.unchanged_since(last))
     if same_feeds and digests == last_digests:
         # Records changed, but not what any feed is made of (an old article edited, a file
         # touched): the published files are already right, and nothing needs rendering.
@@ -423,13 +408,8 @@ def _rebuild(config: Config, out, cache: Cache, files: SiteFiles, ingested, now_
     planned = planned_outputs(feeds)
     progress.stage("rendering and publishing")
     rendered = progress.counted(render_outputs(config, feeds, kept=kept))
-    if isinstance(out, Tree):
-        remove_stale_temps(out, folders_of(owned | planned))
-        changed = publish_files(out, rendered, planned=planned, owned=owned)
-        report.removed = sorted(owned - planned)
-    else:
-        changed = out.publish(rendered, planned)
-        report.removed = out.removed
+    changed = out.publish(rendered, planned)
+    report.removed = out.removed
     reports = {}
     for feed in feeds:
         newest = feed.entries[0].article.published.timestamp() if feed.entries else None
@@ -441,14 +421,7 @@ def _rebuild(config: Config, out, cache: Cache, files: SiteFiles, ingested, now_
     report.files_changed = sum(changed.values())
     report.updated = sorted(rel for rel, done in changed.items() if done)
     try:                        # published: from here on, nothing may turn the run into "nothing published"
-        if isinstance(out, Tree):
-            outputs = {}
-            for rel in sorted(planned):
-                st = out.lstat(rel)
-                outputs[rel] = (st.st_size, st.st_mtime_ns)
-            state.outputs = outputs
-        else:
-            state.outputs, state.bucket = out.outputs(), out.record()
+        state.outputs, state.bucket = out.outputs(), out.record()
         state.summary = _summary(report, feeds=[f.row() for f in report.feeds])
         cache.save(state)
     except (OSError, sqlite3.Error) as exc:

@@ -14,7 +14,7 @@ import fcntl
 import os
 import time
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from .children import signals_held
 from .errors import LockedError, OutputConflictError, OutputPathError, PublishError
@@ -22,7 +22,10 @@ from .fsops import Tree, what_is_there
 from .layout import LOCK_NAME, MANIFEST, PRIVATE_DIR, TEMP_NAME, TMP_SUFFIX, temp_name
 from .manifest import find_conflicts, manifest_bytes
 
-__all__ = ["LOCK_NAME", "TMP_SUFFIX", "OutputLock", "folders_of", "open_output", "publish_files",
+if TYPE_CHECKING:
+    from .runstate import RunState
+
+__all__ = ["LOCK_NAME", "TMP_SUFFIX", "FolderRoute", "OutputLock", "folders_of", "open_output", "publish_files",
            "remove_stale_temps", "safe_target", "write_atomic"]
 
 
@@ -275,6 +278,54 @@ def publish_files(out: Tree | Path, files: Mapping[str, bytes] | Iterable[tuple[
         _remove_stale(out, stale)
         replace_file(out, MANIFEST, manifest_bytes(planned))
     return changed
+
+
+class FolderRoute:
+    """The publish step of a build whose OUT is a folder, as the run asks it (the counterpart of
+    s3.route.BucketRoute): whether the last run's files are as it left them, the publish itself
+    (publish_files, with the files the last run owned), and what the run state keeps of it."""
+
+    def __init__(self, out: Tree, owned: frozenset[str] = frozenset()):
+        self.out = out
+        self.owned = owned                       # what the last run published (its manifest)
+        self.removed: list[str] = []
+        self._planned: frozenset[str] = frozenset()
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.out.warnings
+
+    def unchanged_since(self, last: "RunState") -> bool:
+        """Every file the last run published is still there, as it left it (size and mtime; itself,
+        not a link)."""
+        for rel, (size, mtime) in (last.outputs or {}).items():
+            try:
+                st = self.out.lstat(rel)
+            except (OSError, OutputPathError):
+                return False
+            if st is None or (st.st_size, st.st_mtime_ns) != (size, mtime):
+                return False
+        return True
+
+    def publish(self, files: Iterable[tuple[str, bytes]], planned: Iterable[str]) -> dict[str, bool]:
+        """Publish the run's files (publish_files); path -> whether it was written."""
+        self._planned = frozenset(planned)
+        remove_stale_temps(self.out, folders_of(self.owned | self._planned))
+        changed = publish_files(self.out, files, planned=self._planned, owned=self.owned)
+        self.removed = sorted(self.owned - self._planned)
+        return changed
+
+    def outputs(self) -> dict[str, tuple[int, int]]:
+        """The files published, as the run state lists outputs: (size, mtime_ns)."""
+        found = {}
+        for rel in sorted(self._planned):
+            st = self.out.lstat(rel)
+            found[rel] = (st.st_size, st.st_mtime_ns)
+        return found
+
+    def record(self) -> None:
+        """A folder keeps nothing in the run state beyond its outputs."""
+        return None
 
 
 def _remove_stale(out: Tree, stale: list[str]) -> None:
