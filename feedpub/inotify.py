@@ -55,12 +55,24 @@ class Changed:
         return Changed(self.config or other.config, self.records or other.records)
 
 
-class SiteEvents:
-    """inotify watches on every directory of a site; fileno() for select(), read() for what changed."""
+class _Site:
+    """A site's root, and which of its paths are not watched: hidden ones and the ignored paths
+    (OUT, the cache, the report files)."""
 
     def __init__(self, root: Path, ignore: Iterable[Path] = ()):
         self.root = Path(root)
         self._ignore = {os.path.realpath(p) for p in ignore}
+
+    def _skipped(self, path: str) -> bool:
+        hidden = os.path.basename(path).startswith(".") and path != str(self.root)
+        return hidden or os.path.realpath(path) in self._ignore
+
+
+class SiteEvents(_Site):
+    """inotify watches on every directory of a site; fileno() for select(), read() for what changed."""
+
+    def __init__(self, root: Path, ignore: Iterable[Path] = ()):
+        super().__init__(root, ignore)
         self._libc = ctypes.CDLL(None, use_errno=True)
         fd = self._libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
         if fd < 0:
@@ -75,10 +87,6 @@ class SiteEvents:
 
     def fileno(self) -> int:
         return self._fd
-
-    def _skipped(self, path: str) -> bool:
-        hidden = os.path.basename(path).startswith(".") and path != str(self.root)
-        return hidden or os.path.realpath(path) in self._ignore
 
     def _watch_tree(self, top: str) -> None:
         """Watch top and every directory under it (hidden and ignored ones excepted)."""
@@ -148,16 +156,15 @@ class SiteEvents:
             self._fd = -1
 
 
-class PolledSite:
+class PolledSite(_Site):
     """The fallback: the path, size, mtime and ctime of every file of the site, compared each time
     read() is called (every POLL_SECONDS). fileno() is None: there is nothing to wait on."""
 
     interval = POLL_SECONDS
 
     def __init__(self, root: Path, ignore: Iterable[Path] = (), reason: str = ""):
-        self.root = Path(root)
+        super().__init__(root, ignore)
         self.reason = reason
-        self._ignore = {os.path.realpath(p) for p in ignore}
         self._config, self._others = self._signature()
 
     def fileno(self) -> None:
@@ -166,11 +173,10 @@ class PolledSite:
     def _signature(self) -> tuple[tuple, tuple]:
         config, others = (), []
         for dirpath, dirnames, filenames in os.walk(self.root):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")
-                                 and os.path.realpath(os.path.join(dirpath, d)) not in self._ignore)
+            dirnames[:] = sorted(d for d in dirnames if not self._skipped(os.path.join(dirpath, d)))
             for name in sorted(filenames):
                 full = os.path.join(dirpath, name)
-                if name.startswith(".") or os.path.realpath(full) in self._ignore:
+                if self._skipped(full):
                     continue
                 try:
                     st = os.stat(full)

@@ -56,6 +56,11 @@ RETRY_MAX = 30.0            # ... up to this
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+def _backoff(tries: int) -> float:
+    """Seconds before the next try after `tries` failures in a row: RETRY_FIRST, doubling, capped."""
+    return min(RETRY_MAX, RETRY_FIRST * 2 ** (tries - 1))
+
+
 class Watcher(Rebuilder):
     """The loop: a Rebuilder driven by files, the database, the clock and signals (see the module)."""
 
@@ -165,8 +170,7 @@ class Watcher(Rebuilder):
     def _listener_lost(self, message: str) -> None:
         self._close_listener()
         self._listen_retries += 1
-        delay = min(RETRY_MAX, RETRY_FIRST * 2 ** (self._listen_retries - 1))
-        self._listen_at = time.monotonic() + delay
+        self._listen_at = time.monotonic() + _backoff(self._listen_retries)
         if message != self._listen_error:
             self.note(f"feedpub: {message}; the database is asked every {self.database_interval:g} s "
                       "until listening works again")
@@ -186,6 +190,11 @@ class Watcher(Rebuilder):
         self._last_event = now - (DEBOUNCE_SECONDS if at_once else 0.0)
         self._pending = what | self._pending
 
+    def _debounced(self) -> float:
+        """When the pending burst's rebuild is due: a quiet moment after its last event, or the
+        limit after its first."""
+        return min(self._last_event + DEBOUNCE_SECONDS, self._first_event + DEBOUNCE_LIMIT)
+
     def _polling_database(self) -> bool:
         return (self.config is not None and self.config.source is not None
                 and (self._channel() is None or self._listener is None))
@@ -195,7 +204,7 @@ class Watcher(Rebuilder):
         now = time.monotonic()
         found = [self._last_build + self.heartbeat]
         if self._pending is not None:
-            found.append(min(self._last_event + DEBOUNCE_SECONDS, self._first_event + DEBOUNCE_LIMIT))
+            found.append(self._debounced())
         if self._recheck:
             found.append(now)
         if self._due is not None:
@@ -265,8 +274,7 @@ class Watcher(Rebuilder):
 
     def _act(self, now: float) -> None:
         """The one rebuild that is due now, if any."""
-        if self._pending is not None and now >= min(self._last_event + DEBOUNCE_SECONDS,
-                                                     self._first_event + DEBOUNCE_LIMIT):
+        if self._pending is not None and now >= self._debounced():
             what, self._pending = self._pending, None
             if what.config:
                 loaded = self.load()
@@ -302,7 +310,7 @@ class Watcher(Rebuilder):
         report = super().rebuild(**how)
         if report is None:
             self._retries += 1
-            self._retry_at = time.monotonic() + min(RETRY_MAX, RETRY_FIRST * 2 ** (self._retries - 1))
+            self._retry_at = time.monotonic() + _backoff(self._retries)
         else:
             self._retries, self._retry_at = 0, None
             due = report.next_due
@@ -373,7 +381,6 @@ class SiteWatcher(Watcher):
                  database_interval: float = DATABASE_SECONDS):
         super().__init__(site_dir, out_dir, interval=interval, database_interval=database_interval, log=log,
                          build=build)
-
 
 
 def run(site_dir: str | os.PathLike = "data", out_dir: str | os.PathLike = "public", *,
