@@ -191,6 +191,35 @@ def cron_build(site: Path, out: Path, env: dict | None = None, *, full: bool = F
     return time.perf_counter() - started
 
 
+def burst_figures(watch: Watch, burst, site: Path, out: Path, env: dict | None = None) -> tuple[float, int, bool]:
+    """burst() makes 1,000 changes and returns the marker of the last: the seconds they took, the
+    rebuilds they caused, and whether the feeds then equal a fresh `build --full` byte for byte."""
+    before = watch.rebuilds()
+    started = time.perf_counter()
+    marker = burst()
+    seconds = time.perf_counter() - started
+    wait_for_item(out, "vi", marker)
+    watch.settle()
+    fresh = out.parent / f"{out.name}-fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    cron_build(site, fresh, env, full=True)
+    return seconds, watch.rebuilds() - before, published_bytes(out) == published_bytes(fresh)
+
+
+def cron_figure(site: Path, out: Path, change, env: dict | None = None, pause: float = 0.0) -> float:
+    """The README's cron setup after one change: a `feedpub build` process into an OUT of its own
+    (OUT-cron), built once first, then after each of three changes (pause seconds later): the median."""
+    cron_out = out.parent / f"{out.name}-cron"
+    shutil.rmtree(cron_out, ignore_errors=True)
+    cron_build(site, cron_out, env)
+    builds = []
+    for _ in range(3):
+        change()
+        time.sleep(pause)
+        builds.append(cron_build(site, cron_out, env))
+    return statistics.median(builds)
+
+
 def published_bytes(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
             if p.is_file() and not p.relative_to(out).as_posix().startswith(".feedpub")}
@@ -227,45 +256,32 @@ def database_figures(args, work: Path, results: dict) -> None:
             conn.execute(sa.text(INSERT), {"id": ident, "title": f"Tin nóng số {ident}"})
             return f"/vi/bai/{ident}.html"
 
+        def commit_one() -> str:
+            with engine.begin() as conn:
+                return insert(conn)
+
         watch = Watch(site, out, env)
         try:
             results["first-db"] = watch.first_build
             if "db" in args.only:
-                def commit_one() -> str:
-                    with engine.begin() as conn:
-                        return insert(conn)
-
                 results["latency-db"] = latencies(commit_one, out, args)
                 watch.settle()
             if "burst" in args.only:
-                before = watch.rebuilds()
-                started = time.perf_counter()
-                with engine.connect() as conn:
-                    for _ in range(1000):
-                        marker = insert(conn)
-                        conn.commit()
-                results["burst-db-seconds"] = time.perf_counter() - started
-                wait_for_item(out, "vi", marker)
-                watch.settle()
-                results["burst-db-rebuilds"] = watch.rebuilds() - before
-                fresh = work / "out-db-fresh"
-                shutil.rmtree(fresh, ignore_errors=True)
-                cron_build(site, fresh, env, full=True)
-                results["burst-db-equal"] = published_bytes(out) == published_bytes(fresh)
+                def thousand_commits() -> str:
+                    with engine.connect() as conn:
+                        for _ in range(1000):
+                            marker = insert(conn)
+                            conn.commit()
+                    return marker
+
+                (results["burst-db-seconds"], results["burst-db-rebuilds"],
+                 results["burst-db-equal"]) = burst_figures(watch, thousand_commits, site, out, env)
             if "idle" in args.only:
                 results["idle-db"] = idle_share(watch, args, work)
         finally:
             watch.stop()
         if "db" in args.only:
-            cron_out = work / "out-db-cron"
-            shutil.rmtree(cron_out, ignore_errors=True)
-            cron_build(site, cron_out, env)
-            builds = []
-            for _ in range(3):
-                with engine.begin() as conn:
-                    insert(conn)
-                builds.append(cron_build(site, cron_out, env))
-            results["cron-db"] = statistics.median(builds)
+            results["cron-db"] = cron_figure(site, out, commit_one, env)
         engine.dispose()
     finally:
         if args.keep is None:
@@ -306,32 +322,15 @@ def files_figures(args, work: Path, results: dict) -> None:
                     results["latency-files"] = latencies(lambda: append(handle), out, args)
                     watch.settle()
                 if "burst" in args.only:
-                    before = watch.rebuilds()
-                    started = time.perf_counter()
-                    marker = append(handle, 1000)
-                    results["burst-files-seconds"] = time.perf_counter() - started
-                    wait_for_item(out, "vi", marker)
-                    watch.settle()
-                    results["burst-files-rebuilds"] = watch.rebuilds() - before
-                    fresh = work / "out-files-fresh"
-                    shutil.rmtree(fresh, ignore_errors=True)
-                    cron_build(site, fresh, full=True)
-                    results["burst-files-equal"] = published_bytes(out) == published_bytes(fresh)
+                    (results["burst-files-seconds"], results["burst-files-rebuilds"],
+                     results["burst-files-equal"]) = burst_figures(watch, lambda: append(handle, 1000), site, out)
             if "idle" in args.only and args.no_database:
                 results["idle-files"] = idle_share(watch, args, work)
         finally:
             watch.stop()
         if "files" in args.only:
-            cron_out = work / "out-files-cron"
-            shutil.rmtree(cron_out, ignore_errors=True)
-            cron_build(site, cron_out)
-            builds = []
-            with open(target, "a", encoding="utf-8") as handle:
-                for _ in range(3):
-                    append(handle)
-                    time.sleep(2.5)                            # past the racy window: the cron run's own case
-                    builds.append(cron_build(site, cron_out))
-            results["cron-files"] = statistics.median(builds)
+            with open(target, "a", encoding="utf-8") as handle:   # 2.5 s: past the racy window, the cron run's case
+                results["cron-files"] = cron_figure(site, out, lambda: append(handle), pause=2.5)
     finally:
         with open(target, "r+b") as handle:                   # the generated site as it was, for next time
             handle.truncate(original)

@@ -16,6 +16,7 @@ from dbhelp import VN
 from feedpub.errors import ConfigError
 from feedpub.sourceconfig import parse_source
 from feedpub.watch import Watcher
+from test_db_readme import cms  # noqa: F401 (the fixture: the worked example's CMS database)
 from test_watch import Lines, wait_until
 
 README = dbhelp.ROOT / "README.md"
@@ -50,6 +51,15 @@ def watching(site: Path, out: Path, **how) -> tuple[Watcher, Lines]:
     return watcher, lines
 
 
+def table_with_trigger(db, tmp_path: Path) -> Path:
+    """The sample records in the typed table, the README's trigger on it, and a site watching it."""
+    function, for_a_table, _ = realtime_sql()
+    dbhelp.load_typed(db, dbhelp.sample_records())
+    db.execute(function)
+    db.execute(for_a_table)
+    return site_with(tmp_path, f'url = "{db.reader_url}"\ntable = "feed_articles"\nnotify_channel = "feedpub"\n')
+
+
 def story(n: int, **more) -> dict:
     return {"id": f"live-{n}", "lang": "vi", "title": f"Tin nóng {n}", "url": f"/vi/live-{n}",
             "published": f"2026-01-0{n}T08:00:00+07:00", **more}
@@ -59,11 +69,7 @@ def story(n: int, **more) -> dict:
 
 
 def test_the_readmes_trigger_on_a_table_announces_every_commit(pg, tmp_path):
-    function, for_a_table, _ = realtime_sql()
-    dbhelp.load_typed(pg, dbhelp.sample_records())
-    pg.execute(function)
-    pg.execute(for_a_table)
-    site = site_with(tmp_path, f'url = "{pg.reader_url}"\ntable = "feed_articles"\nnotify_channel = "feedpub"\n')
+    site = table_with_trigger(pg, tmp_path)
     out = tmp_path / "out"
     watcher, lines = watching(site, out, database_interval=NEVER)
     try:
@@ -77,14 +83,6 @@ def test_the_readmes_trigger_on_a_table_announces_every_commit(pg, tmp_path):
         assert watcher.builds - builds <= 6 and watcher.last_error is None, lines
     finally:
         watcher.stop()
-
-
-@pytest.fixture
-def cms(postgres_server):
-    from test_db_readme import Cms
-    database = Cms(postgres_server)
-    yield database
-    database.drop()
 
 
 def test_the_readmes_triggers_behind_the_worked_examples_view(cms, tmp_path, monkeypatch):
@@ -136,11 +134,7 @@ def own_server():
 def test_a_terminated_backend_and_a_restarted_server_lose_no_commit(own_server, tmp_path):
     db = dbhelp.PgDatabase(own_server)
     try:
-        function, for_a_table, _ = realtime_sql()
-        dbhelp.load_typed(db, dbhelp.sample_records())
-        db.execute(function)
-        db.execute(for_a_table)
-        site = site_with(tmp_path, f'url = "{db.reader_url}"\ntable = "feed_articles"\nnotify_channel = "feedpub"\n')
+        site = table_with_trigger(db, tmp_path)
         out = tmp_path / "out"
         watcher, lines = watching(site, out, database_interval=NEVER)
         insert = dbhelp.insert_sql("feed_articles", dbhelp.PG_TYPED_CASTS)
