@@ -148,9 +148,8 @@ class Rebuilder:
             raise
 
     def _open_source(self):
-        from .database import open_source
-        c = self.config
-        return open_source(c.source, tz=c.tz, date_order=c.date_order, category_feeds=c.category_feeds)
+        from .database import open_site_source
+        return open_site_source(self.config)
 
     def close_source(self) -> None:
         if self._source is not None:

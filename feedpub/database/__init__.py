@@ -125,14 +125,17 @@ location of the record kept.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from ..sourceconfig import RECORD_FIELDS, SourceConfig, parse_source, redact_url
 from ..selection import FeedKey, Selection
 from .picks import Pick, Record, Translations
 
+if TYPE_CHECKING:
+    from ..config import Config
+
 __all__ = ["FeedKey", "Pick", "RECORD_FIELDS", "Record", "Selection", "SourceConfig", "Translations",
-           "open_source", "parse_source", "redact_url"]
+           "open_site_source", "open_source", "parse_source", "redact_url"]
 
 
 def open_source(cfg: SourceConfig, *, tz, date_order: str = "dmy", category_feeds: bool = True,
@@ -153,3 +156,8 @@ def open_source(cfg: SourceConfig, *, tz, date_order: str = "dmy", category_feed
         raise SourceError(f"{cfg.label}: reading records from a database needs SQLAlchemy: "
                           f"{install_hint(DIALECT_EXTRAS.get(cfg.dialect, 'postgresql'))}") from None
     return DatabaseSource(cfg, tz=tz, date_order=date_order, category_feeds=category_feeds)
+
+
+def open_site_source(config: "Config"):
+    """open_source() for a site's [source], read with the site's zone, date order and category feeds."""
+    return open_source(config.source, tz=config.tz, date_order=config.date_order, category_feeds=config.category_feeds)

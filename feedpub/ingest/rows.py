@@ -61,13 +61,12 @@ class SourceView:
         self._src = None
 
     def __enter__(self) -> "SourceView":
-        from ..database import open_source
-        c = self.config
+        from ..database import open_site_source
         if self.warm is not None:
             self.warm.renew()                # a new snapshot on the open connection
             self._src = self.warm
         else:
-            self._src = open_source(c.source, tz=c.tz, date_order=c.date_order, category_feeds=c.category_feeds)
+            self._src = open_site_source(self.config)
         try:
             self._probe()
         except BaseException:
@@ -189,7 +188,7 @@ def check_source(config: Config, index, now_ts: float) -> tuple[list[RecordError
     """Every row of the database judged by the record rules, as `feedpub check` does for record
     files: (problems, warnings, valid rows). A row repeating the id of the row before it, or an
     id a record file already uses (index: the check's index of the record files), is a duplicate."""
-    from ..database import open_source
+    from ..database import open_site_source
     rules = RecordRules.for_config(config)
     problems: list[RecordError] = []
     warnings: list[str] = []
@@ -203,8 +202,7 @@ def check_source(config: Config, index, now_ts: float) -> tuple[list[RecordError
             "the first record was kept)")) for a in batch if a.id in used)
         batch.clear()
 
-    with open_source(config.source, tz=config.tz, date_order=config.date_order,
-                     category_feeds=config.category_feeds) as src:
+    with open_site_source(config) as src:
         previous = None
         unplaced: list[tuple[object, RecordError]] = []      # rows without a usable id: "row N", found after
         for record in src.rows():
