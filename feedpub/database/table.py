@@ -214,7 +214,7 @@ class DatabaseSource:
             return self._load(wanted)
         unknown = [p.key for ident, p in wanted.items() if ident not in self._hashes]
         if unknown:
-            self._hashes.update((i, tuple(sorted(h))) for i, h in self._row_hashes(unknown, self.query.fields).items())
+            self._note_hashes(self._row_hashes(unknown, self.query.fields))
         found: dict[str, Record] = {}
         missing: dict[str, Pick] = {}
         for ident, pick in wanted.items():
@@ -323,7 +323,7 @@ class DatabaseSource:
             if pick.id not in picks:
                 linked.setdefault(pick.id, pick)
         hashes = self._row_hashes([p.key for p in picks.values()], self.query.fields)
-        self._hashes.update((i, tuple(sorted(h))) for i, h in hashes.items())    # load() needs no second look
+        self._note_hashes(hashes)                        # load() needs no second look
         shown = [f for f in TRANSLATION_FIELDS if f in self.query.columns]
         for ident, values in self._row_hashes([p.key for p in linked.values()], shown).items():
             hashes.setdefault(ident, []).extend(f"translation {v}" for v in values)
@@ -340,6 +340,10 @@ class DatabaseSource:
         for ident in sorted(hashes):
             digest.update(repr((ident, sorted(hashes[ident]))).encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
+
+    def _note_hashes(self, hashes: dict[str, list[str]]) -> None:
+        """This snapshot's hashes of the record fields, by id (one per row holding the id)."""
+        self._hashes.update((ident, tuple(sorted(found))) for ident, found in hashes.items())
 
     def _row_hashes(self, keys: list[Any], hashed: list[str]) -> dict[str, list[str]]:
         columns = [self.query.columns[f] for f in hashed]
